@@ -1,0 +1,154 @@
+/**
+ * The gateway's configuration, read once from the environment at start-up. Every variable is
+ * documented in the README; a bad value stops start-up with one line naming it.
+ */
+
+export interface GraphConfig {
+  /** Graph's base URL, without a trailing slash. */
+  baseUrl: string;
+  maxRetries: number;
+  maxRetryAfterS: number;
+  timeoutMs: number;
+  deadlineMs: number;
+}
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface GatewayConfig {
+  port: number;
+  host: string;
+  graph: GraphConfig;
+  /** Origins allowed by CORS. */
+  corsOrigins: string[];
+  logLevel: LogLevel;
+  introspection: boolean;
+  /** Stack traces in error answers (`GRAPHQL_DEBUG`). */
+  debug: boolean;
+  /** `NODE_ENV=production`: no Sandbox landing page, introspection off by default. */
+  production: boolean;
+  shutdownGraceMs: number;
+}
+
+/** A configuration value that cannot be used. Its message is the one line start-up prints. */
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+    value: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem} (got ${JSON.stringify(value)}).`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Reads the environment's value, treating an empty string as unset. */
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === undefined || value === '' ? undefined : value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(name, `must be a whole number from ${min} to ${max}`, value);
+  }
+  return Number(value);
+}
+
+function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) < min || Number(value) > max) {
+    throw new ConfigError(name, `must be a number from ${min} to ${max}`, value);
+  }
+  return Number(value);
+}
+
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  switch (value.toLowerCase()) {
+    case 'true':
+    case '1':
+      return true;
+    case 'false':
+    case '0':
+      return false;
+    default:
+      throw new ConfigError(name, 'must be true or false', value);
+  }
+}
+
+function graphBaseUrl(env: Env): string {
+  const name = 'GRAPH_BASE_URL';
+  const value = raw(env, name) ?? 'https://graph.microsoft.com/beta';
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, 'must be an absolute http(s) URL', value);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(name, 'must be an absolute http(s) URL', value);
+  }
+  if (url.username || url.password || url.search || url.hash) {
+    throw new ConfigError(name, 'must not contain credentials, a query or a fragment', value);
+  }
+  return url.href.replace(/\/+$/, '');
+}
+
+function corsOrigins(env: Env): string[] {
+  const name = 'CORS_ORIGINS';
+  const value = raw(env, name) ?? 'https://studio.apollographql.com';
+  return value.split(',').map((entry) => {
+    const origin = entry.trim();
+    let url: URL | undefined;
+    try {
+      url = new URL(origin);
+    } catch {
+      url = undefined;
+    }
+    if (!url || url.origin !== origin) {
+      throw new ConfigError(name, 'must be a comma-separated list of origins such as https://studio.apollographql.com', value);
+    }
+    return origin;
+  });
+}
+
+function logLevel(env: Env): LogLevel {
+  const value = raw(env, 'LOG_LEVEL') ?? 'info';
+  const level = LOG_LEVELS.find((candidate) => candidate === value.toLowerCase());
+  if (!level) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`, value);
+  return level;
+}
+
+/**
+ * Reads the configuration from `env`.
+ *
+ * @throws ConfigError for the first value that cannot be used.
+ */
+export function loadConfig(env: Env = process.env): GatewayConfig {
+  const production = raw(env, 'NODE_ENV') === 'production';
+  return {
+    port: integer(env, 'PORT', 4000, 0, 65535),
+    host: raw(env, 'HOST') ?? '0.0.0.0',
+    graph: {
+      baseUrl: graphBaseUrl(env),
+      maxRetries: integer(env, 'GRAPH_MAX_RETRIES', 3, 0, 10),
+      maxRetryAfterS: decimal(env, 'GRAPH_MAX_RETRY_AFTER_S', 30, 0, 3600),
+      timeoutMs: integer(env, 'GRAPH_TIMEOUT_MS', 10_000, 1, 600_000),
+      deadlineMs: integer(env, 'GRAPH_DEADLINE_MS', 30_000, 1, 3_600_000),
+    },
+    corsOrigins: corsOrigins(env),
+    logLevel: logLevel(env),
+    introspection: boolean(env, 'GRAPHQL_INTROSPECTION', !production),
+    debug: boolean(env, 'GRAPHQL_DEBUG', false),
+    production,
+    shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
+  };
+}

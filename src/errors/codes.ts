@@ -1,0 +1,37 @@
+/**
+ * The stable `extensions.code` values this gateway answers with. Frontends branch on these,
+ * so a value is never renamed or reused for another meaning.
+ */
+export enum GatewayErrorCode {
+  /** No bearer token was sent, or Graph answered 401. */
+  UNAUTHENTICATED = 'UNAUTHENTICATED',
+  /** Graph answered 403. */
+  FORBIDDEN = 'FORBIDDEN',
+  /** Graph answered 404 (for the mutation; the `contactPhoto` query answers `null`). */
+  NOT_FOUND = 'NOT_FOUND',
+  /** Local validation failed (no upstream call was made), or Graph answered 400, 413 or 422. */
+  BAD_USER_INPUT = 'BAD_USER_INPUT',
+  /** Graph answered 409. */
+  CONFLICT = 'CONFLICT',
+  /** Graph answered 412. */
+  PRECONDITION_FAILED = 'PRECONDITION_FAILED',
+  /** Graph still answered 429 after the retries; `extensions.retryAfter` says when to try again. */
+  TOO_MANY_REQUESTS = 'TOO_MANY_REQUESTS',
+  /** Graph answered 503, or the connection was refused or reset, after the retries. */
+  UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
+  /** An attempt or the whole call timed out, or Graph answered 504, after the retries. */
+  GATEWAY_TIMEOUT = 'GATEWAY_TIMEOUT',
+  /** Graph answered 500, a redirect or another unexpected status, or a body that is not a photo. */
+  BAD_GATEWAY = 'BAD_GATEWAY',
+  /** The gateway is shutting down: the request was refused, or its Graph call was ended at the grace deadline. */
+  SHUTTING_DOWN = 'SHUTTING_DOWN',
+  /** A bug in the gateway. The details are logged, never answered. */
+  INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
+}
+
+/** Thrown by exhaustive switches when a value the types rule out turns up at run time. */
+export class UnreachableCaseError extends Error {
+  constructor(value: never) {
+    super(`Unreachable case: ${JSON.stringify(value)}`);
+  }
+}

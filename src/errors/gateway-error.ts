@@ -1,0 +1,94 @@
+import { GraphQLError } from 'graphql';
+import { GatewayErrorCode } from './codes.js';
+
+/** What Graph said about a failed call, as answered in `extensions.upstream`. */
+export interface UpstreamErrorInfo {
+  /** Graph's HTTP status. */
+  status: number;
+  /** Graph's error code (`error.code` of its OData error body), when it sent one. */
+  code: string | null;
+  /** Graph's error message (`error.message`), when it sent one. */
+  message: string | null;
+  /** Graph's `request-id`, for Microsoft support. */
+  requestId: string | null;
+  /** The `client-request-id` the gateway sent, as Graph echoed it. */
+  clientRequestId: string | null;
+  /** When Graph answered (`innerError.date` or the `Date` header). */
+  date: string | null;
+}
+
+/**
+ * A short summary of a lower-level failure (a socket error, a timeout). It deliberately keeps
+ * only name, code and message: got's error objects carry the request headers, and so the
+ * bearer token, which must never reach a log or a response.
+ */
+export interface FailureCause {
+  name: string;
+  code: string | undefined;
+  message: string;
+}
+
+export interface GatewayErrorOptions {
+  upstream?: UpstreamErrorInfo;
+  /** Seconds the caller should wait before trying again (429 and 503). */
+  retryAfter?: number;
+  /** The argument that failed local validation. */
+  argument?: string;
+  cause?: FailureCause;
+}
+
+/** The message each code answers with when Graph gave none of its own. */
+const DEFAULT_MESSAGES: Record<GatewayErrorCode, string> = {
+  [GatewayErrorCode.UNAUTHENTICATED]: 'Microsoft Graph did not accept the bearer token.',
+  [GatewayErrorCode.FORBIDDEN]: 'Microsoft Graph denied access to this contact photo.',
+  [GatewayErrorCode.NOT_FOUND]: 'Microsoft Graph found no such contact photo.',
+  [GatewayErrorCode.BAD_USER_INPUT]: 'Microsoft Graph rejected the request as invalid.',
+  [GatewayErrorCode.CONFLICT]: 'Microsoft Graph reported a conflicting change.',
+  [GatewayErrorCode.PRECONDITION_FAILED]: 'Microsoft Graph reported a failed precondition.',
+  [GatewayErrorCode.TOO_MANY_REQUESTS]: 'Microsoft Graph is throttling requests; retry later.',
+  [GatewayErrorCode.UPSTREAM_UNAVAILABLE]: 'Microsoft Graph is unavailable; retry later.',
+  [GatewayErrorCode.GATEWAY_TIMEOUT]: 'Microsoft Graph did not answer in time.',
+  [GatewayErrorCode.BAD_GATEWAY]: 'Microsoft Graph gave an answer the gateway cannot use.',
+  [GatewayErrorCode.SHUTTING_DOWN]: 'The gateway is shutting down; retry the request.',
+  [GatewayErrorCode.INTERNAL_SERVER_ERROR]: 'Internal server error.',
+};
+
+export function defaultMessage(code: GatewayErrorCode): string {
+  return DEFAULT_MESSAGES[code];
+}
+
+/**
+ * Every error this gateway answers on purpose. It is a `GraphQLError`, so Apollo passes its
+ * message and `extensions` to the caller as they are; anything else thrown in a resolver is a
+ * bug and is masked (see `server/error-formatting.ts`).
+ */
+export class GatewayError extends GraphQLError {
+  readonly code: GatewayErrorCode;
+  readonly upstream: UpstreamErrorInfo | undefined;
+  readonly failure: FailureCause | undefined;
+
+  constructor(code: GatewayErrorCode, message: string | null | undefined, options: GatewayErrorOptions = {}) {
+    const extensions: Record<string, unknown> = { code };
+    if (options.argument !== undefined) extensions['argument'] = options.argument;
+    if (options.retryAfter !== undefined) extensions['retryAfter'] = options.retryAfter;
+    if (options.upstream !== undefined) extensions['upstream'] = options.upstream;
+    super(message || DEFAULT_MESSAGES[code], { extensions });
+    this.name = 'GatewayError';
+    this.code = code;
+    this.upstream = options.upstream;
+    this.failure = options.cause;
+  }
+}
+
+/** Local validation failed: nothing was sent to Graph. */
+export function badUserInput(argument: string, message: string): GatewayError {
+  return new GatewayError(GatewayErrorCode.BAD_USER_INPUT, message, { argument });
+}
+
+/** The caller sent no usable bearer token: nothing was sent to Graph. */
+export function missingToken(): GatewayError {
+  return new GatewayError(
+    GatewayErrorCode.UNAUTHENTICATED,
+    'Send the Microsoft Graph access token as an `Authorization: Bearer <token>` header.',
+  );
+}

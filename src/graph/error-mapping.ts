@@ -1,0 +1,149 @@
+import { GatewayErrorCode, UnreachableCaseError } from '../errors/codes.js';
+import {
+  GatewayError,
+  defaultMessage,
+  type FailureCause,
+  type UpstreamErrorInfo,
+} from '../errors/gateway-error.js';
+import type { GraphResponse } from './types.js';
+
+/**
+ * How each Graph status maps to the gateway's error codes. This is the one place that decides
+ * it; the README's error table and `test/unit/error-mapping.test.ts` mirror it.
+ */
+export function codeForStatus(status: number): GatewayErrorCode {
+  switch (status) {
+    case 400:
+    case 413:
+    case 422:
+      return GatewayErrorCode.BAD_USER_INPUT;
+    case 401:
+      return GatewayErrorCode.UNAUTHENTICATED;
+    case 403:
+      return GatewayErrorCode.FORBIDDEN;
+    case 404:
+      return GatewayErrorCode.NOT_FOUND;
+    case 409:
+      return GatewayErrorCode.CONFLICT;
+    case 412:
+      return GatewayErrorCode.PRECONDITION_FAILED;
+    case 429:
+      return GatewayErrorCode.TOO_MANY_REQUESTS;
+    case 503:
+      return GatewayErrorCode.UPSTREAM_UNAVAILABLE;
+    case 504:
+      return GatewayErrorCode.GATEWAY_TIMEOUT;
+    default:
+      // 500, 501, 502, redirects (never followed) and anything else Graph should not answer.
+      return GatewayErrorCode.BAD_GATEWAY;
+  }
+}
+
+/** Longest Graph string copied into an answer; Graph's own are far shorter. */
+const MAX_UPSTREAM_STRING = 1000;
+
+function boundedString(value: unknown): string | null {
+  if (typeof value !== 'string' || value.length === 0) return null;
+  return value.length > MAX_UPSTREAM_STRING ? `${value.slice(0, MAX_UPSTREAM_STRING)}…` : value;
+}
+
+function header(response: GraphResponse, name: string): string | null {
+  const value = response.headers[name];
+  return boundedString(Array.isArray(value) ? value[0] : value);
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Graph's OData error object (`{"error": {...}}`), or nothing when the body is not one. */
+function odataError(body: string): Record<string, unknown> | undefined {
+  if (!body.trimStart().startsWith('{')) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(body);
+    return isObject(parsed) && isObject(parsed['error']) ? parsed['error'] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * What is known of a failed Graph answer: its OData error body where there is one, else its
+ * headers. The raw body is never copied: an HTML page from a proxy gives status and headers only.
+ */
+export function upstreamInfo(response: GraphResponse): UpstreamErrorInfo {
+  const error = odataError(response.body);
+  const inner = error && (isObject(error['innerError']) ? error['innerError'] : isObject(error['innererror']) ? error['innererror'] : undefined);
+  return {
+    status: response.status,
+    code: boundedString(error?.['code']),
+    message: boundedString(error?.['message']),
+    requestId: boundedString(inner?.['request-id']) ?? header(response, 'request-id'),
+    clientRequestId: boundedString(inner?.['client-request-id']) ?? header(response, 'client-request-id'),
+    date: boundedString(inner?.['date']) ?? header(response, 'date'),
+  };
+}
+
+/** The error for a Graph answer that is not a success. */
+export function errorFromResponse(response: GraphResponse, retryAfter?: number): GatewayError {
+  const upstream = upstreamInfo(response);
+  const code = codeForStatus(response.status);
+  let message = upstream.message;
+  if (message === null && response.status >= 300 && response.status < 400) {
+    message = `Microsoft Graph answered with a redirect (${response.status}), which the gateway never follows.`;
+  } else if (message === null && code === GatewayErrorCode.BAD_GATEWAY) {
+    message = `Microsoft Graph answered with status ${response.status}.`;
+  }
+  return new GatewayError(code, message, {
+    upstream,
+    ...(retryAfter !== undefined && { retryAfter }),
+  });
+}
+
+/** The error for a 2xx answer whose body is not what Graph documents. */
+export function errorFromUnusableBody(response: GraphResponse, problem: string): GatewayError {
+  return new GatewayError(
+    GatewayErrorCode.BAD_GATEWAY,
+    `Microsoft Graph answered ${response.status} with ${problem}.`,
+    { upstream: { ...upstreamInfo(response), code: null, message: null } },
+  );
+}
+
+/** How a call that got no complete answer from Graph failed. */
+export type TransportFailureKind = 'timeout' | 'connection' | 'protocol';
+
+/** Sorts a got/socket error into a kind, from its code only. */
+export function transportFailureKind(error: FailureCause): TransportFailureKind {
+  if (error.name === 'TimeoutError' || error.code === 'ETIMEDOUT') return 'timeout';
+  // llhttp's parse errors: the upstream sent something that is not HTTP.
+  if (error.code?.startsWith('HPE_')) return 'protocol';
+  return 'connection';
+}
+
+/** Copies what may be shown of a thrown value: never the got error itself, which holds the token. */
+export function failureCause(error: unknown): FailureCause {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { name: error.name, code: typeof code === 'string' ? code : undefined, message: error.message };
+  }
+  return { name: 'Error', code: undefined, message: String(error) };
+}
+
+/** The error for a call that got no usable answer from Graph. */
+export function errorFromTransportFailure(cause: FailureCause): GatewayError {
+  const kind = transportFailureKind(cause);
+  switch (kind) {
+    case 'timeout':
+      return new GatewayError(GatewayErrorCode.GATEWAY_TIMEOUT, null, { cause });
+    case 'connection':
+      return new GatewayError(
+        GatewayErrorCode.UPSTREAM_UNAVAILABLE,
+        `${defaultMessage(GatewayErrorCode.UPSTREAM_UNAVAILABLE)} (${cause.code ?? cause.name})`,
+        { cause },
+      );
+    case 'protocol':
+      return new GatewayError(GatewayErrorCode.BAD_GATEWAY, 'Microsoft Graph answered with malformed HTTP.', { cause });
+    default:
+      throw new UnreachableCaseError(kind);
+  }
+}

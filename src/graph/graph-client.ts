@@ -1,0 +1,214 @@
+import http from 'node:http';
+import https from 'node:https';
+import { setMaxListeners } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import got, { type Got, type Method } from 'got';
+import { GatewayErrorCode } from '../errors/codes.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { contactPhotoPath } from './contact-photo-path.js';
+import {
+  errorFromResponse,
+  errorFromTransportFailure,
+  failureCause,
+  transportFailureKind,
+} from './error-mapping.js';
+import { parseProfilePhoto } from './profile-photo.js';
+import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
+import type { GraphProfilePhoto, GraphResponse, ProfilePhotoPatch } from './types.js';
+
+export interface GraphClientOptions {
+  /** Graph's base URL, without a trailing slash, e.g. `https://graph.microsoft.com/beta`. */
+  baseUrl: string;
+  /** Retries after the first attempt, for 429, 503, 504, timeouts and connection failures. */
+  maxRetries: number;
+  /** A `Retry-After` longer than this many seconds is not waited for: the error is answered at once. */
+  maxRetryAfterS: number;
+  /** Timeout of one attempt, in milliseconds. */
+  timeoutMs: number;
+  /** Time for the whole call, attempts and waits together, in milliseconds. */
+  deadlineMs: number;
+  /** The `User-Agent` sent to Graph. */
+  userAgent: string;
+  /** Ends every call in flight at once (the gateway's shutdown deadline). */
+  signal?: AbortSignal;
+  /** Source of jitter, `Math.random` unless a test fixes it. */
+  random?: () => number;
+}
+
+/** What the resolvers know of the caller, and where the client reports what it did. */
+export interface GraphCallContext {
+  /** The caller's `Authorization` header, forwarded unchanged. */
+  authorization: string;
+  /** Sent as `client-request-id` on every attempt. */
+  clientRequestId: string;
+  stats: GraphCallStats;
+}
+
+/** Counters for the operation's log line, summed over its Graph calls. */
+export interface GraphCallStats {
+  attempts: number;
+  /** The status of Graph's last answer, `null` when none came. */
+  upstreamStatus: number | null;
+}
+
+interface GraphRequest {
+  method: Method;
+  path: string;
+  body?: string;
+}
+
+const ODATA_TYPE = '#microsoft.graph.profilePhoto';
+
+/**
+ * The one way to Microsoft Graph. It owns the HTTP connection pool and the retry policy:
+ * the caller's token is forwarded to `baseUrl` only, redirects are never followed, and each
+ * failure becomes a `GatewayError` with a stable code.
+ */
+export class GraphClient {
+  readonly #options: GraphClientOptions;
+  readonly #got: Got;
+  readonly #agents: { http: http.Agent; https: https.Agent };
+  readonly #random: () => number;
+
+  constructor(options: GraphClientOptions) {
+    this.#options = options;
+    this.#random = options.random ?? Math.random;
+    if (options.signal) setMaxListeners(0, options.signal);
+    this.#agents = {
+      http: new http.Agent({ keepAlive: true }),
+      https: new https.Agent({ keepAlive: true }),
+    };
+    // Everything that does not change per call is set once here, not merged on every request.
+    this.#got = got.extend({
+      agent: this.#agents,
+      followRedirect: false,
+      throwHttpErrors: false,
+      retry: { limit: 0 },
+      responseType: 'text',
+      headers: { 'user-agent': options.userAgent, accept: 'application/json' },
+    });
+  }
+
+  /**
+   * `GET .../contacts/{contactId}/photo`. Answers `null` when Graph answers 404 (no photo, or
+   * no such contact).
+   */
+  async getContactPhoto(invitationId: string, contactId: string, call: GraphCallContext): Promise<GraphProfilePhoto | null> {
+    const response = await this.send({ method: 'GET', path: contactPhotoPath(invitationId, contactId) }, call);
+    if (response.status === 404) return null;
+    return this.photoFromResponse(response);
+  }
+
+  /** `PATCH .../contacts/{contactId}/photo` with only the properties in `patch`. */
+  async updateContactPhoto(
+    invitationId: string,
+    contactId: string,
+    patch: ProfilePhotoPatch,
+    call: GraphCallContext,
+  ): Promise<GraphProfilePhoto> {
+    const path = contactPhotoPath(invitationId, contactId);
+    const body = JSON.stringify({ '@odata.type': ODATA_TYPE, ...patch });
+    return this.photoFromResponse(await this.send({ method: 'PATCH', path, body }, call));
+  }
+
+  /** Closes the pooled connections to Graph. */
+  close(): void {
+    this.#agents.http.destroy();
+    this.#agents.https.destroy();
+  }
+
+  private photoFromResponse(response: GraphResponse & { retryAfter?: number }): GraphProfilePhoto {
+    if (response.status < 200 || response.status > 299) throw errorFromResponse(response, response.retryAfter);
+    const photo = parseProfilePhoto(response);
+    if (photo instanceof GatewayError) throw photo;
+    return photo;
+  }
+
+  /**
+   * Sends one request with Graph's retry rules and answers Graph's final response, whatever its
+   * status (a retryable status comes back when retries are spent or its wait is too long, with
+   * the wait in `retryAfter`). Throws only when no usable answer came.
+   */
+  private async send(request: GraphRequest, call: GraphCallContext): Promise<GraphResponse & { retryAfter?: number }> {
+    const { maxRetries, maxRetryAfterS, timeoutMs, deadlineMs, signal } = this.#options;
+    const deadline = Date.now() + deadlineMs;
+    const url = this.#options.baseUrl + request.path;
+    const headers: Record<string, string> = {
+      authorization: call.authorization,
+      'client-request-id': call.clientRequestId,
+    };
+    if (request.body !== undefined) headers['content-type'] = 'application/json';
+
+    for (let attempt = 1; ; attempt++) {
+      const remaining = deadline - Date.now();
+      const attemptTimeout = Math.min(timeoutMs, remaining);
+      call.stats.attempts++;
+      let outcome: GraphResponse | GatewayError;
+      try {
+        const response = await this.#got(url, {
+          method: request.method,
+          headers,
+          ...(request.body !== undefined && { body: request.body }),
+          timeout: { request: Math.max(1, attemptTimeout) },
+          ...(signal && { signal }),
+        });
+        outcome = { status: response.statusCode, headers: response.headers, body: response.body };
+        call.stats.upstreamStatus = response.statusCode;
+      } catch (error) {
+        outcome = this.errorFromFailure(error, attemptTimeout < timeoutMs);
+      }
+
+      const retryable = outcome instanceof GatewayError ? isRetryableFailure(outcome) : isRetryableStatus(outcome.status);
+      if (!retryable) {
+        if (outcome instanceof GatewayError) throw outcome;
+        return outcome;
+      }
+
+      const retryAfter = outcome instanceof GatewayError ? undefined : parseRetryAfter(headerValue(outcome, 'retry-after'), Date.now());
+      const waitMs = retryAfter !== undefined ? retryAfter * 1000 : backoffDelayMs(attempt, this.#random());
+      const giveUp =
+        attempt > maxRetries ||
+        (retryAfter !== undefined && retryAfter > maxRetryAfterS) ||
+        // The wait would outlast the call's deadline: answer now with what Graph said.
+        Date.now() + waitMs >= deadline ||
+        signal?.aborted === true;
+      if (giveUp) {
+        if (outcome instanceof GatewayError) throw outcome;
+        const suggested = retryAfter ?? roundSeconds(waitMs / 1000);
+        return { ...outcome, ...(outcome.status !== 504 && { retryAfter: suggested }) };
+      }
+      try {
+        await sleep(waitMs, undefined, signal ? { signal } : undefined);
+      } catch {
+        throw shuttingDown();
+      }
+    }
+  }
+
+  private errorFromFailure(error: unknown, cutByDeadline: boolean): GatewayError {
+    if (this.#options.signal?.aborted) return shuttingDown();
+    const cause = failureCause(error);
+    if (cutByDeadline && transportFailureKind(cause) === 'timeout') {
+      return new GatewayError(GatewayErrorCode.GATEWAY_TIMEOUT, 'Microsoft Graph did not answer within the deadline.', { cause });
+    }
+    return errorFromTransportFailure(cause);
+  }
+}
+
+/** Timeouts and connection failures are retried; a malformed answer is not. */
+function isRetryableFailure(error: GatewayError): boolean {
+  return error.code === GatewayErrorCode.GATEWAY_TIMEOUT || error.code === GatewayErrorCode.UPSTREAM_UNAVAILABLE;
+}
+
+function headerValue(response: GraphResponse, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function roundSeconds(seconds: number): number {
+  return Math.round(seconds * 1000) / 1000;
+}
+
+function shuttingDown(): GatewayError {
+  return new GatewayError(GatewayErrorCode.SHUTTING_DOWN, null);
+}

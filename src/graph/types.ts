@@ -1,0 +1,19 @@
+/** Graph's `microsoft.graph.profilePhoto`, as far as the gateway uses it. */
+export interface GraphProfilePhoto {
+  id: string;
+  height: number | null;
+  width: number | null;
+}
+
+/** The properties a PATCH changes: an absent key is not sent, `null` is sent as `null`. */
+export interface ProfilePhotoPatch {
+  height?: number | null;
+  width?: number | null;
+}
+
+/** An answer from Graph, whatever its status. */
+export interface GraphResponse {
+  status: number;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  body: string;
+}

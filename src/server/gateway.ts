@@ -1,0 +1,150 @@
+import { ApolloServer } from '@apollo/server';
+import fastifyApollo from '@as-integrations/fastify';
+import cors from '@fastify/cors';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { DestinationStream, Logger } from 'pino';
+import type { GatewayConfig } from '../config/config.js';
+import { GatewayErrorCode } from '../errors/codes.js';
+import { defaultMessage } from '../errors/gateway-error.js';
+import { GraphClient } from '../graph/graph-client.js';
+import type { GatewayContext } from '../schema/context.js';
+import { resolvers } from '../schema/resolvers.js';
+import { typeDefs } from '../schema/type-defs.js';
+import { USER_AGENT } from '../version.js';
+import { bearerAuthorization, clientRequestId } from './caller.js';
+import { createFormatError } from './error-formatting.js';
+import { landingPagePlugin } from './landing-page.js';
+import { createLogger, OperationLogController } from './logger.js';
+import { operationLogPlugin } from './operation-log-plugin.js';
+
+/** Request bodies larger than this are answered 413 before any GraphQL work. */
+export const BODY_LIMIT_BYTES = 100 * 1024;
+
+/** After the grace period, how long answers still being written get before sockets are closed. */
+const FINAL_CLOSE_MS = 5000;
+
+export interface GatewayOptions {
+  /** Where log lines go (stdout by default); tests capture them here. */
+  logDestination?: DestinationStream;
+  /** Replaces the Graph client built from the configuration. */
+  graphClient?: GraphClient;
+}
+
+export interface Gateway {
+  readonly app: FastifyInstance;
+  readonly logger: Logger;
+  /** Starts listening on the configured host and port; answers the GraphQL endpoint's URL. */
+  listen(): Promise<string>;
+  /**
+   * Drains and stops: `/readyz` turns 503, new GraphQL requests are refused with 503, requests
+   * in flight get up to `shutdownGraceMs` to finish; then their Graph calls are ended so that
+   * each still gets an error answer. Resolves once every connection is closed.
+   */
+  shutdown(): Promise<void>;
+}
+
+/** Builds the gateway: Fastify for HTTP, Apollo Server for GraphQL, one Graph client. */
+export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+  const logger = createLogger(config.logLevel, options.logDestination);
+  const shutdownSignal = new AbortController();
+  const graph =
+    options.graphClient ??
+    new GraphClient({ ...config.graph, userAgent: USER_AGENT, signal: shutdownSignal.signal });
+  let draining = false;
+
+  const app = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    logController: new OperationLogController(),
+    bodyLimit: BODY_LIMIT_BYTES,
+    // Draining is handled below, so that /healthz keeps answering 200 while the process lives.
+    return503OnClosing: false,
+  });
+
+  const apollo = new ApolloServer<GatewayContext>({
+    typeDefs,
+    resolvers,
+    introspection: config.introspection,
+    includeStacktraceInErrorResponses: config.debug,
+    formatError: createFormatError(logger, config.debug),
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    // Shutdown is the gateway's (see shutdown()), not Apollo's own signal handlers'.
+    stopOnTerminationSignals: false,
+    logger,
+    plugins: [landingPagePlugin(config.production), operationLogPlugin()],
+  });
+  await apollo.start();
+
+  await app.register(cors, { origin: config.corsOrigins, methods: ['GET', 'POST'], maxAge: 600 });
+
+  app.addHook('onRequest', async (request, reply) => {
+    if (draining && request.url.startsWith('/graphql')) {
+      const message = defaultMessage(GatewayErrorCode.SHUTTING_DOWN);
+      return reply
+        .code(503)
+        .header('connection', 'close')
+        .send({ errors: [{ message, extensions: { code: GatewayErrorCode.SHUTTING_DOWN } }] });
+    }
+    return undefined;
+  });
+  // While draining, every answer closes its connection, so that keep-alive clients move on.
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) void reply.header('connection', 'close');
+    return payload;
+  });
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_request, reply) =>
+    draining ? reply.code(503).send({ status: 'draining' }) : { status: 'ready' },
+  );
+
+  await app.register(fastifyApollo(apollo), {
+    path: '/graphql',
+    method: ['GET', 'POST'],
+    context: async (request, reply): Promise<GatewayContext> => {
+      const id = clientRequestId(request.headers['client-request-id']);
+      void reply.header('client-request-id', id);
+      return {
+        graph,
+        authorization: bearerAuthorization(request.headers.authorization),
+        clientRequestId: id,
+        stats: { attempts: 0, upstreamStatus: null },
+        log: request.log,
+      };
+    },
+  });
+
+  let stopping: Promise<void> | undefined;
+  async function stop(): Promise<void> {
+    draining = true;
+    const grace = setTimeout(() => {
+      logger.warn({ graceMs: config.shutdownGraceMs }, 'grace period over: ending the Graph calls still in flight');
+      shutdownSignal.abort();
+      setTimeout(() => app.server.closeAllConnections(), FINAL_CLOSE_MS).unref();
+    }, config.shutdownGraceMs);
+    grace.unref();
+    try {
+      await app.close();
+      await apollo.stop();
+    } finally {
+      clearTimeout(grace);
+      graph.close();
+    }
+  }
+
+  return {
+    app,
+    logger,
+    async listen() {
+      await app.listen({ port: config.port, host: config.host });
+      const address = app.server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`;
+    },
+    shutdown() {
+      stopping ??= stop();
+      return stopping;
+    },
+  };
+}

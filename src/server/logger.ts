@@ -1,0 +1,42 @@
+import { pino, type DestinationStream, type Logger } from 'pino';
+import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { LogLevel } from '../config/config.js';
+import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
+
+/**
+ * The gateway's JSON logger. Nothing logs request headers on purpose; the redaction is a second
+ * line of defence should an object carrying them ever be logged.
+ */
+export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: { service: GATEWAY_NAME, version: GATEWAY_VERSION },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: [
+          'authorization',
+          'headers.authorization',
+          'req.headers.authorization',
+          'request.headers.authorization',
+          'options.headers.authorization',
+          '*.headers.authorization',
+        ],
+        censor: '[redacted]',
+      },
+    },
+    destination,
+  );
+}
+
+/**
+ * Fastify's per-request "incoming request" and "request completed" lines are replaced by the
+ * one line per GraphQL operation (see operation-log-plugin.ts); errors are still logged.
+ */
+export class OperationLogController extends LogController {
+  override incomingRequest(): void {}
+
+  override requestCompleted(error: Error | null | undefined, request: FastifyRequest, reply: FastifyReply): void {
+    if (error) super.requestCompleted(error, request, reply);
+  }
+}

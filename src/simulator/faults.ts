@@ -1,0 +1,62 @@
+/**
+ * What the simulator can be told to do instead of answering normally. Each fault answers the
+ * next `times` matching requests, in the order faults were added.
+ */
+export interface Fault {
+  /** Only requests with this method (any method when absent). */
+  method?: 'GET' | 'PATCH';
+  /** Only requests for this mailbox (`invitationId`). */
+  invitationId?: string;
+  /** How many matching requests this fault answers; default 1, `Infinity` for all. */
+  times?: number;
+  /** Wait this long before acting (a slow Graph). */
+  delayMs?: number;
+  /** The status to answer; default 500 (or 302 with `redirectTo`). */
+  status?: number;
+  /** The OData error code and message of the error body; defaults follow the status. */
+  code?: string;
+  message?: string;
+  /** A `Retry-After` header, sent as given (seconds, a date, or garbage). */
+  retryAfter?: string;
+  /**
+   * The body instead of Graph's OData error: an HTML proxy page, an empty body, text that is not
+   * JSON, a photo without `id`, a photo whose `height` is not a number, or exactly this text.
+   */
+  body?: 'html' | 'empty' | 'not-json' | 'no-id' | 'bad-height' | { raw: string; contentType: string };
+  /** Answer a redirect to this URL (status 302 unless `status` says otherwise). */
+  redirectTo?: string;
+  /** Destroy the connection before any answer, or after the headers and part of the body. */
+  reset?: 'before-headers' | 'mid-body';
+  /** Never answer; the connection stays open until the client gives up or the simulator closes. */
+  hang?: boolean;
+}
+
+/** The OData error code Graph sends for each status (from shared/graph-facts.md). */
+export function defaultErrorCode(status: number): string {
+  switch (status) {
+    case 400:
+      return 'invalidRequest';
+    case 401:
+      return 'InvalidAuthenticationToken';
+    case 403:
+      return 'ErrorAccessDenied';
+    case 404:
+      return 'ErrorItemNotFound';
+    case 409:
+      return 'conflict';
+    case 412:
+      return 'PreconditionFailed';
+    case 413:
+      return 'requestTooLarge';
+    case 422:
+      return 'unprocessableEntity';
+    case 429:
+      return 'TooManyRequests';
+    case 503:
+      return 'serviceNotAvailable';
+    case 504:
+      return 'gatewayTimeout';
+    default:
+      return 'generalException';
+  }
+}

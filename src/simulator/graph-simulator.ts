@@ -1,0 +1,383 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { defaultErrorCode, type Fault } from './faults.js';
+
+export type { Fault } from './faults.js';
+
+export interface GraphSimulatorOptions {
+  /** Delay before every normal answer, in milliseconds. */
+  latencyMs?: number;
+  /**
+   * Outlook's limit: at most this many concurrent requests per mailbox (`invitationId`); more
+   * are answered 429 with `Retry-After`. No limit when absent.
+   */
+  mailboxConcurrency?: number;
+  /** `Retry-After` seconds of the mailbox-limit 429; default 1. */
+  mailboxRetryAfterS?: number;
+  /** How many received requests `requests` keeps, newest last; default 10,000. */
+  requestLogSize?: number;
+}
+
+/** A request as the simulator received it. */
+export interface ReceivedRequest {
+  method: string;
+  /** The raw request target, percent-encoding intact. */
+  url: string;
+  invitationId: string | undefined;
+  contactId: string | undefined;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+interface StoredPhoto {
+  id: string;
+  height: number | null;
+  width: number | null;
+}
+
+/** The path prefix of the simulated API version, as in `https://graph.microsoft.com/beta`. */
+const VERSION_SEGMENT = 'beta';
+const ODATA_TYPE = '#microsoft.graph.profilePhoto';
+const INT32_MAX = 2 ** 31 - 1;
+
+class GraphHttpError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function isInt32OrNull(value: unknown): boolean {
+  return value === null || (Number.isInteger(value) && Math.abs(value as number) <= INT32_MAX);
+}
+
+/**
+ * A small in-memory Microsoft Graph serving `GET` and `PATCH` on
+ * `/beta/invitations/{invitationId}/invitedUser/contacts/{contactId}/photo`, as described in
+ * shared/graph-facts.md: it requires a bearer token, keeps photos per (token, invitation,
+ * contact), answers Graph-shaped errors, and can be told to fail.
+ */
+export class GraphSimulator {
+  readonly #options: GraphSimulatorOptions;
+  readonly #server: http.Server;
+  readonly #photos = new Map<string, StoredPhoto>();
+  readonly #faults: Fault[] = [];
+  readonly #inFlight = new Map<string, number>();
+  readonly #sockets = new Set<Socket>();
+  #requests: ReceivedRequest[] = [];
+  #baseUrl: string | undefined;
+
+  constructor(options: GraphSimulatorOptions = {}) {
+    this.#options = options;
+    this.#server = http.createServer((request, response) => void this.handle(request, response));
+    this.#server.keepAliveTimeout = 30_000;
+    this.#server.on('connection', (socket) => {
+      this.#sockets.add(socket);
+      socket.on('close', () => this.#sockets.delete(socket));
+    });
+  }
+
+  /** Starts listening (an ephemeral port by default) and answers the base URL, e.g. `http://127.0.0.1:5123/beta`. */
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    await new Promise<void>((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(port, host, () => resolve());
+    });
+    const address = this.#server.address() as AddressInfo;
+    const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    this.#baseUrl = `http://${hostPart}:${address.port}/${VERSION_SEGMENT}`;
+    return this.#baseUrl;
+  }
+
+  /** The base URL to give the gateway as `GRAPH_BASE_URL`. */
+  get baseUrl(): string {
+    if (this.#baseUrl === undefined) throw new Error('The simulator is not listening yet.');
+    return this.#baseUrl;
+  }
+
+  /** The requests received since the last `reset()`, oldest first. */
+  get requests(): readonly ReceivedRequest[] {
+    return this.#requests;
+  }
+
+  /** Queues a fault for the next matching request(s). */
+  fail(fault: Fault): this {
+    this.#faults.push({ ...fault });
+    return this;
+  }
+
+  /** Forgets faults, received requests and stored photos. */
+  reset(): void {
+    this.#faults.length = 0;
+    this.#requests = [];
+    this.#photos.clear();
+  }
+
+  /** Stops listening and closes every connection, hanging ones included. */
+  async close(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    for (const socket of this.#sockets) socket.destroy();
+    await closed;
+  }
+
+  private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const url = request.url ?? '/';
+    const ids = parsePhotoPath(url);
+    this.record({
+      method: request.method ?? '',
+      url,
+      invitationId: ids?.invitationId,
+      contactId: ids?.contactId,
+      headers: request.headers,
+      body,
+    });
+
+    const fault = this.takeFault(request.method, ids?.invitationId);
+    if (fault) return this.answerFault(fault, request, response);
+
+    const mailbox = ids?.invitationId;
+    const limit = this.#options.mailboxConcurrency;
+    if (mailbox !== undefined && limit !== undefined) {
+      const inFlight = this.#inFlight.get(mailbox) ?? 0;
+      if (inFlight >= limit) {
+        const retryAfter = String(this.#options.mailboxRetryAfterS ?? 1);
+        return this.sendError(request, response, 429, 'TooManyRequests', 'Application is over its MailboxConcurrency limit.', {
+          'retry-after': retryAfter,
+        });
+      }
+      this.#inFlight.set(mailbox, inFlight + 1);
+      response.once('close', () => {
+        const left = (this.#inFlight.get(mailbox) ?? 1) - 1;
+        if (left === 0) this.#inFlight.delete(mailbox);
+        else this.#inFlight.set(mailbox, left);
+      });
+    }
+
+    if (this.#options.latencyMs) await delay(this.#options.latencyMs);
+    try {
+      const photo = this.answer(request, ids, body);
+      this.sendJson(request, response, 200, this.photoBody(photo));
+    } catch (error) {
+      if (!(error instanceof GraphHttpError)) throw error;
+      this.sendError(request, response, error.status, error.code, error.message);
+    }
+  }
+
+  /** Graph's normal behaviour: the stored photo, or the error Graph would answer. */
+  private answer(
+    request: http.IncomingMessage,
+    ids: { invitationId: string; contactId: string } | undefined,
+    body: string,
+  ): StoredPhoto {
+    const token = bearerToken(request.headers.authorization);
+    if (token === undefined) {
+      throw new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+    }
+    if (!ids) throw new GraphHttpError(400, 'invalidRequest', `Resource not found for the segment in '${request.url}'.`);
+    const key = JSON.stringify([token, ids.invitationId, ids.contactId]);
+    switch (request.method) {
+      case 'GET': {
+        const photo = this.#photos.get(key);
+        if (!photo) throw new GraphHttpError(404, 'ImageNotFound', "The photo wasn't found.");
+        return photo;
+      }
+      case 'PATCH': {
+        const patch = parsePatch(request.headers['content-type'], body);
+        const current = this.#photos.get(key) ?? { id: '1x1', height: null, width: null };
+        const height = patch.height === undefined ? current.height : patch.height;
+        const width = patch.width === undefined ? current.width : patch.width;
+        const photo = { id: height !== null && width !== null ? `${width}X${height}` : '1x1', height, width };
+        this.#photos.set(key, photo);
+        return photo;
+      }
+      default:
+        throw new GraphHttpError(405, 'Request_BadRequest', `The ${request.method} method is not supported here.`);
+    }
+  }
+
+  private photoBody(photo: StoredPhoto): Record<string, unknown> {
+    return {
+      '@odata.context': `${this.#baseUrl ?? ''}/$metadata#profilePhoto/$entity`,
+      '@odata.type': ODATA_TYPE,
+      '@odata.mediaContentType': 'image/jpeg',
+      '@odata.mediaEtag': `"${photo.id}"`,
+      ...photo,
+    };
+  }
+
+  private takeFault(method: string | undefined, invitationId: string | undefined): Fault | undefined {
+    const index = this.#faults.findIndex(
+      (fault) =>
+        (fault.method === undefined || fault.method === method) &&
+        (fault.invitationId === undefined || fault.invitationId === invitationId),
+    );
+    if (index === -1) return undefined;
+    const fault = this.#faults[index]!;
+    const times = (fault.times ?? 1) - 1;
+    if (times <= 0) this.#faults.splice(index, 1);
+    else fault.times = times;
+    return fault;
+  }
+
+  private async answerFault(fault: Fault, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+    if (fault.delayMs) await delay(fault.delayMs);
+    if (fault.hang) return;
+    if (fault.reset === 'before-headers') {
+      request.socket.destroy();
+      return;
+    }
+    const extra: http.OutgoingHttpHeaders = {};
+    if (fault.retryAfter !== undefined) extra['retry-after'] = fault.retryAfter;
+    if (fault.redirectTo !== undefined) extra['location'] = fault.redirectTo;
+    const status = fault.status ?? (fault.redirectTo !== undefined ? 302 : 500);
+    if (fault.reset === 'mid-body') {
+      response.writeHead(status, { ...this.commonHeaders(request), 'content-type': 'application/json', 'content-length': '1000', ...extra });
+      response.write('{"id": "partial');
+      setImmediate(() => request.socket.destroy());
+      return;
+    }
+    const body = fault.body;
+    if (body === undefined) {
+      return this.sendError(request, response, status, fault.code ?? defaultErrorCode(status), fault.message ?? `Simulated ${status}.`, extra);
+    }
+    const [contentType, text] = faultBody(body);
+    response.writeHead(status, { ...this.commonHeaders(request), ...(contentType && { 'content-type': contentType }), ...extra });
+    response.end(text);
+  }
+
+  private commonHeaders(request: http.IncomingMessage): http.OutgoingHttpHeaders {
+    const headers: http.OutgoingHttpHeaders = { 'request-id': randomUUID() };
+    const clientRequestId = request.headers['client-request-id'];
+    if (typeof clientRequestId === 'string') headers['client-request-id'] = clientRequestId;
+    return headers;
+  }
+
+  private sendJson(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    status: number,
+    body: unknown,
+    extra: http.OutgoingHttpHeaders = {},
+  ): void {
+    const text = JSON.stringify(body);
+    response.writeHead(status, {
+      ...this.commonHeaders(request),
+      'content-type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      ...extra,
+    });
+    response.end(text);
+  }
+
+  /** An OData v4 error, shaped as Graph sends it. */
+  private sendError(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    status: number,
+    code: string,
+    message: string,
+    extra: http.OutgoingHttpHeaders = {},
+  ): void {
+    const headers = this.commonHeaders(request);
+    const innerError = {
+      date: new Date().toISOString().slice(0, 19),
+      'request-id': headers['request-id'],
+      'client-request-id': headers['client-request-id'],
+    };
+    this.sendJson(request, response, status, { error: { code, message, innerError } }, { ...headers, ...extra });
+  }
+
+  private record(request: ReceivedRequest): void {
+    this.#requests.push(request);
+    const limit = this.#options.requestLogSize ?? 10_000;
+    if (this.#requests.length > limit) this.#requests.splice(0, this.#requests.length - limit);
+  }
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function bearerToken(header: string | undefined): string | undefined {
+  const match = header === undefined ? null : /^Bearer +(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+/**
+ * The ids in `/beta/invitations/{invitationId}/invitedUser/contacts/{contactId}/photo`, each
+ * decoded from its own segment, or `undefined` for any other path.
+ */
+export function parsePhotoPath(url: string): { invitationId: string; contactId: string } | undefined {
+  const path = url.split('?')[0]!;
+  const segments = path.split('/');
+  if (
+    segments.length !== 8 ||
+    segments[0] !== '' ||
+    segments[1] !== VERSION_SEGMENT ||
+    segments[2] !== 'invitations' ||
+    segments[4] !== 'invitedUser' ||
+    segments[5] !== 'contacts' ||
+    segments[7] !== 'photo'
+  ) {
+    return undefined;
+  }
+  try {
+    const invitationId = decodeURIComponent(segments[3]!);
+    const contactId = decodeURIComponent(segments[6]!);
+    if (invitationId === '' || contactId === '') return undefined;
+    return { invitationId, contactId };
+  } catch {
+    return undefined;
+  }
+}
+
+/** A PATCH body as Graph validates it: JSON `profilePhoto` with Int32 (or null) sizes only. */
+function parsePatch(contentType: string | undefined, body: string): { height?: number | null; width?: number | null } {
+  if (!contentType?.toLowerCase().startsWith('application/json')) {
+    throw new GraphHttpError(415, 'UnsupportedMediaType', 'Content-Type must be application/json.');
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    throw new GraphHttpError(400, 'BadRequest', 'Unable to read JSON request payload.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new GraphHttpError(400, 'BadRequest', 'The request payload must be a profilePhoto object.');
+  }
+  const patch: { height?: number | null; width?: number | null } = {};
+  for (const [key, value] of Object.entries(parsed)) {
+    if (key === '@odata.type') {
+      if (value !== ODATA_TYPE) throw new GraphHttpError(400, 'BadRequest', `Invalid @odata.type '${String(value)}'.`);
+    } else if (key === 'height' || key === 'width') {
+      if (!isInt32OrNull(value)) throw new GraphHttpError(400, 'BadRequest', `Property '${key}' must be an Int32.`);
+      patch[key] = value as number | null;
+    } else {
+      throw new GraphHttpError(400, 'BadRequest', `Property '${key}' does not exist or is read-only on profilePhoto.`);
+    }
+  }
+  return patch;
+}
+
+function faultBody(body: NonNullable<Fault['body']>): [string | undefined, string] {
+  if (typeof body === 'object') return [body.contentType, body.raw];
+  switch (body) {
+    case 'html':
+      return ['text/html', '<html><body><h1>502 Bad Gateway</h1><p>upstream proxy error</p></body></html>'];
+    case 'empty':
+      return [undefined, ''];
+    case 'not-json':
+      return ['application/json', 'this is not json'];
+    case 'no-id':
+      return ['application/json', JSON.stringify({ '@odata.type': ODATA_TYPE, height: 1, width: 1 })];
+    case 'bad-height':
+      return ['application/json', JSON.stringify({ '@odata.type': ODATA_TYPE, id: '1x1', height: 'abc', width: 1 })];
+  }
+}
