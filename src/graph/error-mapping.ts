@@ -89,7 +89,7 @@ export function errorFromResponse(response: GraphResponse, retryAfter?: number):
   const upstream = upstreamInfo(response);
   const code = codeForStatus(response.status);
   let message = upstream.message;
-  if (message === null && response.status >= 300 && response.status < 400) {
+  if (response.status >= 300 && response.status < 400) {
     message = `Microsoft Graph answered with a redirect (${response.status}), which the gateway never follows.`;
   } else if (message === null && code === GatewayErrorCode.BAD_GATEWAY) {
     message = `Microsoft Graph answered with status ${response.status}.`;

@@ -243,7 +243,7 @@ export class GraphSimulator {
       setImmediate(() => request.socket.destroy());
       return;
     }
-    const body = fault.body;
+    const body = fault.body ?? (fault.redirectTo !== undefined ? 'empty' : undefined);
     if (body === undefined) {
       return this.sendError(request, response, status, fault.code ?? defaultErrorCode(status), fault.message ?? `Simulated ${status}.`, extra);
     }

@@ -1,0 +1,92 @@
+import { describe, expect, it } from '@jest/globals';
+import { ConfigError, loadConfig } from '../../src/config/config.js';
+
+describe('loadConfig', () => {
+  it('has the documented defaults', () => {
+    expect(loadConfig({})).toEqual({
+      port: 4000,
+      host: '0.0.0.0',
+      graph: {
+        baseUrl: 'https://graph.microsoft.com/beta',
+        maxRetries: 3,
+        maxRetryAfterS: 30,
+        timeoutMs: 10_000,
+        deadlineMs: 30_000,
+      },
+      corsOrigins: ['https://studio.apollographql.com'],
+      logLevel: 'info',
+      introspection: true,
+      debug: false,
+      production: false,
+      shutdownGraceMs: 25_000,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      GRAPH_BASE_URL: 'http://127.0.0.1:9000/beta/',
+      GRAPH_MAX_RETRIES: '0',
+      GRAPH_MAX_RETRY_AFTER_S: '2.5',
+      GRAPH_TIMEOUT_MS: '100',
+      GRAPH_DEADLINE_MS: '200',
+      CORS_ORIGINS: 'https://a.example, http://localhost:3000',
+      LOG_LEVEL: 'WARN',
+      GRAPHQL_INTROSPECTION: 'false',
+      GRAPHQL_DEBUG: 'true',
+      SHUTDOWN_GRACE_MS: '0',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      graph: { baseUrl: 'http://127.0.0.1:9000/beta', maxRetries: 0, maxRetryAfterS: 2.5, timeoutMs: 100, deadlineMs: 200 },
+      corsOrigins: ['https://a.example', 'http://localhost:3000'],
+      logLevel: 'warn',
+      introspection: false,
+      debug: true,
+      shutdownGraceMs: 0,
+    });
+  });
+
+  it('turns introspection off by default in production, and lets it be turned back on', () => {
+    expect(loadConfig({ NODE_ENV: 'production' })).toMatchObject({ production: true, introspection: false });
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: '1' }).introspection).toBe(true);
+  });
+
+  it('treats empty values as unset', () => {
+    expect(loadConfig({ PORT: '', GRAPH_MAX_RETRIES: ' ' }).port).toBe(4000);
+  });
+
+  it.each([
+    ['PORT', '70000'],
+    ['PORT', 'abc'],
+    ['GRAPH_BASE_URL', 'graph.microsoft.com'],
+    ['GRAPH_BASE_URL', 'ftp://graph.microsoft.com'],
+    ['GRAPH_BASE_URL', 'https://user:pass@graph.microsoft.com'],
+    ['GRAPH_BASE_URL', 'https://graph.microsoft.com/beta?x=1'],
+    ['GRAPH_MAX_RETRIES', '-1'],
+    ['GRAPH_MAX_RETRIES', '1.5'],
+    ['GRAPH_MAX_RETRY_AFTER_S', 'ten'],
+    ['GRAPH_TIMEOUT_MS', '0'],
+    ['GRAPH_DEADLINE_MS', '5s'],
+    ['CORS_ORIGINS', 'https://a.example/path'],
+    ['CORS_ORIGINS', '*'],
+    ['LOG_LEVEL', 'verbose'],
+    ['GRAPHQL_INTROSPECTION', 'yes'],
+    ['GRAPHQL_DEBUG', 'on'],
+    ['SHUTDOWN_GRACE_MS', '-5'],
+  ])('refuses %s=%j with one line naming it', (name, value) => {
+    let thrown: unknown;
+    try {
+      loadConfig({ [name]: value });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(ConfigError);
+    const error = thrown as ConfigError;
+    expect(error.variable).toBe(name);
+    expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${name} .*\\(got ".*"\\)\\.$`));
+    expect(error.message).not.toContain('\n');
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from '@jest/globals';
+import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from '../../src/graph/retry-policy.js';
+
+const NOW = Date.parse('2026-11-26T10:00:00Z');
+
+describe('parseRetryAfter', () => {
+  it.each([
+    ['3', 3],
+    ['0', 0],
+    ['2.128', 2.128],
+    [' 7 ', 7],
+    ['Thu, 26 Nov 2026 10:00:05 GMT', 5],
+    ['Thu, 26 Nov 2026 09:59:00 GMT', 0],
+  ])('reads %j as %d seconds', (header, seconds) => {
+    expect(parseRetryAfter(header, NOW)).toBeCloseTo(seconds, 6);
+  });
+
+  it.each([[undefined], ['soon'], ['-1'], ['1e3'], ['in 5s'], [''], ['Thu, 99 Foo 2026']])(
+    'does not read %j',
+    (header) => {
+      expect(parseRetryAfter(header, NOW)).toBeUndefined();
+    },
+  );
+});
+
+describe('backoffDelayMs', () => {
+  it('doubles from 500 ms per failed attempt', () => {
+    expect([1, 2, 3, 4, 5].map((attempt) => backoffDelayMs(attempt, 0.5))).toEqual([500, 1000, 2000, 4000, 8000]);
+  });
+
+  it('is capped at 8 s', () => {
+    expect(backoffDelayMs(6, 0.5)).toBe(8000);
+    expect(backoffDelayMs(20, 0.5)).toBe(8000);
+  });
+
+  it('moves each wait by at most 20% either way', () => {
+    expect(backoffDelayMs(1, 0)).toBeCloseTo(400, 6);
+    expect(backoffDelayMs(1, 0.999999)).toBeCloseTo(600, 3);
+    expect(backoffDelayMs(6, 0)).toBeCloseTo(6400, 6);
+    expect(backoffDelayMs(6, 0.999999)).toBeCloseTo(9600, 2);
+  });
+});
+
+describe('isRetryableStatus', () => {
+  it('retries exactly 429, 503 and 504', () => {
+    const retried = [200, 301, 400, 401, 403, 404, 409, 412, 413, 422, 429, 500, 501, 502, 503, 504].filter(isRetryableStatus);
+    expect(retried).toEqual([429, 503, 504]);
+  });
+});
