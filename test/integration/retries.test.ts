@@ -1,0 +1,145 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { UPDATE_PHOTO, errorCode, postGraphQL } from '../support/graphql.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+const variables = { invitationId: 'inv-r', contactId: 'contact-r', input: { height: 120, width: 120 } };
+
+async function timedUpdate(stack: Stack) {
+  const started = performance.now();
+  const result = await postGraphQL(stack.url, UPDATE_PHOTO, variables, { token: 'retry-token' });
+  return { result, elapsedMs: performance.now() - started };
+}
+
+describe('retries', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      env: { GRAPH_MAX_RETRIES: '2', GRAPH_MAX_RETRY_AFTER_S: '1', GRAPH_TIMEOUT_MS: '300', GRAPH_DEADLINE_MS: '10000' },
+    });
+  });
+  afterAll(() => stack.close());
+  beforeEach(() => stack.simulator.reset());
+
+  it('waits the Retry-After seconds of a 429, then succeeds', async () => {
+    stack.simulator.fail({ status: 429, retryAfter: '0.2' });
+
+    const { result, elapsedMs } = await timedUpdate(stack);
+
+    expect(result.body).toEqual({ data: { updateContactPhoto: { id: '120X120', height: 120, width: 120 } } });
+    expect(stack.simulator.requests.map((request) => request.method)).toEqual(['PATCH', 'PATCH']);
+    expect(elapsedMs).toBeGreaterThanOrEqual(200);
+  });
+
+  it('reads Retry-After as an HTTP-date', async () => {
+    // HTTP-dates have whole seconds: this one is 1 to 2 s away, above the 1 s cap, so it is not waited for.
+    const inTwoSeconds = new Date(Math.floor(Date.now() / 1000) * 1000 + 2000).toUTCString();
+    stack.simulator.fail({ status: 503, retryAfter: inTwoSeconds });
+
+    const { result } = await timedUpdate(stack);
+
+    expect(errorCode(result)).toBe('UPSTREAM_UNAVAILABLE');
+    const retryAfter = result.body.errors![0]!.extensions!['retryAfter'] as number;
+    expect(retryAfter).toBeGreaterThan(1);
+    expect(retryAfter).toBeLessThanOrEqual(2);
+    expect(stack.simulator.requests).toHaveLength(1);
+  });
+
+  it('backs off exponentially without Retry-After (500 ms +-20% first)', async () => {
+    stack.simulator.fail({ status: 503 });
+
+    const { result, elapsedMs } = await timedUpdate(stack);
+
+    expect(result.body.errors).toBeUndefined();
+    expect(stack.simulator.requests).toHaveLength(2);
+    expect(elapsedMs).toBeGreaterThanOrEqual(400);
+  });
+
+  it.each([
+    ['a 504', { status: 504 }],
+    ['a connection reset', { reset: 'before-headers' as const }],
+    ['an attempt that times out', { hang: true }],
+  ])('retries after %s', async (_case, fault) => {
+    stack.simulator.fail({ ...fault, retryAfter: '0' });
+
+    const { result } = await timedUpdate(stack);
+
+    expect(result.body.errors).toBeUndefined();
+    expect(stack.simulator.requests).toHaveLength(2);
+  });
+
+  it('gives up after GRAPH_MAX_RETRIES retries with the last error and its retryAfter', async () => {
+    stack.simulator.fail({ status: 429, retryAfter: '0.05', times: 3, message: 'Still too many.' });
+
+    const { result } = await timedUpdate(stack);
+
+    expect(result.body.data).toBeNull();
+    expect(result.body.errors![0]).toMatchObject({
+      message: 'Still too many.',
+      extensions: { code: 'TOO_MANY_REQUESTS', retryAfter: 0.05, upstream: { status: 429 } },
+    });
+    expect(stack.simulator.requests).toHaveLength(3);
+  });
+
+  it('answers at once when Retry-After is above GRAPH_MAX_RETRY_AFTER_S', async () => {
+    stack.simulator.fail({ status: 429, retryAfter: '30' });
+
+    const { result, elapsedMs } = await timedUpdate(stack);
+
+    expect(result.body.errors![0]!.extensions).toMatchObject({ code: 'TOO_MANY_REQUESTS', retryAfter: 30 });
+    expect(stack.simulator.requests).toHaveLength(1);
+    expect(elapsedMs).toBeLessThan(1000);
+  });
+
+  it('falls back to backoff when Retry-After is garbage', async () => {
+    stack.simulator.fail({ status: 429, retryAfter: 'soon-ish' });
+
+    const { result } = await timedUpdate(stack);
+
+    expect(result.body.errors).toBeUndefined();
+    expect(stack.simulator.requests).toHaveLength(2);
+  });
+
+  it.each([400, 401, 403, 404, 409, 412, 500, 501, 502])('does not retry a %i', async (status) => {
+    stack.simulator.fail({ status, retryAfter: '0' });
+
+    await timedUpdate(stack);
+
+    expect(stack.simulator.requests).toHaveLength(1);
+  });
+});
+
+describe('the deadline', () => {
+  it('ends a call whose attempt outlives GRAPH_DEADLINE_MS with GATEWAY_TIMEOUT', async () => {
+    const stack = await startStack({ env: { GRAPH_TIMEOUT_MS: '5000', GRAPH_DEADLINE_MS: '300' } });
+    try {
+      stack.simulator.fail({ hang: true });
+
+      const { result, elapsedMs } = await timedUpdate(stack);
+
+      expect(result.body.errors![0]).toMatchObject({
+        message: 'Microsoft Graph did not answer within the deadline.',
+        extensions: { code: 'GATEWAY_TIMEOUT' },
+      });
+      expect(elapsedMs).toBeGreaterThanOrEqual(300);
+      expect(elapsedMs).toBeLessThan(2000);
+      expect(stack.simulator.requests).toHaveLength(1);
+    } finally {
+      await stack.close();
+    }
+  });
+
+  it('does not start a wait that would outlast it: the last error is answered at once', async () => {
+    const stack = await startStack({ env: { GRAPH_DEADLINE_MS: '1000', GRAPH_MAX_RETRY_AFTER_S: '30' } });
+    try {
+      stack.simulator.fail({ status: 503, retryAfter: '5' });
+
+      const { result, elapsedMs } = await timedUpdate(stack);
+
+      expect(result.body.errors![0]!.extensions).toMatchObject({ code: 'UPSTREAM_UNAVAILABLE', retryAfter: 5 });
+      expect(elapsedMs).toBeLessThan(1000);
+      expect(stack.simulator.requests).toHaveLength(1);
+    } finally {
+      await stack.close();
+    }
+  });
+});
