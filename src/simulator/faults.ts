@@ -9,7 +9,10 @@ export interface Fault {
   invitationId?: string;
   /** How many matching requests this fault answers; default 1, `Infinity` for all. */
   times?: number;
-  /** Wait this long before acting (a slow Graph). */
+  /**
+   * Wait this long before acting (a slow Graph). A fault with nothing else to do (no status,
+   * body, redirect, reset or hang) then answers normally: a slow success.
+   */
   delayMs?: number;
   /** The status to answer; default 500 (or 302 with `redirectTo`). */
   status?: number;
@@ -59,4 +62,17 @@ export function defaultErrorCode(status: number): string {
     default:
       return 'generalException';
   }
+}
+
+/** Whether a fault changes the answer, rather than only delaying a normal one. */
+export function changesAnswer(fault: Fault): boolean {
+  return (
+    fault.status !== undefined ||
+    fault.body !== undefined ||
+    fault.redirectTo !== undefined ||
+    fault.reset !== undefined ||
+    fault.hang === true ||
+    fault.code !== undefined ||
+    fault.retryAfter !== undefined
+  );
 }

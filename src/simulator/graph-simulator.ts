@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { defaultErrorCode, type Fault } from './faults.js';
+import { changesAnswer, defaultErrorCode, type Fault } from './faults.js';
 
 export type { Fault } from './faults.js';
 
@@ -140,7 +140,7 @@ export class GraphSimulator {
     });
 
     const fault = this.takeFault(request.method, ids?.invitationId);
-    if (fault) return this.answerFault(fault, request, response);
+    if (fault && changesAnswer(fault)) return this.answerFault(fault, request, response);
 
     const mailbox = ids?.invitationId;
     const limit = this.#options.mailboxConcurrency;
@@ -160,7 +160,8 @@ export class GraphSimulator {
       });
     }
 
-    if (this.#options.latencyMs) await delay(this.#options.latencyMs);
+    const latencyMs = (this.#options.latencyMs ?? 0) + (fault?.delayMs ?? 0);
+    if (latencyMs > 0) await delay(latencyMs);
     try {
       const photo = this.answer(request, ids, body);
       this.sendJson(request, response, 200, this.photoBody(photo));

@@ -1,0 +1,113 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { GraphSimulator } from '../../src/simulator/graph-simulator.js';
+import { UPDATE_PHOTO, errorCode, postGraphQL } from '../support/graphql.js';
+import { startRawRequest } from '../support/local-server.js';
+import { startStack } from '../support/stack.js';
+
+const variables = { invitationId: 'inv-d', contactId: 'contact-d', input: { height: 360, width: 360 } };
+
+describe('draining', () => {
+  it('lets a request in flight finish, answers /readyz 503 and /healthz 200 meanwhile, and refuses new GraphQL requests', async () => {
+    const stack = await startStack({ env: { SHUTDOWN_GRACE_MS: '5000' } });
+    stack.simulator.fail({ delayMs: 400 });
+
+    const port = Number(new URL(stack.url).port);
+    // Requests whose connections were open before the drain; new connections are refused by then.
+    const ready = await startRawRequest(port, 'GET', '/readyz');
+    const health = await startRawRequest(port, 'GET', '/healthz');
+    const graphql = await startRawRequest(port, 'POST', '/graphql', { 'content-type': 'application/json' }, '{"query":"{ __typename }"}');
+    const inFlight = postGraphQL(stack.url, UPDATE_PHOTO, variables, { token: 't' });
+    await waitFor(() => stack.simulator.requests.length === 1);
+    const stopped = stack.gateway.shutdown();
+
+    const [readyAnswer, healthAnswer, refused] = await Promise.all([ready.finish(), health.finish(), graphql.finish()]);
+    expect([readyAnswer.status, JSON.parse(readyAnswer.body)]).toEqual([503, { status: 'draining' }]);
+    expect(healthAnswer.status).toBe(200);
+    expect(refused.status).toBe(503);
+    expect(JSON.parse(refused.body).errors[0].extensions.code).toBe('SHUTTING_DOWN');
+    expect(refused.headers['connection']).toBe('close');
+
+    const result = await inFlight;
+    expect(result.body).toEqual({ data: { updateContactPhoto: { id: '360X360', height: 360, width: 360 } } });
+    await stopped;
+    await expect(fetch(stack.url, { method: 'POST' })).rejects.toThrow();
+    await stack.simulator.close();
+  });
+
+  it('answers a request still running when the grace period ends with an error, not a dropped connection', async () => {
+    const stack = await startStack({ env: { SHUTDOWN_GRACE_MS: '200', GRAPH_TIMEOUT_MS: '60000', GRAPH_DEADLINE_MS: '60000' } });
+    stack.simulator.fail({ hang: true });
+
+    const inFlight = postGraphQL(stack.url, UPDATE_PHOTO, variables, { token: 't' });
+    await waitFor(() => stack.simulator.requests.length === 1);
+    const started = performance.now();
+    await stack.gateway.shutdown();
+
+    const result = await inFlight;
+    expect(result.status).toBe(200);
+    expect(result.body.data).toBeNull();
+    expect(errorCode(result)).toBe('SHUTTING_DOWN');
+    expect(performance.now() - started).toBeLessThan(3000);
+    await stack.simulator.close();
+  });
+});
+
+const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
+
+describe('the compiled server (npm start)', () => {
+  let simulator: GraphSimulator;
+  let graphBaseUrl: string;
+  beforeAll(async () => {
+    simulator = new GraphSimulator();
+    graphBaseUrl = await simulator.listen();
+  });
+  afterAll(() => simulator.close());
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('drains on %s and exits 0 after answering the request in flight', async (signal) => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    await waitFor(() => output.includes('gateway listening'), 10_000);
+    const url = (JSON.parse(output.split('\n').find((line) => line.includes('gateway listening'))!) as { url: string }).url;
+
+    simulator.fail({ delayMs: 300 });
+    const before = simulator.requests.length;
+    const inFlight = postGraphQL(url, UPDATE_PHOTO, variables, { token: 'child-token' });
+    await waitFor(() => simulator.requests.length > before);
+    child.kill(signal);
+
+    const result = await inFlight;
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(result.body.data).toEqual({ updateContactPhoto: { id: '360X360', height: 360, width: 360 } });
+    expect(code).toBe(0);
+    expect(output).toContain('draining before exit');
+    expect(output).not.toContain('child-token');
+  });
+
+  it('stops with one clear line naming a bad configuration value, and exit code 1', async () => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: { ...process.env, PORT: '0', GRAPH_MAX_RETRIES: 'lots' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const [code] = (await once(child, 'exit')) as [number | null];
+    expect(code).toBe(1);
+    expect(stderr).toBe('Invalid configuration: GRAPH_MAX_RETRIES must be a whole number from 0 to 10 (got "lots").\n');
+  });
+});
+
+async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('Timed out waiting for a condition.');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
