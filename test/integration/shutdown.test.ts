@@ -71,6 +71,7 @@ describe('the compiled server (npm start)', () => {
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const exited = once(child, 'exit');
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -84,7 +85,7 @@ describe('the compiled server (npm start)', () => {
     child.kill(signal);
 
     const result = await inFlight;
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const [code] = (await exited) as [number | null];
     expect(result.body.data).toEqual({ updateContactPhoto: { id: '360X360', height: 360, width: 360 } });
     expect(code).toBe(0);
     expect(output).toContain('draining before exit');
@@ -96,9 +97,10 @@ describe('the compiled server (npm start)', () => {
       env: { ...process.env, PORT: '0', GRAPH_MAX_RETRIES: 'lots' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    const exited = once(child, 'exit');
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await once(child, 'exit')) as [number | null];
+    const [code] = (await exited) as [number | null];
     expect(code).toBe(1);
     expect(stderr).toBe('Invalid configuration: GRAPH_MAX_RETRIES must be a whole number from 0 to 10 (got "lots").\n');
   });
