@@ -2,7 +2,7 @@
  * `npm run demo`: the Graph simulator and the gateway in front of it, on this machine, with no
  * Microsoft tenant. Prints the Sandbox URL and a `curl` that works as is.
  */
-import { ConfigError, loadConfig, type GatewayConfig } from './config/config.js';
+import { loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
 import { EXAMPLE_MUTATION, EXAMPLE_VARIABLES } from './schema/example-operation.js';
 import { createGateway } from './server/gateway.js';
 import { GraphSimulator } from './simulator/graph-simulator.js';
@@ -10,15 +10,8 @@ import { GraphSimulator } from './simulator/graph-simulator.js';
 const simulator = new GraphSimulator();
 const graphBaseUrl = await simulator.listen(Number(process.env['SIMULATOR_PORT'] ?? 0));
 
-let config: GatewayConfig;
-try {
-  // The demo always talks to its own simulator, on this machine only unless HOST says otherwise.
-  config = loadConfig({ HOST: '127.0.0.1', ...process.env, GRAPH_BASE_URL: graphBaseUrl });
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  process.stderr.write(`${error.message}\n`);
-  process.exit(1);
-}
+// The demo always talks to its own simulator, and listens on this machine only unless HOST says otherwise.
+const config = loadConfigOrExit({ HOST: '127.0.0.1', ...process.env, GRAPH_BASE_URL: graphBaseUrl });
 const gateway = await createGateway(config);
 const url = await gateway.listen();
 
@@ -44,11 +37,10 @@ process.stdout.write(
   ].join('\n'),
 );
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, () => {
-    void gateway
-      .shutdown()
-      .then(() => simulator.close())
-      .then(() => process.exit(0));
-  });
-}
+stopOnSignals(
+  async () => {
+    await gateway.shutdown();
+    await simulator.close();
+  },
+  (error) => process.stderr.write(`Stopping the demo failed: ${String(error)}\n`),
+);

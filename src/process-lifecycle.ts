@@ -1,0 +1,40 @@
+/**
+ * What the gateway's entry points (`npm start`, `npm run demo`) share about the process itself:
+ * reading the configuration or stopping with one line, and draining on SIGTERM/SIGINT.
+ */
+import { ConfigError, loadConfig, type GatewayConfig } from './config/config.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The configuration, or exit 1 with the one line that names the bad value. */
+export function loadConfigOrExit(env: Env): GatewayConfig {
+  try {
+    return loadConfig(env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    // Written before any logger exists, as plain text, so that it reads well in any console.
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+}
+
+/**
+ * Runs `stop` on the first SIGTERM or SIGINT, then exits 0 (or 1 when `stop` fails). A second
+ * signal while stopping is ignored: the grace period is the gateway's to end.
+ */
+export function stopOnSignals(stop: (signal: NodeJS.Signals) => Promise<void>, onFailure: (error: unknown) => void): void {
+  let stopping = false;
+  const handle = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    stop(signal).then(
+      () => process.exit(0),
+      (error: unknown) => {
+        onFailure(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', handle);
+  process.on('SIGINT', handle);
+}
