@@ -51,6 +51,9 @@ export interface GraphCallStats {
   upstreamStatus: number | null;
 }
 
+/** Graph's final answer to a call; for a retryable status, the wait it asked for (or ours). */
+type FinalResponse = GraphResponse & { retryAfter?: number };
+
 interface GraphRequest {
   method: Method;
   path: string;
@@ -117,7 +120,7 @@ export class GraphClient {
     this.#agents.https.destroy();
   }
 
-  private photoFromResponse(response: GraphResponse & { retryAfter?: number }): GraphProfilePhoto {
+  private photoFromResponse(response: FinalResponse): GraphProfilePhoto {
     if (response.status < 200 || response.status > 299) throw errorFromResponse(response, response.retryAfter);
     const photo = parseProfilePhoto(response);
     if (photo instanceof GatewayError) throw photo;
@@ -129,7 +132,7 @@ export class GraphClient {
    * status (a retryable status comes back when retries are spent or its wait is too long, with
    * the wait in `retryAfter`). Throws only when no usable answer came.
    */
-  private async send(request: GraphRequest, call: GraphCallContext): Promise<GraphResponse & { retryAfter?: number }> {
+  private async send(request: GraphRequest, call: GraphCallContext): Promise<FinalResponse> {
     const { maxRetries, maxRetryAfterS, timeoutMs, deadlineMs, signal } = this.#options;
     const deadline = Date.now() + deadlineMs;
     const url = this.#options.baseUrl + request.path;

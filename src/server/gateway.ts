@@ -75,7 +75,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
   await apollo.start();
 
-  await app.register(cors, { origin: config.corsOrigins, methods: ['GET', 'POST'], maxAge: 600 });
+  await app.register(cors, {
+    origin: config.corsOrigins,
+    methods: ['GET', 'POST'],
+    // So that browser code can quote the id Graph's logs know the call by.
+    exposedHeaders: ['client-request-id'],
+    maxAge: 600,
+  });
 
   app.addHook('onRequest', async (request, reply) => {
     if (draining && request.url.startsWith('/graphql')) {

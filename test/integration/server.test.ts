@@ -77,6 +77,10 @@ describe('the HTTP server', () => {
     expect(studio.status).toBe(204);
     expect(studio.headers.get('access-control-allow-origin')).toBe('https://studio.apollographql.com');
     expect(other.headers.get('access-control-allow-origin')).toBeNull();
+
+    const actual = await postGraphQL(stack.url, '{ __typename }', {}, { headers: { origin: 'https://studio.apollographql.com' } });
+    expect(actual.headers.get('access-control-allow-origin')).toBe('https://studio.apollographql.com');
+    expect(actual.headers.get('access-control-expose-headers')).toBe('client-request-id');
   });
 
   it('serves the Sandbox landing page pre-filled with the example mutation and an Authorization header', async () => {
