@@ -26,7 +26,10 @@ const FINAL_CLOSE_MS = 5000;
 export interface GatewayOptions {
   /** Where log lines go (stdout by default); tests capture them here. */
   logDestination?: DestinationStream;
-  /** Replaces the Graph client built from the configuration. */
+  /**
+   * Replaces the Graph client built from the configuration. Its calls are then not ended at the
+   * end of the shutdown grace period (the built-in client's are).
+   */
   graphClient?: GraphClient;
 }
 
