@@ -73,7 +73,9 @@ function odataError(body: string): Record<string, unknown> | undefined {
  */
 export function upstreamInfo(response: GraphResponse): UpstreamErrorInfo {
   const error = odataError(response.body);
-  const inner = error && (isObject(error['innerError']) ? error['innerError'] : isObject(error['innererror']) ? error['innererror'] : undefined);
+  // Graph spells it `innerError`; some of its services `innererror`.
+  const innerValue = error?.['innerError'] ?? error?.['innererror'];
+  const inner = isObject(innerValue) ? innerValue : undefined;
   return {
     status: response.status,
     code: boundedString(error?.['code']),

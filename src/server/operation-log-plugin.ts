@@ -1,6 +1,8 @@
 import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type OperationDefinitionNode } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { Kind, type GraphQLError, type OperationDefinitionNode } from 'graphql';
+import { GatewayError, type FailureCause } from '../errors/gateway-error.js';
 import type { GatewayContext } from '../schema/context.js';
 
 function rootFields(operation: OperationDefinitionNode | undefined): string | null {
@@ -11,19 +13,30 @@ function rootFields(operation: OperationDefinitionNode | undefined): string | nu
   return names.length > 0 ? names.join(',') : null;
 }
 
+/** Why the first failed Graph call failed, when no answer came (a refused connection, a timeout). */
+function failureOf(errors: ReadonlyArray<GraphQLError> | undefined): FailureCause | undefined {
+  for (const error of errors ?? []) {
+    const original = unwrapResolverError(error);
+    if (original instanceof GatewayError && original.failure) return original.failure;
+  }
+  return undefined;
+}
+
 /**
  * Writes one structured log line per GraphQL operation: its name, root field(s), result code,
- * Graph's last status, the number of Graph attempts, latency and client-request-id. Nothing of
- * the request's headers or variables is logged, so no token can reach the log.
+ * Graph's last status, the number of Graph attempts, latency, client-request-id, and the cause
+ * when Graph gave no answer. Nothing of the request's headers or variables is logged, so no
+ * token can reach the log.
  */
 export function operationLogPlugin(): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       const started = performance.now();
       return {
-        async willSendResponse({ contextValue, operationName, operation, response }) {
+        async willSendResponse({ contextValue, operationName, operation, response, errors: originalErrors }) {
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
           const firstCode = errors?.[0]?.extensions?.['code'];
+          const cause = failureOf(originalErrors);
           contextValue.log.info(
             {
               operationName: operationName ?? 'anonymous',
@@ -34,6 +47,7 @@ export function operationLogPlugin(): ApolloServerPlugin<GatewayContext> {
               attempts: contextValue.stats.attempts,
               latencyMs: Math.round((performance.now() - started) * 100) / 100,
               clientRequestId: contextValue.clientRequestId,
+              ...(cause && { cause }),
             },
             'graphql operation',
           );

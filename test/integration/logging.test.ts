@@ -45,6 +45,22 @@ describe('the operation log', () => {
       expect.objectContaining({ operationName: 'anonymous', rootField: 'contactPhoto', code: 'FORBIDDEN', upstreamStatus: 403, attempts: 1 }),
     ]);
   });
+
+
+  it('logs why Graph gave no answer', async () => {
+    stack.simulator.fail({ hang: true, times: 2 });
+
+    await postGraphQL(stack.url, UPDATE_PHOTO, variables, { token: TOKEN });
+
+    expect(stack.logs.entries('graphql operation')).toEqual([
+      expect.objectContaining({
+        code: 'GATEWAY_TIMEOUT',
+        upstreamStatus: null,
+        attempts: 2,
+        cause: { name: 'TimeoutError', code: 'ETIMEDOUT', message: expect.stringContaining('200') },
+      }),
+    ]);
+  });
 });
 
 describe('the bearer token', () => {
