@@ -26,9 +26,11 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   if (value === undefined) return undefined;
   const seconds = DELAY_SECONDS.exec(value);
   if (seconds) return Number(seconds[1]);
-  // Only strings that look like an HTTP-date: Date.parse also reads bare numbers and other forms.
-  if (!/^[A-Za-z]{3},? /.test(value.trim())) return undefined;
-  const at = Date.parse(value);
+  // Only strings that start like an HTTP-date (IMF-fixdate, RFC 850 or asctime, all of which
+  // open with a day name): Date.parse also reads bare numbers and other forms.
+  if (!/^[A-Za-z]{3,9},? /.test(value.trim())) return undefined;
+  // HTTP-dates are always GMT; asctime's form does not say so, and Date.parse would read it as local time.
+  const at = Date.parse(/\b(GMT|UTC)\b/.test(value) ? value : `${value.trim()} GMT`);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, (at - nowMs) / 1000);
 }

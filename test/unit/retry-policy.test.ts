@@ -11,6 +11,8 @@ describe('parseRetryAfter', () => {
     [' 7 ', 7],
     ['Thu, 26 Nov 2026 10:00:05 GMT', 5],
     ['Thu, 26 Nov 2026 09:59:00 GMT', 0],
+    ['Thursday, 26-Nov-26 10:00:05 GMT', 5],
+    ['Thu Nov 26 10:00:05 2026', 5],
   ])('reads %j as %d seconds', (header, seconds) => {
     expect(parseRetryAfter(header, NOW)).toBeCloseTo(seconds, 6);
   });
