@@ -1,3 +1,5 @@
+import { ODATA_TYPE } from './graph-requests.js';
+
 /**
  * What the simulator can be told to do instead of answering normally. Each fault answers the
  * next `times` matching requests, in the order faults were added.
@@ -75,4 +77,21 @@ export function changesAnswer(fault: Fault): boolean {
     fault.code !== undefined ||
     fault.retryAfter !== undefined
   );
+}
+
+/** The content type and text of a fault's `body`. */
+export function faultBody(body: NonNullable<Fault['body']>): [string | undefined, string] {
+  if (typeof body === 'object') return [body.contentType, body.raw];
+  switch (body) {
+    case 'html':
+      return ['text/html', '<html><body><h1>502 Bad Gateway</h1><p>upstream proxy error</p></body></html>'];
+    case 'empty':
+      return [undefined, ''];
+    case 'not-json':
+      return ['application/json', 'this is not json'];
+    case 'no-id':
+      return ['application/json', JSON.stringify({ '@odata.type': ODATA_TYPE, height: 1, width: 1 })];
+    case 'bad-height':
+      return ['application/json', JSON.stringify({ '@odata.type': ODATA_TYPE, id: '1x1', height: 'abc', width: 1 })];
+  }
 }
