@@ -2,9 +2,7 @@
  * What the gateway's entry points (`npm start`, `npm run demo`) share about the process itself:
  * reading the configuration or stopping with one line, and draining on SIGTERM/SIGINT.
  */
-import { ConfigError, loadConfig, type GatewayConfig } from './config/config.js';
-
-type Env = Readonly<Record<string, string | undefined>>;
+import { ConfigError, loadConfig, type Env, type GatewayConfig } from './config/config.js';
 
 /** The configuration, or exit 1 with the one line that names the bad value. */
 export function loadConfigOrExit(env: Env): GatewayConfig {

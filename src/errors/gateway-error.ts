@@ -64,7 +64,7 @@ export function defaultMessage(code: GatewayErrorCode): string {
  */
 export class GatewayError extends GraphQLError {
   readonly code: GatewayErrorCode;
-  readonly upstream: UpstreamErrorInfo | undefined;
+  /** Why no answer came from Graph, for the log; never answered to the caller. */
   readonly failure: FailureCause | undefined;
 
   constructor(code: GatewayErrorCode, message: string | null | undefined, options: GatewayErrorOptions = {}) {
@@ -75,7 +75,6 @@ export class GatewayError extends GraphQLError {
     super(message || DEFAULT_MESSAGES[code], { extensions });
     this.name = 'GatewayError';
     this.code = code;
-    this.upstream = options.upstream;
     this.failure = options.cause;
   }
 }

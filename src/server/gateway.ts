@@ -1,7 +1,7 @@
 import { ApolloServer } from '@apollo/server';
 import fastifyApollo from '@as-integrations/fastify';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from '../config/config.js';
 import { GatewayErrorCode } from '../errors/codes.js';
@@ -18,7 +18,9 @@ import { createLogger, OperationLogController } from './logger.js';
 import { operationLogPlugin } from './operation-log-plugin.js';
 
 /** Request bodies larger than this are answered 413 before any GraphQL work. */
-export const BODY_LIMIT_BYTES = 100 * 1024;
+const BODY_LIMIT_BYTES = 100 * 1024;
+
+const GRAPHQL_PATH = '/graphql';
 
 /** After the grace period, how long answers still being written get before sockets are closed. */
 const FINAL_CLOSE_MS = 5000;
@@ -34,7 +36,6 @@ export interface GatewayOptions {
 }
 
 export interface Gateway {
-  readonly app: FastifyInstance;
   readonly logger: Logger;
   /** Starts listening on the configured host and port; answers the GraphQL endpoint's URL. */
   listen(): Promise<string>;
@@ -87,7 +88,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
 
   app.addHook('onRequest', async (request, reply) => {
-    if (draining && request.url.startsWith('/graphql')) {
+    if (draining && request.url.startsWith(GRAPHQL_PATH)) {
       const message = defaultMessage(GatewayErrorCode.SHUTTING_DOWN);
       return reply
         .code(503)
@@ -108,7 +109,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   );
 
   await app.register(fastifyApollo(apollo), {
-    path: '/graphql',
+    path: GRAPHQL_PATH,
     method: ['GET', 'POST'],
     context: async (request, reply): Promise<GatewayContext> => {
       const id = clientRequestId(request.headers['client-request-id']);
@@ -142,14 +143,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   }
 
   return {
-    app,
     logger,
     async listen() {
       await app.listen({ port: config.port, host: config.host });
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
       const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-      return `http://${host.includes(':') ? `[${host}]` : host}:${port}/graphql`;
+      return `http://${host.includes(':') ? `[${host}]` : host}:${port}${GRAPHQL_PATH}`;
     },
     shutdown() {
       stopping ??= stop();
