@@ -86,7 +86,16 @@ export function upstreamInfo(response: GraphResponse): UpstreamErrorInfo {
   };
 }
 
-/** The error for a Graph answer that is not a success. */
+/** The codes whose callers are told when to try again (`extensions.retryAfter`). */
+const CODES_WITH_RETRY_AFTER: ReadonlySet<GatewayErrorCode> = new Set([
+  GatewayErrorCode.TOO_MANY_REQUESTS,
+  GatewayErrorCode.UPSTREAM_UNAVAILABLE,
+]);
+
+/**
+ * The error for a Graph answer that is not a success. `retryAfter` (seconds) is the wait Graph
+ * asked for, or the gateway's next backoff; it is answered for 429 and 503 only.
+ */
 export function errorFromResponse(response: GraphResponse, retryAfter?: number): GatewayError {
   const upstream = upstreamInfo(response);
   const code = codeForStatus(response.status);
@@ -98,7 +107,7 @@ export function errorFromResponse(response: GraphResponse, retryAfter?: number):
   }
   return new GatewayError(code, message, {
     upstream,
-    ...(retryAfter !== undefined && { retryAfter }),
+    ...(retryAfter !== undefined && CODES_WITH_RETRY_AFTER.has(code) && { retryAfter }),
   });
 }
 

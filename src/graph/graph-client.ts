@@ -177,8 +177,7 @@ export class GraphClient {
         signal?.aborted === true;
       if (giveUp) {
         if (outcome instanceof GatewayError) throw outcome;
-        const suggested = retryAfter ?? roundSeconds(waitMs / 1000);
-        return { ...outcome, ...(outcome.status !== 504 && { retryAfter: suggested }) };
+        return { ...outcome, retryAfter: retryAfter ?? roundSeconds(waitMs / 1000) };
       }
       try {
         await sleep(waitMs, undefined, signal ? { signal } : undefined);

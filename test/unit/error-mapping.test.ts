@@ -92,6 +92,12 @@ describe('errorFromResponse', () => {
     expect(error.extensions).toMatchObject({ code: 'TOO_MANY_REQUESTS', retryAfter: 2.5, upstream: { status: 429, code: 'TooManyRequests' } });
   });
 
+  it('tells when to try again for 429 and 503 only', () => {
+    expect(errorFromResponse(response(503, ''), 1.5).extensions['retryAfter']).toBe(1.5);
+    expect(errorFromResponse(response(504, ''), 1.5).extensions).not.toHaveProperty('retryAfter');
+    expect(errorFromResponse(response(500, ''), 1.5).extensions).not.toHaveProperty('retryAfter');
+  });
+
   it('says a redirect was not followed', () => {
     const error = errorFromResponse(response(302, '', { location: 'http://elsewhere.test/' }));
     expect(error.extensions['code']).toBe('BAD_GATEWAY');
