@@ -66,17 +66,15 @@ export function defaultErrorCode(status: number): string {
   }
 }
 
-/** Whether a fault changes the answer, rather than only delaying a normal one. */
+/** The keys that say which requests a fault answers and when, rather than what it answers. */
+const SELECTION_AND_TIMING: ReadonlySet<string> = new Set(['method', 'invitationId', 'times', 'delayMs']);
+
+/**
+ * Whether a fault changes the answer, rather than only delaying a normal one: any key beyond
+ * selection and timing does, so a new kind of fault cannot be forgotten here.
+ */
 export function changesAnswer(fault: Fault): boolean {
-  return (
-    fault.status !== undefined ||
-    fault.body !== undefined ||
-    fault.redirectTo !== undefined ||
-    fault.reset !== undefined ||
-    fault.hang === true ||
-    fault.code !== undefined ||
-    fault.retryAfter !== undefined
-  );
+  return Object.entries(fault).some(([key, value]) => value !== undefined && value !== false && !SELECTION_AND_TIMING.has(key));
 }
 
 /** The content type and text of a fault's `body`. */

@@ -80,6 +80,14 @@ describe('the Graph simulator', () => {
     expect(otherMailbox.status).toBe(200);
   });
 
+  it('answers a fault that sets only a message with an error, and one that sets only a delay normally', async () => {
+    simulator.fail({ message: 'Only a message.' }).fail({ delayMs: 10 });
+    const first = await patch(photoUrl('i', 'c'), { height: 1 });
+    const second = await patch(photoUrl('i', 'c'), { height: 1 });
+    expect([first.status, ((await first.json()) as { error: { message: string } }).error.message]).toEqual([500, 'Only a message.']);
+    expect(second.status).toBe(200);
+  });
+
   it('answers faults in order, each for its number of requests', async () => {
     simulator.fail({ status: 503, times: 2 }).fail({ status: 409 });
     const statuses = [];
