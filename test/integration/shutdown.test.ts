@@ -1,10 +1,8 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GraphSimulator } from '../../src/simulator/graph-simulator.js';
 import { UPDATE_PHOTO, errorCode, postGraphQL } from '../support/graphql.js';
 import { startRawRequest } from '../support/local-server.js';
+import { runCompiled, waitFor } from '../support/process.js';
 import { startStack } from '../support/stack.js';
 
 const variables = { invitationId: 'inv-d', contactId: 'contact-d', input: { height: 360, width: 360 } };
@@ -55,8 +53,6 @@ describe('draining', () => {
   });
 });
 
-const MAIN = fileURLToPath(new URL('../../dist/main.js', import.meta.url));
-
 describe('the compiled server (npm start)', () => {
   let simulator: GraphSimulator;
   let graphBaseUrl: string;
@@ -67,49 +63,28 @@ describe('the compiled server (npm start)', () => {
   afterAll(() => simulator.close());
 
   it.each(['SIGTERM', 'SIGINT'] as const)('drains on %s and exits 0 after answering the request in flight', async (signal) => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = once(child, 'exit');
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await waitFor(() => output.includes('gateway listening'), 10_000);
-    const url = (JSON.parse(output.split('\n').find((line) => line.includes('gateway listening'))!) as { url: string }).url;
+    const gateway = runCompiled('main.js', { PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production' });
+    await gateway.printed('gateway listening');
+    const listening = gateway.output().split('\n').find((line) => line.includes('gateway listening'))!;
+    const { url } = JSON.parse(listening) as { url: string };
 
     simulator.fail({ delayMs: 300 });
     const before = simulator.requests.length;
     const inFlight = postGraphQL(url, UPDATE_PHOTO, variables, { token: 'child-token' });
     await waitFor(() => simulator.requests.length > before);
-    child.kill(signal);
+    gateway.kill(signal);
 
     const result = await inFlight;
-    const [code] = (await exited) as [number | null];
     expect(result.body.data).toEqual({ updateContactPhoto: { id: '360X360', height: 360, width: 360 } });
-    expect(code).toBe(0);
-    expect(output).toContain('draining before exit');
-    expect(output).not.toContain('child-token');
+    expect(await gateway.exited).toBe(0);
+    expect(gateway.output()).toContain('draining before exit');
+    expect(gateway.output()).not.toContain('child-token');
   });
 
   it('stops with one clear line naming a bad configuration value, and exit code 1', async () => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: { ...process.env, PORT: '0', GRAPH_MAX_RETRIES: 'lots' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const exited = once(child, 'exit');
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const [code] = (await exited) as [number | null];
-    expect(code).toBe(1);
-    expect(stderr).toBe('Invalid configuration: GRAPH_MAX_RETRIES must be a whole number from 0 to 10 (got "lots").\n');
+    const gateway = runCompiled('main.js', { PORT: '0', GRAPH_MAX_RETRIES: 'lots' });
+
+    expect(await gateway.exited).toBe(1);
+    expect(gateway.stderr()).toBe('Invalid configuration: GRAPH_MAX_RETRIES must be a whole number from 0 to 10 (got "lots").\n');
   });
 });
-
-async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('Timed out waiting for a condition.');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -1,0 +1,49 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+
+/** Polls `condition` every 10 ms until it holds; fails after `timeoutMs`. */
+export async function waitFor(condition: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error('Timed out waiting for a condition.');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+export interface CompiledProcess {
+  /** stdout and stderr so far, interleaved as they came. */
+  output(): string;
+  stderr(): string;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<number | null>;
+  /** Resolves once `text` has been printed; rejects if the process exits or 10 s pass first. */
+  printed(text: string): Promise<void>;
+  kill(signal: NodeJS.Signals): void;
+}
+
+/** Runs a file of the build (`dist/`, made by `npm test` before Jest) as `npm start` would. */
+export function runCompiled(file: 'main.js' | 'demo.js', env: Record<string, string>): CompiledProcess {
+  const script = fileURLToPath(new URL(`../../dist/${file}`, import.meta.url));
+  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  let output = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+    stderr += chunk.toString();
+  });
+  return {
+    output: () => output,
+    stderr: () => stderr,
+    exited,
+    async printed(text) {
+      await waitFor(() => {
+        if (child.exitCode !== null) throw new Error(`${file} exited (${child.exitCode}) before printing ${JSON.stringify(text)}:\n${output}`);
+        return output.includes(text);
+      }, 10_000);
+    },
+    kill: (signal) => void child.kill(signal),
+  };
+}
