@@ -1,6 +1,7 @@
 /**
  * `npm start`: the gateway, configured from the environment (see the README).
  */
+import { failureCause } from './errors/gateway-error.js';
 import { loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
 import { createGateway } from './server/gateway.js';
 
@@ -14,5 +15,5 @@ stopOnSignals(
     gateway.logger.info({ signal, graceMs: config.shutdownGraceMs }, 'draining before exit');
     await gateway.shutdown();
   },
-  (error) => gateway.logger.error({ err: error instanceof Error ? { message: error.message } : String(error) }, 'shutdown failed'),
+  (error) => gateway.logger.error({ err: failureCause(error) }, 'shutdown failed'),
 );

@@ -28,6 +28,15 @@ export interface FailureCause {
   message: string;
 }
 
+/** Copies what may be shown of a thrown value: never the got error itself, which holds the token. */
+export function failureCause(error: unknown): FailureCause {
+  if (error instanceof Error) {
+    const code = (error as { code?: unknown }).code;
+    return { name: error.name, code: typeof code === 'string' ? code : undefined, message: error.message };
+  }
+  return { name: 'Error', code: undefined, message: String(error) };
+}
+
 export interface GatewayErrorOptions {
   upstream?: UpstreamErrorInfo;
   /** Seconds the caller should wait before trying again (429 and 503). */

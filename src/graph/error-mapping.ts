@@ -131,15 +131,6 @@ export function transportFailureKind(error: FailureCause): TransportFailureKind 
   return 'connection';
 }
 
-/** Copies what may be shown of a thrown value: never the got error itself, which holds the token. */
-export function failureCause(error: unknown): FailureCause {
-  if (error instanceof Error) {
-    const code = (error as { code?: unknown }).code;
-    return { name: error.name, code: typeof code === 'string' ? code : undefined, message: error.message };
-  }
-  return { name: 'Error', code: undefined, message: String(error) };
-}
-
 /** The error for a call that got no usable answer from Graph. */
 export function errorFromTransportFailure(cause: FailureCause): GatewayError {
   const kind = transportFailureKind(cause);

@@ -4,12 +4,11 @@ import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import got, { type Got, type Method } from 'got';
 import { GatewayErrorCode } from '../errors/codes.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError, failureCause } from '../errors/gateway-error.js';
 import { contactPhotoPath } from './contact-photo-path.js';
 import {
   errorFromResponse,
   errorFromTransportFailure,
-  failureCause,
   transportFailureKind,
 } from './error-mapping.js';
 import { parseProfilePhoto } from './profile-photo.js';
