@@ -120,6 +120,13 @@ export function errorFromUnusableBody(response: GraphResponse, problem: string):
   );
 }
 
+/** The error for an answer whose body passed `limitBytes`; the gateway stopped reading it there. */
+export function errorFromOversizedBody(response: GraphResponse, limitBytes: number): GatewayError {
+  const mib = 1024 * 1024;
+  const limit = limitBytes % mib === 0 ? `${limitBytes / mib} MiB` : `${limitBytes} bytes`;
+  return errorFromUnusableBody(response, `a body larger than ${limit}, which the gateway stopped reading`);
+}
+
 /** How a call that got no complete answer from Graph failed. */
 export type TransportFailureKind = 'timeout' | 'connection' | 'protocol';
 

@@ -7,6 +7,7 @@ import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError, failureCause } from '../errors/gateway-error.js';
 import { contactPhotoPath } from './contact-photo-path.js';
 import {
+  errorFromOversizedBody,
   errorFromResponse,
   errorFromTransportFailure,
   transportFailureKind,
@@ -60,6 +61,9 @@ interface GraphRequest {
 }
 
 const ODATA_TYPE = '#microsoft.graph.profilePhoto';
+
+/** Largest Graph answer read; a photo's metadata is under 1 KiB, Graph's errors a few KiB. */
+export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /**
  * The one way to Microsoft Graph. It owns the HTTP connection pool and the retry policy:
@@ -147,15 +151,8 @@ export class GraphClient {
       call.stats.attempts++;
       let outcome: GraphResponse | GatewayError;
       try {
-        const response = await this.#got(url, {
-          method: request.method,
-          headers,
-          ...(request.body !== undefined && { body: request.body }),
-          timeout: { request: Math.max(1, attemptTimeout) },
-          ...(signal && { signal }),
-        });
-        outcome = { status: response.statusCode, headers: response.headers, body: response.body };
-        call.stats.upstreamStatus = response.statusCode;
+        outcome = await this.exchange(url, request, headers, Math.max(1, attemptTimeout), signal);
+        if (!(outcome instanceof GatewayError)) call.stats.upstreamStatus = outcome.status;
       } catch (error) {
         outcome = this.errorFromFailure(error, attemptTimeout < timeoutMs);
       }
@@ -184,6 +181,51 @@ export class GraphClient {
         throw shuttingDown();
       }
     }
+  }
+
+  /**
+   * One HTTP exchange with Graph. The body is read as a stream so that an answer over
+   * `MAX_RESPONSE_BYTES` (decompressed) is cut off and answered BAD_GATEWAY, never buffered
+   * whole; got has no size limit of its own. Rejects with got's error when no answer came.
+   */
+  private exchange(
+    url: string,
+    request: GraphRequest,
+    headers: Record<string, string>,
+    timeoutMs: number,
+    signal: AbortSignal | undefined,
+  ): Promise<GraphResponse | GatewayError> {
+    return new Promise((resolve, reject) => {
+      const stream = this.#got.stream(url, {
+        method: request.method,
+        headers,
+        ...(request.body !== undefined && { body: request.body }),
+        timeout: { request: timeoutMs },
+        ...(signal && { signal }),
+      });
+      let status = 0;
+      let responseHeaders: GraphResponse['headers'] = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const tooLarge = (): void => {
+        stream.destroy();
+        resolve(errorFromOversizedBody({ status, headers: responseHeaders, body: '' }, MAX_RESPONSE_BYTES));
+      };
+      stream.once('response', (response: { statusCode: number; headers: GraphResponse['headers'] }) => {
+        status = response.statusCode;
+        responseHeaders = response.headers;
+        if (Number(response.headers['content-length']) > MAX_RESPONSE_BYTES) tooLarge();
+      });
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > MAX_RESPONSE_BYTES) return tooLarge();
+        chunks.push(chunk);
+      });
+      stream.once('end', () =>
+        resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks, size).toString('utf8') }),
+      );
+      stream.once('error', reject);
+    });
   }
 
   private errorFromFailure(error: unknown, cutByDeadline: boolean): GatewayError {

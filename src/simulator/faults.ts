@@ -26,14 +26,17 @@ export interface Fault {
   /**
    * The body instead of Graph's OData error: an HTML proxy page, an empty body, text that is not
    * JSON, a photo without `id`, a photo whose `height` is not a number, or exactly this text.
+   * `huge` streams a 2 MiB JSON photo in chunks, without `Content-Length`.
    */
-  body?: 'html' | 'empty' | 'not-json' | 'no-id' | 'bad-height' | { raw: string; contentType: string };
+  body?: 'html' | 'empty' | 'not-json' | 'no-id' | 'bad-height' | 'huge' | { raw: string; contentType: string };
   /** Answer a redirect to this URL (status 302 unless `status` says otherwise). */
   redirectTo?: string;
   /** Destroy the connection before any answer, or after the headers and part of the body. */
   reset?: 'before-headers' | 'mid-body';
   /** Never answer; the connection stays open until the client gives up or the simulator closes. */
   hang?: boolean;
+  /** Send a 200's headers, then one byte of body every 50 ms, never finishing. */
+  drip?: boolean;
 }
 
 /** The OData error code Graph sends for each status (from shared/graph-facts.md). */
@@ -77,8 +80,11 @@ export function changesAnswer(fault: Fault): boolean {
   return Object.entries(fault).some(([key, value]) => value !== undefined && value !== false && !SELECTION_AND_TIMING.has(key));
 }
 
-/** The content type and text of a fault's `body`. */
-export function faultBody(body: NonNullable<Fault['body']>): [string | undefined, string] {
+/** Size of the `huge` body. */
+export const HUGE_BODY_BYTES = 2 * 1024 * 1024;
+
+/** The content type and text of a fault's `body` (`huge` is streamed, not built here). */
+export function faultBody(body: Exclude<NonNullable<Fault['body']>, 'huge'>): [string | undefined, string] {
   if (typeof body === 'object') return [body.contentType, body.raw];
   switch (body) {
     case 'html':

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { changesAnswer, defaultErrorCode, faultBody, type Fault } from './faults.js';
+import { HUGE_BODY_BYTES, changesAnswer, defaultErrorCode, faultBody, type Fault } from './faults.js';
 import { GraphHttpError, ODATA_TYPE, VERSION_SEGMENT, bearerToken, parsePatch, parsePhotoPath } from './graph-requests.js';
 
 export type { Fault } from './faults.js';
@@ -227,12 +227,19 @@ export class GraphSimulator {
       setImmediate(() => request.socket.destroy());
       return;
     }
+    if (fault.drip) return drip(response, this.commonHeaders(request));
     const body = fault.body ?? (fault.redirectTo !== undefined ? 'empty' : undefined);
+    if (body === 'huge') return streamHugeBody(response, status, this.commonHeaders(request));
     if (body === undefined) {
       return this.sendError(request, response, status, fault.code ?? defaultErrorCode(status), fault.message ?? `Simulated ${status}.`, extra);
     }
     const [contentType, text] = faultBody(body);
-    response.writeHead(status, { ...this.commonHeaders(request), ...(contentType && { 'content-type': contentType }), ...extra });
+    response.writeHead(status, {
+      ...this.commonHeaders(request),
+      ...(contentType && { 'content-type': contentType }),
+      'content-length': Buffer.byteLength(text),
+      ...extra,
+    });
     response.end(text);
   }
 
@@ -287,4 +294,23 @@ export class GraphSimulator {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** A 200 whose body never ends: one space every 50 ms until the client goes away. */
+function drip(response: http.ServerResponse, headers: http.OutgoingHttpHeaders): void {
+  response.writeHead(200, { ...headers, 'content-type': 'application/json' });
+  response.write('{');
+  const timer = setInterval(() => response.write(' '), 50);
+  response.once('close', () => clearInterval(timer));
+}
+
+/** A valid JSON photo padded to `HUGE_BODY_BYTES`, written in 64 KiB chunks as the client reads. */
+async function streamHugeBody(response: http.ServerResponse, status: number, headers: http.OutgoingHttpHeaders): Promise<void> {
+  response.writeHead(status, { ...headers, 'content-type': 'application/json' });
+  const chunk = ' '.repeat(64 * 1024);
+  response.write(`{"@odata.type":"${ODATA_TYPE}","id":"1x1","height":1,"width":1,"padding":"`);
+  for (let written = 0; written < HUGE_BODY_BYTES && !response.destroyed; written += chunk.length) {
+    if (!response.write(chunk)) await new Promise((resolve) => response.once('drain', resolve).once('close', resolve));
+  }
+  response.end('"}');
 }

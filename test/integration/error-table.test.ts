@@ -94,6 +94,15 @@ describe('an answer the gateway cannot use', () => {
     ['a connection reset before the answer', 'UPSTREAM_UNAVAILABLE', { reset: 'before-headers' }, /unavailable/],
     ['a connection reset mid-body', 'UPSTREAM_UNAVAILABLE', { reset: 'mid-body', status: 200 }, /unavailable/],
     ['no answer within GRAPH_TIMEOUT_MS', 'GATEWAY_TIMEOUT', { hang: true }, /did not answer in time/],
+    ['a 200 that drips a byte at a time and never ends', 'GATEWAY_TIMEOUT', { drip: true }, /did not answer in time/],
+    ['a 200 streaming 2 MiB without Content-Length', 'BAD_GATEWAY', { status: 200, body: 'huge' }, /larger than 1 MiB/],
+    [
+      'a 200 announcing 1.5 MiB in Content-Length',
+      'BAD_GATEWAY',
+      { status: 200, body: { raw: `"${'x'.repeat(1.5 * 1024 * 1024)}"`, contentType: 'application/json' } },
+      /larger than 1 MiB/,
+    ],
+    ['an error status with a body over 1 MiB', 'BAD_GATEWAY', { status: 503, body: 'huge' }, /larger than 1 MiB/],
   ];
 
   it.each(rows)('%s is answered as %s', async (_case, code, fault, message) => {
@@ -118,6 +127,16 @@ describe('an answer the gateway cannot use', () => {
 });
 
 describe('redirects', () => {
+  it('are not followed when they loop back to the same URL', async () => {
+    const photoUrl = `${stack.simulator.baseUrl}/invitations/inv-1/invitedUser/contacts/contact-1/photo`;
+    stack.simulator.fail({ status: 302, redirectTo: photoUrl, times: Infinity });
+
+    const result = await update();
+
+    expect(errorCode(result)).toBe('BAD_GATEWAY');
+    expect(stack.simulator.requests).toHaveLength(1);
+  });
+
   it('are not followed, so the token never reaches another host', async () => {
     const elsewhere = await startRecordingServer();
     try {
