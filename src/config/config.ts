@@ -27,6 +27,8 @@ export interface GatewayConfig {
   /** `NODE_ENV=production`: no Sandbox landing page, introspection off by default. */
   production: boolean;
   shutdownGraceMs: number;
+  /** Time a client has to send a whole request, headers and body (`HTTP_REQUEST_TIMEOUT_MS`). */
+  requestTimeoutMs: number;
 }
 
 /** A configuration value that cannot be used. Its message is the one line start-up prints. */
@@ -150,5 +152,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     debug: boolean(env, 'GRAPHQL_DEBUG', false),
     production,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
+    requestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
   };
 }

@@ -23,6 +23,8 @@ export enum GatewayErrorCode {
   GATEWAY_TIMEOUT = 'GATEWAY_TIMEOUT',
   /** Graph answered 500, a redirect or another unexpected status, or a body that is not a photo. */
   BAD_GATEWAY = 'BAD_GATEWAY',
+  /** The HTTP request itself is unusable (Apollo's code of the same name), e.g. two `Authorization` headers. */
+  BAD_REQUEST = 'BAD_REQUEST',
   /** The gateway is shutting down: the request was refused, or its Graph call was ended at the grace deadline. */
   SHUTTING_DOWN = 'SHUTTING_DOWN',
   /** A bug in the gateway. The details are logged, never answered. */

@@ -58,6 +58,7 @@ const DEFAULT_MESSAGES: Record<GatewayErrorCode, string> = {
   [GatewayErrorCode.UPSTREAM_UNAVAILABLE]: 'Microsoft Graph is unavailable; retry later.',
   [GatewayErrorCode.GATEWAY_TIMEOUT]: 'Microsoft Graph did not answer in time.',
   [GatewayErrorCode.BAD_GATEWAY]: 'Microsoft Graph gave an answer the gateway cannot use.',
+  [GatewayErrorCode.BAD_REQUEST]: 'The HTTP request is malformed.',
   [GatewayErrorCode.SHUTTING_DOWN]: 'The gateway is shutting down; retry the request.',
   [GatewayErrorCode.INTERNAL_SERVER_ERROR]: 'Internal server error.',
 };

@@ -9,12 +9,17 @@ import { defaultMessage } from '../errors/gateway-error.js';
  * Apollo's `formatError`. Errors the gateway answers on purpose (`GatewayError`) and Apollo's
  * own request errors are `GraphQLError`s and pass unchanged. Anything else thrown while
  * executing is a bug: it is logged and masked, so that no internal detail reaches a caller.
- * With `debug` on, it is left as Apollo formats it (with its stack trace).
+ * With `debug` on, it is left as Apollo formats it (with its stack trace). `hideLimits` takes
+ * the value of an operation limit out of a message where it must not be exposed.
  */
-export function createFormatError(logger: Logger, debug: boolean) {
+export function createFormatError(
+  logger: Logger,
+  debug: boolean,
+  hideLimits: (formatted: GraphQLFormattedError) => GraphQLFormattedError,
+) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    if (original instanceof GraphQLError) return formatted;
+    if (original instanceof GraphQLError) return hideLimits(formatted);
     const summary =
       original instanceof Error
         ? { name: original.name, message: original.message, stack: original.stack }

@@ -1,17 +1,18 @@
 import { ApolloServer } from '@apollo/server';
 import fastifyApollo from '@as-integrations/fastify';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from '../config/config.js';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { defaultMessage } from '../errors/gateway-error.js';
 import { GraphClient } from '../graph/graph-client.js';
 import type { GatewayContext } from '../schema/context.js';
+import { operationLimits } from '../schema/operation-limits.js';
 import { resolvers } from '../schema/resolvers.js';
 import { typeDefs } from '../schema/type-defs.js';
 import { USER_AGENT } from '../version.js';
-import { bearerAuthorization, clientRequestId } from './caller.js';
+import { authorizationHeaderCount, bearerAuthorization, clientRequestId } from './caller.js';
 import { createFormatError } from './error-formatting.js';
 import { landingPagePlugin } from './landing-page.js';
 import { createLogger, OperationLogController } from './logger.js';
@@ -60,22 +61,35 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     loggerInstance: logger as FastifyBaseLogger,
     logController: new OperationLogController(),
     bodyLimit: BODY_LIMIT_BYTES,
+    // A client that has not sent its whole request by then gets 408 and is disconnected (slowloris).
+    requestTimeout: config.requestTimeoutMs,
+    http: {
+      requestTimeout: config.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, config.requestTimeoutMs),
+      // Node checks for expired requests this often (30 s by default, which would blunt short timeouts).
+      connectionsCheckingInterval: Math.min(1000, config.requestTimeoutMs / 2),
+    },
     // Draining is handled below, so that /healthz keeps answering 200 while the process lives.
     return503OnClosing: false,
   });
 
+  const limits = operationLimits(config.production);
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     resolvers,
     introspection: config.introspection,
+    // In production, no "Did you mean ...?" in validation errors: the schema is not to be mapped by guessing.
+    hideSchemaDetailsFromClientErrors: config.production,
     includeStacktraceInErrorResponses: config.debug,
-    formatError: createFormatError(logger, config.debug),
+    formatError: createFormatError(logger, config.debug, limits.formatError),
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
     // Shutdown is the gateway's (see shutdown()), not Apollo's own signal handlers'.
     stopOnTerminationSignals: false,
     logger,
-    plugins: [landingPagePlugin(config.production), operationLogPlugin()],
+    plugins: [...limits.plugins, landingPagePlugin(config.production), operationLogPlugin()],
   });
   await apollo.start();
 
@@ -87,13 +101,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     maxAge: 600,
   });
 
+  // One hook for what is refused before any parsing: it runs on every request, so it stays cheap.
   app.addHook('onRequest', async (request, reply) => {
     if (draining && request.url.startsWith(GRAPHQL_PATH)) {
-      const message = defaultMessage(GatewayErrorCode.SHUTTING_DOWN);
-      return reply
-        .code(503)
-        .header('connection', 'close')
-        .send({ errors: [{ message, extensions: { code: GatewayErrorCode.SHUTTING_DOWN } }] });
+      void reply.header('connection', 'close');
+      return sendError(reply, 503, GatewayErrorCode.SHUTTING_DOWN, defaultMessage(GatewayErrorCode.SHUTTING_DOWN));
+    }
+    if (authorizationHeaderCount(request.raw.rawHeaders) > 1) {
+      return sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, 'Send at most one Authorization header.');
     }
     return undefined;
   });
@@ -156,4 +171,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       return stopping;
     },
   };
+}
+
+/** A GraphQL-shaped error answer for a request refused before Apollo sees it. */
+function sendError(reply: FastifyReply, status: number, code: GatewayErrorCode, message: string): FastifyReply {
+  return reply.code(status).send({ errors: [{ message, extensions: { code } }] });
 }

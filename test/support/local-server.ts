@@ -54,19 +54,43 @@ export async function startRawRequest(
     .join('\r\n');
   socket.write(`${head}\r\n`);
   return {
-    async finish() {
-      let raw = '';
-      socket.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
-      const ended = once(socket, 'close');
+    finish() {
+      const answer = readRawResponse(socket);
       socket.write(`\r\n${body}`);
-      await ended;
-      const [statusLine, ...rest] = raw.slice(0, raw.indexOf('\r\n\r\n')).split('\r\n');
-      const responseHeaders: Record<string, string> = {};
-      for (const line of rest) {
-        const colon = line.indexOf(':');
-        responseHeaders[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
-      }
-      return { status: Number(statusLine!.split(' ')[1]), headers: responseHeaders, body: raw.slice(raw.indexOf('\r\n\r\n') + 4) };
+      return answer;
     },
   };
+}
+
+/**
+ * Sends `head` (request line and header lines, written exactly as given, so a header can be
+ * repeated) and `body` on a new connection, then reads the answer until the server closes it.
+ * With `contentLength` larger than the body, the request is left unfinished.
+ */
+export async function sendRawRequest(
+  port: number,
+  head: readonly string[],
+  body = '',
+  contentLength = Buffer.byteLength(body),
+): Promise<RawResponse> {
+  const socket = net.connect(port, '127.0.0.1');
+  await once(socket, 'connect');
+  const answer = readRawResponse(socket);
+  socket.write([...head, 'host: 127.0.0.1', 'connection: close', `content-length: ${contentLength}`, '', body].join('\r\n'));
+  return answer;
+}
+
+/** Reads an HTTP/1.1 answer off `socket` until the server closes the connection. */
+async function readRawResponse(socket: net.Socket): Promise<RawResponse> {
+  let raw = '';
+  socket.on('data', (chunk: Buffer) => (raw += chunk.toString('utf8')));
+  await once(socket, 'close');
+  const headEnd = raw.indexOf('\r\n\r\n');
+  const [statusLine, ...rest] = raw.slice(0, headEnd).split('\r\n');
+  const headers: Record<string, string> = {};
+  for (const line of rest) {
+    const colon = line.indexOf(':');
+    headers[line.slice(0, colon).toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  return { status: Number(statusLine!.split(' ')[1]), headers, body: raw.slice(headEnd + 4) };
 }

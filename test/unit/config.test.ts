@@ -19,6 +19,7 @@ describe('loadConfig', () => {
       debug: false,
       production: false,
       shutdownGraceMs: 25_000,
+      requestTimeoutMs: 30_000,
     });
   });
 
@@ -36,6 +37,7 @@ describe('loadConfig', () => {
       GRAPHQL_INTROSPECTION: 'false',
       GRAPHQL_DEBUG: 'true',
       SHUTDOWN_GRACE_MS: '0',
+      HTTP_REQUEST_TIMEOUT_MS: '500',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -46,6 +48,7 @@ describe('loadConfig', () => {
       introspection: false,
       debug: true,
       shutdownGraceMs: 0,
+      requestTimeoutMs: 500,
     });
   });
 
