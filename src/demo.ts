@@ -2,7 +2,7 @@
  * `npm run demo`: the Graph simulator and the gateway in front of it, on this machine, with no
  * Microsoft tenant. Prints the Sandbox URL and a `curl` that works as is.
  */
-import { loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
+import { exitOnUnhandledErrors, loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
 import { EXAMPLE_MUTATION, EXAMPLE_VARIABLES } from './schema/example-operation.js';
 import { createGateway } from './server/gateway.js';
 import { GraphSimulator } from './simulator/graph-simulator.js';
@@ -13,6 +13,7 @@ const graphBaseUrl = await simulator.listen(Number(process.env['SIMULATOR_PORT']
 // The demo always talks to its own simulator, and listens on this machine only unless HOST says otherwise.
 const config = loadConfigOrExit({ HOST: '127.0.0.1', ...process.env, GRAPH_BASE_URL: graphBaseUrl });
 const gateway = await createGateway(config);
+exitOnUnhandledErrors(gateway.logger);
 const url = await gateway.listen();
 
 const body = JSON.stringify({ query: EXAMPLE_MUTATION.replace(/\s+/g, ' '), variables: EXAMPLE_VARIABLES });

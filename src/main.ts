@@ -2,11 +2,12 @@
  * `npm start`: the gateway, configured from the environment (see the README).
  */
 import { failureCause } from './errors/gateway-error.js';
-import { loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
+import { exitOnUnhandledErrors, loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
 import { createGateway } from './server/gateway.js';
 
 const config = loadConfigOrExit(process.env);
 const gateway = await createGateway(config);
+exitOnUnhandledErrors(gateway.logger);
 const url = await gateway.listen();
 gateway.logger.info({ url, graphBaseUrl: config.graph.baseUrl }, 'gateway listening');
 

@@ -1,8 +1,11 @@
 /**
  * What the gateway's entry points (`npm start`, `npm run demo`) share about the process itself:
- * reading the configuration or stopping with one line, and draining on SIGTERM/SIGINT.
+ * reading the configuration or stopping with one line, draining on SIGTERM/SIGINT, and exiting
+ * on an error nothing handled.
  */
+import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Env, type GatewayConfig } from './config/config.js';
+import { failureCause, redactTokens } from './errors/gateway-error.js';
 
 /** The configuration, or exit 1 with the one line that names the bad value. */
 export function loadConfigOrExit(env: Env): GatewayConfig {
@@ -35,4 +38,23 @@ export function stopOnSignals(stop: (signal: NodeJS.Signals) => Promise<void>, o
   };
   process.on('SIGTERM', handle);
   process.on('SIGINT', handle);
+}
+
+/**
+ * Logs an unhandled rejection or uncaught exception and exits 1, so that a supervisor restarts
+ * a process whose state is no longer known. The log line has the error's name, code, message
+ * and stack, with bearer tokens redacted; never the error object itself, which for got's errors
+ * carries the request headers.
+ */
+export function exitOnUnhandledErrors(logger: Logger): void {
+  const crash = (kind: string) => (error: unknown) => {
+    try {
+      const stack = error instanceof Error && error.stack !== undefined ? redactTokens(error.stack) : undefined;
+      logger.fatal({ err: { ...failureCause(error), stack } }, `${kind}: exiting`);
+    } finally {
+      process.exit(1);
+    }
+  };
+  process.on('uncaughtException', crash('uncaught exception'));
+  process.on('unhandledRejection', crash('unhandled rejection'));
 }

@@ -28,13 +28,23 @@ export interface FailureCause {
   message: string;
 }
 
-/** Copies what may be shown of a thrown value: never the got error itself, which holds the token. */
+const BEARER_TOKEN = /(Bearer\s+)[^\s"',;]+/gi;
+
+/** Replaces every `Bearer <token>` in a text, should a message ever quote a header. */
+export function redactTokens(text: string): string {
+  return text.replace(BEARER_TOKEN, '$1[redacted]');
+}
+
+/**
+ * Copies what may be shown of a thrown value: never the got error itself, which holds the
+ * token, and with any `Bearer <token>` in the message redacted.
+ */
 export function failureCause(error: unknown): FailureCause {
   if (error instanceof Error) {
     const code = (error as { code?: unknown }).code;
-    return { name: error.name, code: typeof code === 'string' ? code : undefined, message: error.message };
+    return { name: error.name, code: typeof code === 'string' ? code : undefined, message: redactTokens(error.message) };
   }
-  return { name: 'Error', code: undefined, message: String(error) };
+  return { name: 'Error', code: undefined, message: redactTokens(String(error)) };
 }
 
 export interface GatewayErrorOptions {

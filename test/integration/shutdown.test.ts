@@ -87,4 +87,27 @@ describe('the compiled server (npm start)', () => {
     expect(await gateway.exited).toBe(1);
     expect(gateway.stderr()).toBe('Invalid configuration: GRAPH_MAX_RETRIES must be a whole number from 0 to 10 (got "lots").\n');
   });
+
+  it.each([
+    ['an unhandled rejection', 'rejection'],
+    ['an uncaught exception', 'exception'],
+  ])('logs %s without the token and exits 1, so that a supervisor restarts it', async (kind, crashKind) => {
+    const gateway = runCompiled('main.js', { PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: graphBaseUrl, CRASH_KIND: crashKind }, 'fail-on-sigusr2.mjs');
+    await gateway.printed('gateway listening');
+
+    gateway.kill('SIGUSR2');
+
+    expect(await gateway.exited).toBe(1);
+    const fatal = gateway
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as { level: number; msg: string; err?: { message: string; stack: string } })
+      .find((entry) => entry.level === 60);
+    expect(fatal).toMatchObject({
+      msg: `${kind.replace(/^an /, '')}: exiting`,
+      err: { message: 'simulated bug while calling Graph with Authorization: Bearer [redacted]', stack: expect.stringContaining('fail-on-sigusr2.mjs') },
+    });
+    expect(gateway.output()).not.toContain('crash-secret-token');
+  });
 });

@@ -22,10 +22,14 @@ export interface CompiledProcess {
   kill(signal: NodeJS.Signals): void;
 }
 
-/** Runs a file of the build (`dist/`, made by `npm test` before Jest) as `npm start` would. */
-export function runCompiled(file: 'main.js' | 'demo.js', env: Record<string, string>): CompiledProcess {
+/**
+ * Runs a file of the build (`dist/`, made by `npm test` before Jest) as `npm start` would;
+ * `preload` names a file of `test/fixtures/` to load first (`node --import`).
+ */
+export function runCompiled(file: 'main.js' | 'demo.js', env: Record<string, string>, preload?: string): CompiledProcess {
   const script = fileURLToPath(new URL(`../../dist/${file}`, import.meta.url));
-  const child = spawn(process.execPath, [script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = preload === undefined ? [script] : ['--import', new URL(`../fixtures/${preload}`, import.meta.url).href, script];
+  const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(child, 'exit').then(([code]) => code as number | null);
   let output = '';
   let stderr = '';
