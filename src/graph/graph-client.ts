@@ -146,6 +146,7 @@ export class GraphClient {
     if (request.body !== undefined) headers['content-type'] = 'application/json';
 
     for (let attempt = 1; ; attempt++) {
+      if (signal?.aborted) throw shuttingDown();
       const remaining = deadline - Date.now();
       const attemptTimeout = Math.min(timeoutMs, remaining);
       call.stats.attempts++;
@@ -201,14 +202,20 @@ export class GraphClient {
         headers,
         ...(request.body !== undefined && { body: request.body }),
         timeout: { request: timeoutMs },
-        ...(signal && { signal }),
       });
+      // got never removes the listener it adds to a `signal` option, and this signal lives as
+      // long as the process: each call would stay reachable from it. So the listener is ours,
+      // and removed when the exchange ends.
+      const abort = (): void => void stream.destroy(new Error('The call was ended at shutdown.'));
+      signal?.addEventListener('abort', abort, { once: true });
+      const done = (): void => signal?.removeEventListener('abort', abort);
       let status = 0;
       let responseHeaders: GraphResponse['headers'] = {};
       const chunks: Buffer[] = [];
       let size = 0;
       const tooLarge = (): void => {
         stream.destroy();
+        done();
         resolve(errorFromOversizedBody({ status, headers: responseHeaders, body: '' }, MAX_RESPONSE_BYTES));
       };
       stream.once('response', (response: { statusCode: number; headers: GraphResponse['headers'] }) => {
@@ -221,10 +228,14 @@ export class GraphClient {
         if (size > MAX_RESPONSE_BYTES) return tooLarge();
         chunks.push(chunk);
       });
-      stream.once('end', () =>
-        resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks, size).toString('utf8') }),
-      );
-      stream.once('error', reject);
+      stream.once('end', () => {
+        done();
+        resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks, size).toString('utf8') });
+      });
+      stream.once('error', (error) => {
+        done();
+        reject(error);
+      });
     });
   }
 
