@@ -1,4 +1,6 @@
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { GraphClient } from '../../src/graph/graph-client.js';
 import { GraphSimulator } from '../../src/simulator/graph-simulator.js';
 import { UPDATE_PHOTO, errorCode, postGraphQL } from '../support/graphql.js';
 import { startRawRequest } from '../support/local-server.js';
@@ -8,6 +10,34 @@ import { startStack } from '../support/stack.js';
 const variables = { invitationId: 'inv-d', contactId: 'contact-d', input: { height: 360, width: 360 } };
 
 describe('draining', () => {
+  it('keeps no listener on the shutdown signal once a Graph call is done, so finished calls can be collected', async () => {
+    const simulator = new GraphSimulator();
+    const shutdown = new AbortController();
+    const client = new GraphClient({
+      baseUrl: await simulator.listen(),
+      maxRetries: 1,
+      maxRetryAfterS: 1,
+      timeoutMs: 1000,
+      deadlineMs: 5000,
+      userAgent: 'test',
+      signal: shutdown.signal,
+    });
+    simulator.fail({ status: 503, retryAfter: '0' });
+    simulator.fail({ status: 404 });
+    try {
+      for (let i = 0; i < 5; i++) {
+        const call = { authorization: 'Bearer t', clientRequestId: 'c', stats: { attempts: 0, upstreamStatus: null } };
+        await client.updateContactPhoto('i', 'c', { height: i }, call).catch(() => undefined);
+      }
+
+      expect(simulator.requests).toHaveLength(6);
+      expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(0);
+    } finally {
+      client.close();
+      await simulator.close();
+    }
+  });
+
   it('lets a request in flight finish, answers /readyz 503 and /healthz 200 meanwhile, and refuses new GraphQL requests', async () => {
     const stack = await startStack({ env: { SHUTDOWN_GRACE_MS: '5000' } });
     stack.simulator.fail({ delayMs: 400 });
