@@ -20,6 +20,8 @@ export interface CompiledProcess {
   /** Resolves once `text` has been printed; rejects if the process exits or 10 s pass first. */
   printed(text: string): Promise<void>;
   kill(signal: NodeJS.Signals): void;
+  /** The process id, e.g. to read its memory from /proc. */
+  pid: number;
 }
 
 /**
@@ -49,5 +51,6 @@ export function runCompiled(file: 'main.js' | 'demo.js', env: Record<string, str
       }, 10_000);
     },
     kill: (signal) => void child.kill(signal),
+    pid: child.pid!,
   };
 }
