@@ -184,6 +184,18 @@ const rows: Row[] = [
     message: /depth limit of 5/,
   },
   {
+    // armor's cost grows by 1.5x per level of fragments, so the cost limit is hit before depth.
+    case: 'deeply nested named fragment spreads (cost limit)',
+    send: () =>
+      graphql(
+        `{ contactPhoto(invitationId: "i", contactId: "c") { ...F0 } } ` +
+          Array.from({ length: 8 }, (_, i) => `fragment F${i} on ProfilePhoto { ${i < 7 ? `...F${i + 1}` : 'id'} }`).join(' '),
+      ),
+    status: 400,
+    code: 'GRAPHQL_VALIDATION_FAILED',
+    message: /Query Cost limit of 250/,
+  },
+  {
     case: 'cyclic fragment spreads',
     send: () => graphql('query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }'),
     status: 400,
