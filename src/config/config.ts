@@ -10,6 +10,13 @@ export interface GraphConfig {
   maxRetryAfterS: number;
   timeoutMs: number;
   deadlineMs: number;
+  /** Outlook's per-mailbox limit, kept by the gateway (per process). */
+  mailbox: {
+    /** Calls in flight per mailbox (`GRAPH_MAILBOX_CONCURRENCY`). */
+    concurrency: number;
+    /** Calls waiting per mailbox before TOO_MANY_REQUESTS (`GRAPH_MAILBOX_QUEUE`). */
+    queueLimit: number;
+  };
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -145,6 +152,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxRetryAfterS: decimal(env, 'GRAPH_MAX_RETRY_AFTER_S', 30, 0, 3600),
       timeoutMs: integer(env, 'GRAPH_TIMEOUT_MS', 10_000, 1, 600_000),
       deadlineMs: integer(env, 'GRAPH_DEADLINE_MS', 30_000, 1, 3_600_000),
+      mailbox: {
+        concurrency: integer(env, 'GRAPH_MAILBOX_CONCURRENCY', 4, 1, 1000),
+        queueLimit: integer(env, 'GRAPH_MAILBOX_QUEUE', 100, 0, 100_000),
+      },
     },
     corsOrigins: corsOrigins(env),
     logLevel: logLevel(env),

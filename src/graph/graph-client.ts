@@ -6,6 +6,7 @@ import got, { type Got, type Method } from 'got';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError, failureCause } from '../errors/gateway-error.js';
 import { contactPhotoPath } from './contact-photo-path.js';
+import { MailboxScheduler, waitedPastDeadline, type MailboxSchedulerOptions } from './mailbox-scheduler.js';
 import {
   errorFromOversizedBody,
   errorFromResponse,
@@ -29,6 +30,8 @@ export interface GraphClientOptions {
   deadlineMs: number;
   /** The `User-Agent` sent to Graph. */
   userAgent: string;
+  /** Outlook's per-mailbox limit, kept by a `MailboxScheduler`: calls in flight, and calls waiting. */
+  mailbox: MailboxSchedulerOptions;
   /** Ends every call in flight at once (the gateway's shutdown deadline). */
   signal?: AbortSignal;
   /** Source of jitter, `Math.random` unless a test fixes it. */
@@ -56,6 +59,8 @@ type FinalResponse = GraphResponse & { retryAfter?: number };
 
 interface GraphRequest {
   method: Method;
+  /** The `invitationId`: whose mailbox the call uses, for the per-mailbox limit. */
+  mailbox: string;
   path: string;
   body?: string;
 }
@@ -75,11 +80,16 @@ export class GraphClient {
   readonly #got: Got;
   readonly #agents: { http: http.Agent; https: https.Agent };
   readonly #random: () => number;
+  readonly #scheduler: MailboxScheduler;
 
   constructor(options: GraphClientOptions) {
     this.#options = options;
     this.#random = options.random ?? Math.random;
-    if (options.signal) setMaxListeners(0, options.signal);
+    this.#scheduler = new MailboxScheduler(options.mailbox);
+    if (options.signal) {
+      setMaxListeners(0, options.signal);
+      options.signal.addEventListener('abort', () => this.#scheduler.rejectAll(shuttingDown), { once: true });
+    }
     this.#agents = {
       http: new http.Agent({ keepAlive: true }),
       https: new https.Agent({ keepAlive: true }),
@@ -100,7 +110,8 @@ export class GraphClient {
    * no such contact).
    */
   async getContactPhoto(invitationId: string, contactId: string, call: GraphCallContext): Promise<GraphProfilePhoto | null> {
-    const response = await this.send({ method: 'GET', path: contactPhotoPath(invitationId, contactId) }, call);
+    const path = contactPhotoPath(invitationId, contactId);
+    const response = await this.send({ method: 'GET', mailbox: invitationId, path }, call);
     if (response.status === 404) return null;
     return this.photoFromResponse(response);
   }
@@ -114,7 +125,7 @@ export class GraphClient {
   ): Promise<GraphProfilePhoto> {
     const path = contactPhotoPath(invitationId, contactId);
     const body = JSON.stringify({ '@odata.type': ODATA_TYPE, ...patch });
-    return this.photoFromResponse(await this.send({ method: 'PATCH', path, body }, call));
+    return this.photoFromResponse(await this.send({ method: 'PATCH', mailbox: invitationId, path, body }, call));
   }
 
   /** Closes the pooled connections to Graph. */
@@ -147,7 +158,13 @@ export class GraphClient {
 
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw shuttingDown();
+      const slot = this.#scheduler.acquire(request.mailbox, deadline, attempt > 1);
+      if (slot !== undefined) await slot;
       const remaining = deadline - Date.now();
+      if (remaining <= 0) {
+        this.#scheduler.release(request.mailbox);
+        throw waitedPastDeadline();
+      }
       const attemptTimeout = Math.min(timeoutMs, remaining);
       call.stats.attempts++;
       let outcome: GraphResponse | GatewayError;
@@ -160,12 +177,16 @@ export class GraphClient {
 
       const retryable = outcome instanceof GatewayError ? isRetryableFailure(outcome) : isRetryableStatus(outcome.status);
       if (!retryable) {
+        this.#scheduler.release(request.mailbox);
         if (outcome instanceof GatewayError) throw outcome;
         return outcome;
       }
 
       const retryAfter = outcome instanceof GatewayError ? undefined : parseRetryAfter(headerValue(outcome, 'retry-after'), Date.now());
       const waitMs = retryAfter !== undefined ? retryAfter * 1000 : backoffDelayMs(attempt, this.#random());
+      // A 429 is about the mailbox, not this call: the calls waiting for it hold back as well.
+      if (!(outcome instanceof GatewayError) && outcome.status === 429) this.#scheduler.pause(request.mailbox, waitMs);
+      this.#scheduler.release(request.mailbox);
       const giveUp =
         attempt > maxRetries ||
         (retryAfter !== undefined && retryAfter > maxRetryAfterS) ||

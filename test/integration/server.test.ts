@@ -139,6 +139,7 @@ describe('error details', () => {
       maxRetryAfterS: 1,
       timeoutMs: 100,
       deadlineMs: 100,
+      mailbox: { concurrency: 4, queueLimit: 100 },
       userAgent: 'test',
     });
     const stack = await startStack({ env: { NODE_ENV: 'development', ...env }, gateway: { graphClient: broken } });

@@ -1,0 +1,148 @@
+import { GatewayErrorCode } from '../errors/codes.js';
+import { GatewayError } from '../errors/gateway-error.js';
+
+export interface MailboxSchedulerOptions {
+  /** Calls in flight per mailbox at most (Outlook allows 4). */
+  concurrency: number;
+  /** Calls waiting per mailbox at most; past it a call fails at once with TOO_MANY_REQUESTS. */
+  queueLimit: number;
+}
+
+interface Waiter {
+  resolve(): void;
+  reject(error: GatewayError): void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface Mailbox {
+  active: number;
+  waiting: Waiter[];
+  /** Epoch ms until which no call starts (a 429's Retry-After); 0 when not paused. */
+  pausedUntil: number;
+  resumeTimer: NodeJS.Timeout | undefined;
+}
+
+/**
+ * Keeps Outlook's per-mailbox limit on this side of the wire: for each mailbox (an
+ * `invitationId`) at most `concurrency` calls are in flight, later ones wait in a bounded FIFO
+ * queue, and a 429 pauses the mailbox for its `Retry-After` instead of letting every waiting
+ * call hit the same wall. A mailbox with nothing in flight, waiting or paused has no entry, so
+ * idle mailboxes cost no memory. The limit is per process.
+ */
+export class MailboxScheduler {
+  readonly #options: MailboxSchedulerOptions;
+  readonly #mailboxes = new Map<string, Mailbox>();
+
+  constructor(options: MailboxSchedulerOptions) {
+    this.#options = options;
+  }
+
+  /**
+   * Takes a slot on `mailbox`, waiting for one if needed. `deadline` (epoch ms) ends the wait
+   * with GATEWAY_TIMEOUT; `retry` puts the call at the head of the queue, since it has waited
+   * once already. Every successful acquire must be followed by one `release`.
+   */
+  acquire(mailbox: string, deadline: number, retry = false): Promise<void> | undefined {
+    let entry = this.#mailboxes.get(mailbox);
+    if (entry === undefined) {
+      entry = { active: 0, waiting: [], pausedUntil: 0, resumeTimer: undefined };
+      this.#mailboxes.set(mailbox, entry);
+    }
+    if (entry.pausedUntil === 0 && entry.waiting.length === 0 && entry.active < this.#options.concurrency) {
+      entry.active++;
+      return undefined;
+    }
+    if (entry.waiting.length >= this.#options.queueLimit) {
+      throw throttled('Too many calls are waiting for this mailbox; retry later.', entry.pausedUntil);
+    }
+    // Paused past this call's deadline: say when to come back rather than wait into a timeout.
+    if (entry.pausedUntil >= deadline) {
+      throw throttled('Microsoft Graph is throttling this mailbox; retry later.', entry.pausedUntil);
+    }
+    return new Promise<void>((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, timer: undefined };
+      const waitMs = deadline - Date.now();
+      waiter.timer = setTimeout(() => {
+        removeWaiter(entry, waiter);
+        this.forgetIfIdle(mailbox, entry);
+        reject(waitedPastDeadline());
+      }, Math.max(0, waitMs)).unref();
+      if (retry) entry.waiting.unshift(waiter);
+      else entry.waiting.push(waiter);
+    });
+  }
+
+  /** Gives back a slot taken by `acquire`, starting the next waiting call if the mailbox may run. */
+  release(mailbox: string): void {
+    const entry = this.#mailboxes.get(mailbox);
+    if (entry === undefined) return;
+    entry.active--;
+    this.startWaiting(entry);
+    this.forgetIfIdle(mailbox, entry);
+  }
+
+  /** Graph answered 429: no call starts on `mailbox` for `ms` milliseconds (calls in flight go on). */
+  pause(mailbox: string, ms: number): void {
+    const entry = this.#mailboxes.get(mailbox);
+    if (entry === undefined) return;
+    const until = Date.now() + ms;
+    if (until <= entry.pausedUntil) return;
+    entry.pausedUntil = until;
+    clearTimeout(entry.resumeTimer);
+    entry.resumeTimer = setTimeout(() => {
+      entry.pausedUntil = 0;
+      entry.resumeTimer = undefined;
+      this.startWaiting(entry);
+      this.forgetIfIdle(mailbox, entry);
+    }, ms).unref();
+  }
+
+  /** Fails every waiting call with `error` (at shutdown); calls in flight are the caller's to end. */
+  rejectAll(error: () => GatewayError): void {
+    for (const [mailbox, entry] of this.#mailboxes) {
+      for (const waiter of entry.waiting.splice(0)) {
+        clearTimeout(waiter.timer);
+        waiter.reject(error());
+      }
+      clearTimeout(entry.resumeTimer);
+      entry.pausedUntil = 0;
+      this.forgetIfIdle(mailbox, entry);
+    }
+  }
+
+  /** Mailboxes with an entry (busy, waiting or paused), and calls waiting over all of them. */
+  get size(): { mailboxes: number; waiting: number } {
+    let waiting = 0;
+    for (const entry of this.#mailboxes.values()) waiting += entry.waiting.length;
+    return { mailboxes: this.#mailboxes.size, waiting };
+  }
+
+  private startWaiting(entry: Mailbox): void {
+    while (entry.pausedUntil === 0 && entry.active < this.#options.concurrency && entry.waiting.length > 0) {
+      const waiter = entry.waiting.shift()!;
+      clearTimeout(waiter.timer);
+      entry.active++;
+      waiter.resolve();
+    }
+  }
+
+  private forgetIfIdle(mailbox: string, entry: Mailbox): void {
+    if (entry.active === 0 && entry.waiting.length === 0 && entry.pausedUntil === 0) this.#mailboxes.delete(mailbox);
+  }
+}
+
+/** GATEWAY_TIMEOUT for a call whose deadline passed while it waited for its mailbox. */
+export function waitedPastDeadline(): GatewayError {
+  return new GatewayError(GatewayErrorCode.GATEWAY_TIMEOUT, 'The call waited for a free slot on this mailbox past its deadline.');
+}
+
+/** TOO_MANY_REQUESTS with `retryAfter`: the pause left, or 1 s when not paused. */
+function throttled(message: string, pausedUntil: number): GatewayError {
+  const retryAfter = Math.max(1, Math.ceil((pausedUntil - Date.now()) / 1000));
+  return new GatewayError(GatewayErrorCode.TOO_MANY_REQUESTS, message, { retryAfter });
+}
+
+function removeWaiter(entry: Mailbox, waiter: Waiter): void {
+  const index = entry.waiting.indexOf(waiter);
+  if (index !== -1) entry.waiting.splice(index, 1);
+}

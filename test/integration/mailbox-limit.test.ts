@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { UPDATE_PHOTO, errorCode, postGraphQL, type GraphQLResult } from '../support/graphql.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+// The simulator keeps Outlook's limit: 4 requests in flight per mailbox, 50 ms each, and a 429
+// with Retry-After beyond it.
+const OUTLOOK = { mailboxConcurrency: 4, latencyMs: 50, mailboxRetryAfterS: 1 };
+
+let stack: Stack | undefined;
+afterEach(() => stack?.close());
+
+function updates(count: number, invitationId = 'busy-mailbox'): Promise<GraphQLResult[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) =>
+      postGraphQL(stack!.url, UPDATE_PHOTO, { invitationId, contactId: `contact-${i}`, input: { height: i + 1, width: i + 1 } }, { token: 'mailbox-token' }),
+    ),
+  );
+}
+
+const upstream429s = () => stack!.simulator.requests.length - new Set(stack!.simulator.requests.map((r) => r.contactId)).size;
+
+describe('the per-mailbox limit', () => {
+  it('sends 100 concurrent updates to one mailbox at most 4 at a time: all succeed and Graph answers no 429', async () => {
+    stack = await startStack({ simulator: OUTLOOK });
+
+    const results = await updates(100);
+
+    expect(results.filter((result) => result.body.errors === undefined)).toHaveLength(100);
+    expect(stack.simulator.requests).toHaveLength(100);
+    expect(upstream429s()).toBe(0);
+  });
+
+  it('is per mailbox: other mailboxes are not held back by a busy one', async () => {
+    stack = await startStack({ simulator: OUTLOOK });
+
+    const [busy, others] = await Promise.all([
+      updates(20),
+      Promise.all(Array.from({ length: 8 }, (_, i) => updates(1, `other-${i}`))),
+    ]);
+
+    expect([...busy, ...others.flat()].every((result) => result.body.errors === undefined)).toBe(true);
+    // The eight other mailboxes' calls did not queue behind the busy one's: each was among the first requests Graph saw.
+    const order = stack.simulator.requests.map((request) => request.invitationId);
+    expect(order.slice(0, 12).filter((mailbox) => mailbox?.startsWith('other-'))).toHaveLength(8);
+  });
+
+  it('fails calls past GRAPH_MAILBOX_QUEUE at once with TOO_MANY_REQUESTS and no Graph call', async () => {
+    // Slow answers, so that all 30 calls arrive while the first 4 are still in flight.
+    stack = await startStack({ simulator: { ...OUTLOOK, latencyMs: 1000 }, env: { GRAPH_MAILBOX_QUEUE: '6' } });
+
+    const results = await updates(30);
+
+    const refused = results.filter((result) => errorCode(result) === 'TOO_MANY_REQUESTS');
+    expect(refused).toHaveLength(30 - 4 - 6);
+    expect(refused[0]!.body.errors![0]!.extensions).toMatchObject({ retryAfter: 1 });
+    expect(stack.simulator.requests).toHaveLength(10);
+  });
+
+  it("pauses a mailbox for a 429's Retry-After, so the calls waiting for it do not hit the same wall", async () => {
+    stack = await startStack({ simulator: { latencyMs: 20 }, env: { GRAPH_MAILBOX_CONCURRENCY: '1' } });
+    stack.simulator.fail({ status: 429, retryAfter: '0.3', invitationId: 'busy-mailbox' });
+
+    const results = await updates(5);
+
+    expect(results.every((result) => result.body.errors === undefined)).toBe(true);
+    // One 429, then the five updates: the others waited out the pause instead of being throttled too.
+    expect(stack.simulator.requests).toHaveLength(6);
+  });
+
+  it('ends a call that waits for its mailbox past GRAPH_DEADLINE_MS with GATEWAY_TIMEOUT', async () => {
+    stack = await startStack({ simulator: { latencyMs: 300 }, env: { GRAPH_MAILBOX_CONCURRENCY: '1', GRAPH_DEADLINE_MS: '450' } });
+
+    const results = await updates(3);
+
+    expect(results.map(errorCode)).toEqual([undefined, 'GATEWAY_TIMEOUT', 'GATEWAY_TIMEOUT']);
+    expect(results[2]!.body.errors![0]!.message).toMatch(/waited for a free slot/);
+    expect(stack.simulator.requests).toHaveLength(2);
+  });
+});
