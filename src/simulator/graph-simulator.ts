@@ -52,6 +52,7 @@ export class GraphSimulator {
   readonly #inFlight = new Map<string, number>();
   readonly #sockets = new Set<Socket>();
   #requests: ReceivedRequest[] = [];
+  #throttled = 0;
   #baseUrl: string | undefined;
 
   constructor(options: GraphSimulatorOptions = {}) {
@@ -82,6 +83,11 @@ export class GraphSimulator {
     return this.#baseUrl;
   }
 
+  /** How many requests were answered 429 for Outlook's mailbox limit since the last `reset()`. */
+  get throttledCount(): number {
+    return this.#throttled;
+  }
+
   /** The requests received since the last `reset()`, oldest first. */
   get requests(): readonly ReceivedRequest[] {
     return this.#requests;
@@ -97,6 +103,7 @@ export class GraphSimulator {
   reset(): void {
     this.#faults.length = 0;
     this.#requests = [];
+    this.#throttled = 0;
     this.#photos.clear();
   }
 
@@ -130,6 +137,7 @@ export class GraphSimulator {
     if (mailbox !== undefined && limit !== undefined) {
       const inFlight = this.#inFlight.get(mailbox) ?? 0;
       if (inFlight >= limit) {
+        this.#throttled++;
         const retryAfter = String(this.#options.mailboxRetryAfterS ?? 1);
         return this.sendError(request, response, 429, 'TooManyRequests', 'Application is over its MailboxConcurrency limit.', {
           'retry-after': retryAfter,
@@ -286,6 +294,7 @@ export class GraphSimulator {
   }
 
   private record(request: ReceivedRequest): void {
+    if (this.#options.requestLogSize === 0) return;
     this.#requests.push(request);
     const limit = this.#options.requestLogSize ?? 10_000;
     if (this.#requests.length > limit) this.#requests.splice(0, this.#requests.length - limit);

@@ -78,6 +78,7 @@ describe('the Graph simulator', () => {
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
     expect(answers.find((answer) => answer.status === 429)!.headers.get('retry-after')).toBe('1');
     expect(otherMailbox.status).toBe(200);
+    expect(simulator.throttledCount).toBe(2);
   });
 
   it('answers a fault that sets only a message with an error, and one that sets only a delay normally', async () => {
