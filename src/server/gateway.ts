@@ -1,4 +1,5 @@
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
@@ -89,7 +90,14 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // Shutdown is the gateway's (see shutdown()), not Apollo's own signal handlers'.
     stopOnTerminationSignals: false,
     logger,
-    plugins: [...limits.plugins, landingPagePlugin(config.production), operationLogPlugin()],
+    plugins: [
+      ...limits.plugins,
+      landingPagePlugin(config.production),
+      operationLogPlugin(),
+      // Answers are never HTTP-cached (each is one caller's Graph data); the cache-control plugin
+      // Apollo installs by default would wrap every field resolver for nothing.
+      ApolloServerPluginCacheControlDisabled(),
+    ],
   });
   await apollo.start();
 

@@ -1,0 +1,113 @@
+/**
+ * The benchmark's results as markdown tables, with the issue's targets checked against them.
+ */
+import { THROTTLE, THROTTLE_LIMIT_MS, type ColdStartResult, type ThrottledResult } from './scenarios.js';
+import type { TargetName } from './targets.js';
+
+export interface BenchResults {
+  date: string;
+  machine: { node: string; cpus: number; cpuModel: string; platform: string };
+  settings: Record<string, number>;
+  throughput: Array<{
+    target: TargetName;
+    requestsPerSecond: number;
+    p50Ms: number;
+    p99Ms: number;
+    errors: number;
+    rssMiB: number | null;
+    /** req/s of each round, in order, to show the spread. */
+    rounds: number[];
+  }>;
+  latency: Array<{ target: TargetName; p50Ms: number; p99Ms: number; errors: number }>;
+  throttled: ThrottledResult[];
+  coldStart: ColdStartResult[];
+}
+
+const ms = (value: number) => value.toFixed(2);
+const ratio = (value: number) => `${value.toFixed(2)}x`;
+
+function table(header: string[], rows: Array<Array<string | number>>): string {
+  return [`| ${header.join(' | ')} |`, `| ${header.map(() => '---').join(' | ')} |`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+function byName<T extends { target: string }>(rows: T[], name: TargetName): T {
+  return rows.find((row) => row.target === name)!;
+}
+
+export function formatReport(results: BenchResults): string {
+  const { throughput, latency, throttled, coldStart, settings, machine } = results;
+  const limit = byName(throughput, 'bare forwarder (limit)');
+  const direct = byName(latency, 'direct REST');
+  const gateway = byName(throughput, 'this gateway');
+  const naive = byName(throughput, 'naive baseline');
+  const peer = byName(throughput, 'RESTDataSource peer');
+  const gatewayLatency = byName(latency, 'this gateway');
+  const gatewayThrottled = byName(throttled, 'this gateway');
+  const gatewayCold = byName(coldStart, 'this gateway');
+  const naiveCold = byName(coldStart, 'naive baseline');
+
+  const addedP50 = gatewayLatency.p50Ms - direct.p50Ms;
+  const addedP99 = gatewayLatency.p99Ms - direct.p99Ms;
+  const checks: Array<[string, string, boolean]> = [
+    ['throughput >= 1.25x naive baseline', ratio(gateway.requestsPerSecond / naive.requestsPerSecond), gateway.requestsPerSecond >= 1.25 * naive.requestsPerSecond],
+    ['throughput above the RESTDataSource peer', ratio(gateway.requestsPerSecond / peer.requestsPerSecond), gateway.requestsPerSecond > peer.requestsPerSecond],
+    ['0 errors under load', String(gateway.errors), gateway.errors === 0],
+    [`added p50 at ${settings['rate']} req/s <= 1 ms`, `${ms(addedP50)} ms`, addedP50 <= 1],
+    [`added p99 at ${settings['rate']} req/s <= 3 ms`, `${ms(addedP99)} ms`, addedP99 <= 3],
+    ['throttled mailbox: 100/100 succeed', `${gatewayThrottled.successes}/${THROTTLE.calls}`, gatewayThrottled.successes === THROTTLE.calls],
+    ['throttled mailbox: 0 upstream 429s', String(gatewayThrottled.upstream429s), gatewayThrottled.upstream429s === 0],
+    [`throttled mailbox: wall <= 1.25x ${THROTTLE_LIMIT_MS} ms`, `${Math.round(gatewayThrottled.wallMs)} ms (${ratio(gatewayThrottled.wallMs / THROTTLE_LIMIT_MS)})`, gatewayThrottled.wallMs <= 1.25 * THROTTLE_LIMIT_MS],
+    ['cold start <= 1.5 s', `${Math.round(gatewayCold.firstAnswerMs)} ms`, gatewayCold.firstAnswerMs <= 1500],
+    ['RSS after one request <= 1.2x naive', `${gatewayCold.rssMiB.toFixed(1)} / ${naiveCold.rssMiB.toFixed(1)} MiB (${ratio(gatewayCold.rssMiB / naiveCold.rssMiB)})`, gatewayCold.rssMiB <= 1.2 * naiveCold.rssMiB],
+  ];
+
+  return [
+    `## Benchmark ${results.date}`,
+    '',
+    `Node ${machine.node}, ${machine.cpus} x ${machine.cpuModel}, ${machine.platform}. Medians of ${settings['rounds']} alternating rounds of ${settings['durationS']} s at ${settings['connections']} connections; calls spread over 1,000 mailboxes.`,
+    '',
+    '### Throughput',
+    '',
+    table(
+      ['target', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'RSS MiB', 'ratio to limit', 'req/s by round'],
+      throughput.map((row) => [
+        row.target,
+        Math.round(row.requestsPerSecond),
+        ms(row.p50Ms),
+        ms(row.p99Ms),
+        row.errors,
+        row.rssMiB === null ? '(upstream)' : row.rssMiB.toFixed(1),
+        ratio(row.requestsPerSecond / limit.requestsPerSecond),
+        row.rounds.join(', '),
+      ]),
+    ),
+    '',
+    `### Latency at a fixed ${settings['rate']} req/s`,
+    '',
+    table(
+      ['target', 'p50 ms', 'p99 ms', 'added p50 ms', 'added p99 ms', 'errors'],
+      latency.map((row) => [row.target, ms(row.p50Ms), ms(row.p99Ms), ms(row.p50Ms - direct.p50Ms), ms(row.p99Ms - direct.p99Ms), row.errors]),
+    ),
+    '',
+    `### One throttled mailbox: ${THROTTLE.calls} concurrent updates, Outlook's limit of ${THROTTLE.concurrency} in flight, ${THROTTLE.latencyMs} ms each (physical limit ${THROTTLE_LIMIT_MS} ms)`,
+    '',
+    table(
+      ['target', 'successes', 'upstream 429s', 'wall ms', 'wall / limit'],
+      throttled.map((row) => [row.target, `${row.successes}/${THROTTLE.calls}`, row.upstream429s, Math.round(row.wallMs), ratio(row.wallMs / THROTTLE_LIMIT_MS)]),
+    ),
+    '',
+    '### Cold start',
+    '',
+    table(
+      ['target', 'first answered mutation ms', 'RSS after it MiB'],
+      coldStart.map((row) => [row.target, Math.round(row.firstAnswerMs), row.rssMiB.toFixed(1)]),
+    ),
+    '',
+    '### Targets',
+    '',
+    table(
+      ['target', 'measured', 'met'],
+      checks.map(([name, value, met]) => [name, value, met ? 'yes' : '**no**']),
+    ),
+  ].join('\n');
+}

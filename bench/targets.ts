@@ -1,0 +1,108 @@
+/**
+ * The five targets of `npm run bench`, each started as its own process in front of the
+ * simulator, and the workload that drives each one.
+ */
+import type { Workload } from './load.js';
+import { startProcess, type RunningProcess } from './processes.js';
+
+export type TargetName = 'direct REST' | 'bare forwarder (limit)' | 'naive baseline' | 'RESTDataSource peer' | 'this gateway';
+
+export interface Target {
+  name: TargetName;
+  /** Starts the target in front of `graphBaseUrl`; `direct REST` is the simulator itself. */
+  start(graphBaseUrl: string): Promise<RunningProcess>;
+  workload(url: string): Workload;
+  /** Whether this target is a GraphQL gateway (for the scenarios that only gateways take part in). */
+  graphql: boolean;
+}
+
+/** Calls rotate over this many mailboxes (`invitationId`s), as traffic from many users does. */
+export const MAILBOXES = 1000;
+
+const LISTENING = /listening (\S+)/;
+const GATEWAY_LISTENING = /"url":"([^"]+)"[^\n]*"msg":"gateway listening"/;
+
+const UPDATE = 'mutation UpdateContactPhoto($invitationId: ID!, $contactId: ID!, $input: ProfilePhotoInput!) { updateContactPhoto(invitationId: $invitationId, contactId: $contactId, input: $input) { id height width } }';
+
+function callOf(n: number) {
+  const mailbox = n % MAILBOXES;
+  return { invitationId: `bench-mailbox-${mailbox}`, contactId: `bench-contact-${mailbox}`, size: (n % 500) + 1 };
+}
+
+const graphqlHeaders = { 'content-type': 'application/json', authorization: 'Bearer bench-token' };
+
+function graphqlWorkload(url: string): Workload {
+  const path = new URL(url).pathname;
+  return {
+    url,
+    request(n) {
+      const { invitationId, contactId, size } = callOf(n);
+      const body = JSON.stringify({ query: UPDATE, variables: { invitationId, contactId, input: { height: size, width: size } } });
+      return { method: 'POST', path, body, headers: graphqlHeaders };
+    },
+    isSuccess: (body) => body.startsWith('{"data":{"updateContactPhoto":{"id"'),
+  };
+}
+
+const photoIsSuccess = (body: string) => body.includes('"id":"');
+
+export const TARGETS: readonly Target[] = [
+  {
+    name: 'direct REST',
+    graphql: false,
+    // The simulator is already running: this target is the upstream alone.
+    start: (graphBaseUrl) => Promise.resolve({ url: graphBaseUrl, pid: 0, startedMs: 0, stop: () => Promise.resolve() }),
+    workload(url) {
+      const base = new URL(url).pathname;
+      return {
+        url,
+        request(n) {
+          const { invitationId, contactId, size } = callOf(n);
+          return {
+            method: 'PATCH',
+            path: `${base}/invitations/${invitationId}/invitedUser/contacts/${contactId}/photo`,
+            body: JSON.stringify({ '@odata.type': '#microsoft.graph.profilePhoto', height: size, width: size }),
+            headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
+          };
+        },
+        isSuccess: photoIsSuccess,
+      };
+    },
+  },
+  {
+    name: 'bare forwarder (limit)',
+    graphql: false,
+    start: (graphBaseUrl) => startProcess('build/bench/targets/bare-forwarder.js', { GRAPH_BASE_URL: graphBaseUrl }, LISTENING),
+    workload(url) {
+      return {
+        url,
+        request(n) {
+          const { invitationId, contactId, size } = callOf(n);
+          const body = JSON.stringify({ invitationId, contactId, input: { height: size, width: size } });
+          return { method: 'POST', path: '/', body, headers: graphqlHeaders };
+        },
+        isSuccess: photoIsSuccess,
+      };
+    },
+  },
+  {
+    name: 'naive baseline',
+    graphql: true,
+    start: (graphBaseUrl) => startProcess('build/bench/baseline/naive-gateway.js', { GRAPH_BASE_URL: graphBaseUrl }, LISTENING),
+    workload: graphqlWorkload,
+  },
+  {
+    name: 'RESTDataSource peer',
+    graphql: true,
+    start: (graphBaseUrl) => startProcess('build/bench/baseline/datasource-gateway.js', { GRAPH_BASE_URL: graphBaseUrl }, LISTENING),
+    workload: graphqlWorkload,
+  },
+  {
+    name: 'this gateway',
+    graphql: true,
+    // Its production configuration: NODE_ENV=production, info logs (read and dropped by the runner).
+    start: (graphBaseUrl) =>
+      startProcess('dist/main.js', { GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1' }, GATEWAY_LISTENING),
+    workload: graphqlWorkload,
+  },
+];
