@@ -95,7 +95,7 @@ export class GraphClient {
       https: new https.Agent({ keepAlive: true }),
     };
     // Everything that does not change per call is set once here, not merged on every request.
-    this.#got = got.extend({
+    this.#got = gotWithoutCacheOptions().extend({
       agent: this.#agents,
       followRedirect: false,
       throwHttpErrors: false,
@@ -278,6 +278,20 @@ export class GraphClient {
     }
     return errorFromTransportFailure(cause);
   }
+}
+
+/**
+ * got with its (unused) HTTP-cache settings emptied. On every request got builds Node's
+ * options as `{ ...cacheOptions, ...unixOptions, <some thirty options> }`; on Node 20's V8 an
+ * object literal that spreads a non-empty object and then adds that many properties falls off
+ * a fast path: 38 us per call, against 0.2 us when the spread object is empty (Node 22's V8 has
+ * no such cliff). got only reads `cacheOptions` when its `cache` option is set, which this
+ * client never sets. `mutableDefaults` is got's public way to change an instance's defaults.
+ */
+function gotWithoutCacheOptions(): Got {
+  const mutable = got.extend({ mutableDefaults: true });
+  mutable.defaults.options.cacheOptions = {};
+  return mutable.extend({ mutableDefaults: false });
 }
 
 /**
