@@ -100,6 +100,7 @@ export class GraphClient {
       followRedirect: false,
       throwHttpErrors: false,
       retry: { limit: 0 },
+      decompress: false,
       headers: { 'user-agent': options.userAgent, accept: 'application/json' },
       request: nativeRequest,
     });

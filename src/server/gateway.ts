@@ -110,20 +110,21 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
 
   // One hook for what is refused before any parsing: it runs on every request, so it stays cheap.
-  app.addHook('onRequest', async (request, reply) => {
+  // Callback-style hooks: an async hook costs a promise per request for what is a flag check.
+  app.addHook('onRequest', (request, reply, done) => {
     if (draining && request.url.startsWith(GRAPHQL_PATH)) {
       void reply.header('connection', 'close');
-      return sendError(reply, 503, GatewayErrorCode.SHUTTING_DOWN, defaultMessage(GatewayErrorCode.SHUTTING_DOWN));
+      sendError(reply, 503, GatewayErrorCode.SHUTTING_DOWN, defaultMessage(GatewayErrorCode.SHUTTING_DOWN));
+    } else if (authorizationHeaderCount(request.raw.rawHeaders) > 1) {
+      sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, 'Send at most one Authorization header.');
+    } else {
+      done();
     }
-    if (authorizationHeaderCount(request.raw.rawHeaders) > 1) {
-      return sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, 'Send at most one Authorization header.');
-    }
-    return undefined;
   });
   // While draining, every answer closes its connection, so that keep-alive clients move on.
-  app.addHook('onSend', async (_request, reply, payload) => {
+  app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) void reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
   app.get('/healthz', async () => ({ status: 'ok' }));
