@@ -1,9 +1,11 @@
 /**
- * One load run with autocannon's programmatic API, and the statistics taken from it. Latencies
- * are collected from each response with sub-millisecond precision (autocannon's own histogram
- * rounds to whole milliseconds, too coarse for what a gateway adds).
+ * Load runs and the statistics taken from them: as fast as possible with autocannon's
+ * programmatic API, and at a fixed, evenly paced rate with an open-loop generator of our own.
+ * Latencies are collected from each response with sub-millisecond precision (autocannon's own
+ * histogram rounds to whole milliseconds, too coarse for what a gateway adds).
  */
 import autocannon from 'autocannon';
+import { Pool } from 'undici';
 
 export interface Workload {
   /** Where autocannon connects. */
@@ -17,8 +19,6 @@ export interface Workload {
 export interface LoadOptions {
   connections: number;
   durationS: number;
-  /** Requests per second over all connections; as fast as possible when absent. */
-  rate?: number;
 }
 
 export interface LoadResult {
@@ -49,7 +49,6 @@ export async function runLoad(workload: Workload, options: LoadOptions): Promise
     url: workload.url,
     connections: options.connections,
     duration: options.durationS,
-    ...(options.rate !== undefined && { overallRate: options.rate }),
     requests: [
       {
         setupRequest: (request) => ({ ...request, ...workload.request(n++) }),
@@ -74,5 +73,50 @@ export async function runLoad(workload: Workload, options: LoadOptions): Promise
     p99Ms: percentile(sorted, 0.99),
     errors: result.errors + result.non2xx + wrongBodies,
     requests: result.requests.total,
+  };
+}
+
+/**
+ * Sends `rate` requests per second, evenly spaced, for `durationS`, whatever the answers' pace
+ * (open loop), and measures each from its send to its answer. autocannon's own rate limit
+ * releases each second's budget at once, as a burst, which measures queueing rather than the
+ * latency a gateway adds at a moderate rate.
+ */
+export async function runPaced(workload: Workload, options: { rate: number; durationS: number }): Promise<LoadResult> {
+  const origin = new URL(workload.url).origin;
+  const pool = new Pool(origin, { connections: 32 });
+  const intervalMs = 1000 / options.rate;
+  const total = Math.round(options.rate * options.durationS);
+  const latencies: number[] = [];
+  let errors = 0;
+  const inFlight: Array<Promise<void>> = [];
+  const started = performance.now();
+  for (let n = 0; n < total; n++) {
+    const due = started + n * intervalMs;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    const { method, path, body, headers } = workload.request(n);
+    const sent = performance.now();
+    inFlight.push(
+      pool.request({ method, path, body, headers }).then(
+        async (response) => {
+          const text = await response.body.text();
+          if (response.statusCode < 200 || response.statusCode > 299 || !workload.isSuccess(text)) errors++;
+          else latencies.push(performance.now() - sent);
+        },
+        () => void errors++,
+      ),
+    );
+  }
+  await Promise.all(inFlight);
+  const elapsedS = (performance.now() - started) / 1000;
+  await pool.close();
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    requestsPerSecond: latencies.length / elapsedS,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    errors,
+    requests: total,
   };
 }

@@ -3,7 +3,9 @@
  * the references and this gateway all run outside the load generator's process.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export interface RunningProcess {
@@ -15,37 +17,39 @@ export interface RunningProcess {
   stop(): Promise<void>;
 }
 
-/** A path from the repository root, for spawning. */
+/** A path from the repository root (an absolute path stays as it is), for spawning. */
 export function repoPath(path: string): string {
-  return fileURLToPath(new URL(`../../${path}`, import.meta.url));
+  return isAbsolute(path) ? path : fileURLToPath(new URL(`../../${path}`, import.meta.url));
 }
 
 /**
- * Spawns `node script` with `env` and waits until a line of its stdout matches `ready` (whose
- * first group is the URL). Output is read and dropped afterwards, as a log shipper would.
+ * Spawns `node script` with `env` and waits until its output matches `ready` (whose first group
+ * is the URL). Output goes to a file, not a pipe: a pipe read by this process, which is busy
+ * generating load, would fill and push back on the target's logging, which a benchmark must not
+ * measure.
  */
 export async function startProcess(script: string, env: Record<string, string>, ready: RegExp): Promise<RunningProcess> {
+  const outputFile = join(mkdtempSync(join(os.tmpdir(), 'bench-')), 'output.log');
+  const output = openSync(outputFile, 'w');
   const started = performance.now();
-  const child = spawn(process.execPath, [repoPath(script)], {
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    let seen = '';
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString('utf8');
-      const match = ready.exec(seen);
-      if (match) {
-        resolve(match[1]!);
-        seen = '';
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`${script} exited (${code}) before it was ready:\n${seen}`)));
-  });
+  const child = spawn(process.execPath, [repoPath(script)], { env: { ...process.env, ...env }, stdio: ['ignore', output, output] });
+  closeSync(output);
+  let url: string | undefined;
+  while (url === undefined) {
+    if (child.exitCode !== null) throw new Error(`${script} exited (${child.exitCode}) before it was ready:\n${readFileSync(outputFile, 'utf8')}`);
+    url = ready.exec(readFileSync(outputFile, 'utf8'))?.[1];
+    if (url === undefined) await new Promise((resolve) => setTimeout(resolve, 5));
+  }
   const startedMs = performance.now() - started;
-  child.removeAllListeners('exit');
-  return { url, pid: child.pid!, startedMs, stop: () => stop(child) };
+  return {
+    url,
+    pid: child.pid!,
+    startedMs,
+    async stop() {
+      await stop(child);
+      rmSync(dirname(outputFile), { recursive: true, force: true });
+    },
+  };
 }
 
 function stop(child: ChildProcess): Promise<void> {

@@ -9,7 +9,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { median, runLoad, type LoadResult } from './load.js';
+import { median, runLoad, runPaced, type LoadResult } from './load.js';
 import { repoPath, rssMiB, type RunningProcess } from './processes.js';
 import { formatReport, type BenchResults } from './report.js';
 import { runColdStart, runThrottled, startSimulatorProcess } from './scenarios.js';
@@ -37,13 +37,13 @@ function rotated<T>(items: readonly T[], round: number): T[] {
 async function sideBySide(
   running: Map<Target, RunningProcess>,
   rounds: number,
-  options: { connections: number; durationS: number; rate?: number },
+  run: (target: Target, url: string) => Promise<LoadResult>,
 ): Promise<Map<Target, { loads: LoadResult[]; rss: number[] }>> {
   const results = new Map([...running.keys()].map((target) => [target, { loads: [] as LoadResult[], rss: [] as number[] }]));
   for (let round = 0; round < rounds; round++) {
     for (const target of rotated([...running.keys()], round)) {
       const instance = running.get(target)!;
-      const load = await runLoad(target.workload(instance.url), options);
+      const load = await run(target, instance.url);
       const entry = results.get(target)!;
       entry.loads.push(load);
       if (instance.pid !== 0) entry.rss.push(rssMiB(instance.pid));
@@ -64,10 +64,14 @@ for (const [target, instance] of running) {
 }
 
 log(`throughput: ${settings.rounds} rounds x ${settings.durationS} s, ${settings.connections} connections`);
-const throughput = await sideBySide(running, settings.rounds, { connections: settings.connections, durationS: settings.durationS });
+const throughput = await sideBySide(running, settings.rounds, (target, url) =>
+  runLoad(target.workload(url), { connections: settings.connections, durationS: settings.durationS }),
+);
 
 log(`latency: ${settings.latencyRounds} rounds x ${settings.latencyDurationS} s at ${settings.rate} req/s`);
-const latency = await sideBySide(running, settings.latencyRounds, { connections: 10, durationS: settings.latencyDurationS, rate: settings.rate });
+const latency = await sideBySide(running, settings.latencyRounds, (target, url) =>
+  runPaced(target.workload(url), { rate: settings.rate, durationS: settings.latencyDurationS }),
+);
 
 for (const instance of running.values()) await instance.stop();
 

@@ -29,7 +29,8 @@ function callOf(n: number) {
   return { invitationId: `bench-mailbox-${mailbox}`, contactId: `bench-contact-${mailbox}`, size: (n % 500) + 1 };
 }
 
-const graphqlHeaders = { 'content-type': 'application/json', authorization: 'Bearer bench-token' };
+/** A new object per request: autocannon writes `content-length` into the headers it is given. */
+const jsonHeaders = () => ({ 'content-type': 'application/json', authorization: 'Bearer bench-token' });
 
 function graphqlWorkload(url: string): Workload {
   const path = new URL(url).pathname;
@@ -38,7 +39,7 @@ function graphqlWorkload(url: string): Workload {
     request(n) {
       const { invitationId, contactId, size } = callOf(n);
       const body = JSON.stringify({ query: UPDATE, variables: { invitationId, contactId, input: { height: size, width: size } } });
-      return { method: 'POST', path, body, headers: graphqlHeaders };
+      return { method: 'POST', path, body, headers: jsonHeaders() };
     },
     isSuccess: (body) => body.startsWith('{"data":{"updateContactPhoto":{"id"'),
   };
@@ -62,7 +63,7 @@ export const TARGETS: readonly Target[] = [
             method: 'PATCH',
             path: `${base}/invitations/${invitationId}/invitedUser/contacts/${contactId}/photo`,
             body: JSON.stringify({ '@odata.type': '#microsoft.graph.profilePhoto', height: size, width: size }),
-            headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
+            headers: jsonHeaders(),
           };
         },
         isSuccess: photoIsSuccess,
@@ -79,7 +80,7 @@ export const TARGETS: readonly Target[] = [
         request(n) {
           const { invitationId, contactId, size } = callOf(n);
           const body = JSON.stringify({ invitationId, contactId, input: { height: size, width: size } });
-          return { method: 'POST', path: '/', body, headers: graphqlHeaders };
+          return { method: 'POST', path: '/', body, headers: jsonHeaders() };
         },
         isSuccess: photoIsSuccess,
       };
@@ -101,8 +102,9 @@ export const TARGETS: readonly Target[] = [
     name: 'this gateway',
     graphql: true,
     // Its production configuration: NODE_ENV=production, info logs (read and dropped by the runner).
+    // BENCH_GATEWAY names another build's main.js, e.g. an older commit's, for a before/after table.
     start: (graphBaseUrl) =>
-      startProcess('dist/main.js', { GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1' }, GATEWAY_LISTENING),
+      startProcess(process.env['BENCH_GATEWAY'] ?? 'dist/main.js', { GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1' }, GATEWAY_LISTENING),
     workload: graphqlWorkload,
   },
 ];
