@@ -24,13 +24,16 @@ function toPatch(input: ProfilePhotoInput): ProfilePhotoPatch {
 
 export const resolvers: Resolvers<GatewayContext> = {
   Query: {
-    contactPhoto: (_parent, { invitationId, contactId }, context) =>
-      context.graph.getContactPhoto(invitationId, contactId, graphCall(context)),
+    contactPhoto: async (_parent, { invitationId, contactId }, context) => {
+      const photo = await context.graph.getContactPhoto(invitationId, contactId, graphCall(context));
+      return photo && { invitationId, contactId, ...photo };
+    },
   },
   Mutation: {
-    updateContactPhoto: (_parent, { invitationId, contactId, input }, context) => {
+    updateContactPhoto: async (_parent, { invitationId, contactId, input }, context) => {
       const call = graphCall(context);
-      return context.graph.updateContactPhoto(invitationId, contactId, toPatch(input), call);
+      const photo = await context.graph.updateContactPhoto(invitationId, contactId, toPatch(input), call);
+      return { invitationId, contactId, ...photo };
     },
   },
 };

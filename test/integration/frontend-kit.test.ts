@@ -1,0 +1,78 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache } from '@apollo/client';
+import { contactPhoto, createContactPhotoClient, updateContactPhoto } from '../../examples/contact-photo-client.js';
+import { ContactPhotoDocument } from '../../examples/generated/graphql.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+// The frontend kit against the demo setup: the simulator with the gateway in front of it.
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ env: { GRAPH_MAX_RETRIES: '0' } });
+});
+afterAll(() => stack.close());
+beforeEach(() => stack.simulator.reset());
+
+describe('the typed Apollo Client example', () => {
+  it('updates a photo and gets the typed ProfilePhoto back', async () => {
+    const client = createContactPhotoClient({ url: stack.url, token: 'kit-token' });
+
+    const photo = await updateContactPhoto(client, 'kit-invitation', 'kit-contact', { height: 96, width: 120 });
+
+    expect(photo).toEqual({
+      __typename: 'ProfilePhoto',
+      invitationId: 'kit-invitation',
+      contactId: 'kit-contact',
+      id: '120X96',
+      height: 96,
+      width: 120,
+    });
+    // @ts-expect-error `heigth` is not a field of ProfilePhoto: the typed document makes this a tsc error.
+    expect(photo?.heigth).toBeUndefined();
+  });
+
+  it("reads NOT_FOUND from the error's extensions.code", async () => {
+    const client = createContactPhotoClient({ url: stack.url, token: 'kit-token' });
+    stack.simulator.fail({ status: 404, code: 'ErrorItemNotFound', message: 'The specified object was not found in the store.' });
+
+    const failure = await updateContactPhoto(client, 'kit-invitation', 'missing-contact', { height: 1 }).catch((error: unknown) => error);
+
+    expect(CombinedGraphQLErrors.is(failure)).toBe(true);
+    const [error] = (failure as CombinedGraphQLErrors).errors;
+    expect(error?.extensions?.['code']).toBe('NOT_FOUND');
+    expect(error?.message).toBe('The specified object was not found in the store.');
+  });
+});
+
+describe("the kit's cache policy", () => {
+  /** Two contacts of one invitation whose photos have the same Graph id (`96X96`). */
+  async function readTwoContactsWithTheSamePhotoId(client: ApolloClient) {
+    const writer = createContactPhotoClient({ url: stack.url, token: 'cache-token' });
+    await updateContactPhoto(writer, 'cache-invitation', 'contact-a', { height: 96, width: 96 });
+    await updateContactPhoto(writer, 'cache-invitation', 'contact-b', { height: 96, width: 96 });
+    await client.query({ query: ContactPhotoDocument, variables: { invitationId: 'cache-invitation', contactId: 'contact-a' } });
+    await client.query({ query: ContactPhotoDocument, variables: { invitationId: 'cache-invitation', contactId: 'contact-b' } });
+    return client.readQuery({ query: ContactPhotoDocument, variables: { invitationId: 'cache-invitation', contactId: 'contact-a' } })?.contactPhoto;
+  }
+
+  it('keeps two contacts whose photos share an id apart', async () => {
+    const client = createContactPhotoClient({ url: stack.url, token: 'cache-token' });
+
+    const contactA = await readTwoContactsWithTheSamePhotoId(client);
+
+    expect(contactA).toMatchObject({ id: '96X96', contactId: 'contact-a' });
+    expect(await contactPhoto(client, 'cache-invitation', 'contact-b')).toMatchObject({ id: '96X96', contactId: 'contact-b' });
+    const keys = Object.keys(client.cache.extract() as Record<string, unknown>).filter((key) => key.startsWith('ProfilePhoto:'));
+    expect(keys).toHaveLength(2);
+  });
+
+  it("while Apollo Client's default (id-based) cache merges them into one", async () => {
+    const client = new ApolloClient({
+      link: new HttpLink({ uri: stack.url, headers: { authorization: 'Bearer cache-token' } }),
+      cache: new InMemoryCache(),
+    });
+
+    const contactA = await readTwoContactsWithTheSamePhotoId(client);
+
+    expect(contactA).toMatchObject({ id: '96X96', contactId: 'contact-b' });
+  });
+});
