@@ -1,3 +1,8 @@
+import { ConfigError } from './config-error.js';
+import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
+
+export { ConfigError };
+
 /**
  * The gateway's configuration, read once from the environment at start-up. Every variable is
  * documented in the README; a bad value stops start-up with one line naming it.
@@ -36,18 +41,8 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   /** Time a client has to send a whole request, headers and body (`HTTP_REQUEST_TIMEOUT_MS`). */
   requestTimeoutMs: number;
-}
-
-/** A configuration value that cannot be used. Its message is the one line start-up prints. */
-export class ConfigError extends Error {
-  constructor(
-    readonly variable: string,
-    problem: string,
-    value: string,
-  ) {
-    super(`Invalid configuration: ${variable} ${problem} (got ${JSON.stringify(value)}).`);
-    this.name = 'ConfigError';
-  }
+  /** From the manifest `TRUSTED_DOCUMENTS` names: when set, only its documents are accepted. */
+  trustedDocuments: TrustedDocuments | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -136,6 +131,11 @@ function logLevel(env: Env): LogLevel {
   return level;
 }
 
+function trustedDocuments(env: Env): TrustedDocuments | undefined {
+  const path = raw(env, 'TRUSTED_DOCUMENTS');
+  return path === undefined ? undefined : loadTrustedDocuments(path);
+}
+
 /**
  * Reads the configuration from `env`.
  *
@@ -164,5 +164,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     production,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     requestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    trustedDocuments: trustedDocuments(env),
   };
 }

@@ -18,6 +18,7 @@ import { createFormatError } from './error-formatting.js';
 import { landingPagePlugin } from './landing-page.js';
 import { createLogger, OperationLogController } from './logger.js';
 import { operationLogPlugin } from './operation-log-plugin.js';
+import { isTrustedRequest, TrustedDocumentStore, UNTRUSTED_DOCUMENT_MESSAGE } from './trusted-documents.js';
 
 /** Request bodies larger than this are answered 413 before any GraphQL work. */
 const BODY_LIMIT_BYTES = 100 * 1024;
@@ -75,6 +76,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   });
 
   const limits = operationLimits(config.production);
+  const trusted = config.trustedDocuments;
   const apollo = new ApolloServer<GatewayContext>({
     typeDefs,
     validationRules: limits.validationRules,
@@ -86,6 +88,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     includeStacktraceInErrorResponses: config.debug,
     formatError: createFormatError(logger, config.debug, limits.formatError),
     csrfPrevention: true,
+    // With trusted documents, persisted queries are answered from the manifest and never registered.
+    ...(trusted && { persistedQueries: { cache: new TrustedDocumentStore(trusted) } }),
     allowBatchedHttpRequests: false,
     // Shutdown is the gateway's (see shutdown()), not Apollo's own signal handlers'.
     stopOnTerminationSignals: false,
@@ -126,6 +130,17 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     if (draining) void reply.header('connection', 'close');
     done(null, payload);
   });
+
+  // Trusted documents: a document sent as text must be the manifest's; checked once the body is
+  // parsed and before any GraphQL work, so that an untrusted document is never parsed or run.
+  if (trusted) {
+    app.addHook('preHandler', (request, reply, done) => {
+      if (request.routeOptions.url !== GRAPHQL_PATH) return done();
+      const graphqlRequest = request.method === 'GET' ? request.query : request.body;
+      if (isTrustedRequest(trusted, config.introspection, graphqlRequest)) return done();
+      sendError(reply, 403, GatewayErrorCode.FORBIDDEN, UNTRUSTED_DOCUMENT_MESSAGE);
+    });
+  }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) =>
