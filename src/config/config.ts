@@ -41,6 +41,8 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   /** Time a client has to send a whole request, headers and body (`HTTP_REQUEST_TIMEOUT_MS`). */
   requestTimeoutMs: number;
+  /** Port of a separate listener for `GET /metrics` (`METRICS_PORT`); on the main port when unset. */
+  metricsPort: number | undefined;
   /** From the manifest `TRUSTED_DOCUMENTS` names: when set, only its documents are accepted. */
   trustedDocuments: TrustedDocuments | undefined;
 }
@@ -164,6 +166,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     production,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     requestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    metricsPort: raw(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, 65535),
     trustedDocuments: trustedDocuments(env),
   };
 }

@@ -6,6 +6,7 @@ import got, { type Got, type Method, type RequestFunction } from 'got';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError, failureCause } from '../errors/gateway-error.js';
 import { contactPhotoPath } from './contact-photo-path.js';
+import type { GraphCallObserver } from '../metrics/metrics.js';
 import { MailboxScheduler, waitedPastDeadline, type MailboxSchedulerOptions } from './mailbox-scheduler.js';
 import {
   errorFromOversizedBody,
@@ -34,6 +35,8 @@ export interface GraphClientOptions {
   mailbox: MailboxSchedulerOptions;
   /** Ends every call in flight at once (the gateway's shutdown deadline). */
   signal?: AbortSignal;
+  /** Told of every attempt, retry and mailbox wait (the gateway's metrics). */
+  observer?: GraphCallObserver;
   /** Source of jitter, `Math.random` unless a test fixes it. */
   random?: () => number;
 }
@@ -129,6 +132,11 @@ export class GraphClient {
     return this.photoFromResponse(await this.send({ method: 'PATCH', mailbox: invitationId, path, body }, call));
   }
 
+  /** Mailboxes with calls in flight, waiting or paused, and the calls waiting over all of them. */
+  get mailboxUsage(): { mailboxes: number; waiting: number } {
+    return this.#scheduler.size;
+  }
+
   /** Closes the pooled connections to Graph. */
   close(): void {
     this.#agents.http.destroy();
@@ -148,7 +156,7 @@ export class GraphClient {
    * the wait in `retryAfter`). Throws only when no usable answer came.
    */
   private async send(request: GraphRequest, call: GraphCallContext): Promise<FinalResponse> {
-    const { maxRetries, maxRetryAfterS, timeoutMs, deadlineMs, signal } = this.#options;
+    const { maxRetries, maxRetryAfterS, timeoutMs, deadlineMs, signal, observer } = this.#options;
     const deadline = Date.now() + deadlineMs;
     const url = this.#options.baseUrl + request.path;
     const headers: Record<string, string> = {
@@ -160,7 +168,11 @@ export class GraphClient {
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw shuttingDown();
       const slot = this.#scheduler.acquire(request.mailbox, deadline, attempt > 1);
-      if (slot !== undefined) await slot;
+      if (slot !== undefined) {
+        const waitStarted = performance.now();
+        await slot;
+        observer?.mailboxWait((performance.now() - waitStarted) / 1000);
+      }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
         this.#scheduler.release(request.mailbox);
@@ -169,12 +181,14 @@ export class GraphClient {
       const attemptTimeout = Math.min(timeoutMs, remaining);
       call.stats.attempts++;
       let outcome: GraphResponse | GatewayError;
+      const attemptStarted = performance.now();
       try {
         outcome = await this.exchange(url, request, headers, Math.max(1, attemptTimeout), signal);
         if (!(outcome instanceof GatewayError)) call.stats.upstreamStatus = outcome.status;
       } catch (error) {
         outcome = this.errorFromFailure(error, attemptTimeout < timeoutMs);
       }
+      observer?.attempt(request.method, outcome instanceof GatewayError ? null : outcome.status, (performance.now() - attemptStarted) / 1000);
 
       const retryable = outcome instanceof GatewayError ? isRetryableFailure(outcome) : isRetryableStatus(outcome.status);
       if (!retryable) {
@@ -198,6 +212,7 @@ export class GraphClient {
         if (outcome instanceof GatewayError) throw outcome;
         return { ...outcome, retryAfter: retryAfter ?? roundSeconds(waitMs / 1000) };
       }
+      observer?.retry(request.method);
       try {
         await sleep(waitMs, undefined, signal ? { signal } : undefined);
       } catch {

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
@@ -8,6 +9,7 @@ import type { GatewayConfig } from '../config/config.js';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { defaultMessage } from '../errors/gateway-error.js';
 import { GraphClient } from '../graph/graph-client.js';
+import { GatewayMetrics } from '../metrics/metrics.js';
 import type { GatewayContext } from '../schema/context.js';
 import { operationLimits } from '../schema/operation-limits.js';
 import { resolvers } from '../schema/resolvers.js';
@@ -40,6 +42,8 @@ export interface GatewayOptions {
 
 export interface Gateway {
   readonly logger: Logger;
+  /** The metrics listener's address once listening, when `METRICS_PORT` is set. */
+  readonly metricsUrl: string | undefined;
   /** Starts listening on the configured host and port; answers the GraphQL endpoint's URL. */
   listen(): Promise<string>;
   /**
@@ -54,9 +58,10 @@ export interface Gateway {
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = createLogger(config.logLevel, options.logDestination);
   const shutdownSignal = new AbortController();
-  const graph =
+  const metrics = new GatewayMetrics(() => graph.mailboxUsage);
+  const graph: GraphClient =
     options.graphClient ??
-    new GraphClient({ ...config.graph, userAgent: USER_AGENT, signal: shutdownSignal.signal });
+    new GraphClient({ ...config.graph, userAgent: USER_AGENT, signal: shutdownSignal.signal, observer: metrics });
   let draining = false;
 
   const app = Fastify({
@@ -97,7 +102,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     plugins: [
       ...limits.plugins,
       landingPagePlugin(config.production),
-      operationLogPlugin(),
+      operationLogPlugin(metrics),
       // Answers are never HTTP-cached (each is one caller's Graph data); the cache-control plugin
       // Apollo installs by default would wrap every field resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
@@ -142,6 +147,15 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     });
   }
 
+  // Metrics on their own port when METRICS_PORT is set (to keep them off the public one).
+  const metricsServer = config.metricsPort === undefined ? undefined : createMetricsServer(metrics);
+  if (!metricsServer) {
+    app.get('/metrics', async (_request, reply) => {
+      void reply.header('content-type', metrics.registry.contentType);
+      return metrics.registry.metrics();
+    });
+  }
+
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_request, reply) =>
     draining ? reply.code(503).send({ status: 'draining' }) : { status: 'ready' },
@@ -175,6 +189,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     try {
       await app.close();
       await apollo.stop();
+      if (metricsServer?.listening) await new Promise((resolve) => metricsServer.close(resolve));
     } finally {
       clearTimeout(grace);
       graph.close();
@@ -183,18 +198,42 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   return {
     logger,
+    get metricsUrl() {
+      const address = metricsServer?.address();
+      return address && typeof address === 'object' ? `http://${hostForUrl(config.host)}:${address.port}/metrics` : undefined;
+    },
     async listen() {
       await app.listen({ port: config.port, host: config.host });
+      if (metricsServer) await new Promise<void>((resolve) => metricsServer.listen(config.metricsPort, config.host, resolve));
       const address = app.server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      const host = config.host === '0.0.0.0' || config.host === '::' ? 'localhost' : config.host;
-      return `http://${host.includes(':') ? `[${host}]` : host}:${port}${GRAPHQL_PATH}`;
+      return `http://${hostForUrl(config.host)}:${port}${GRAPHQL_PATH}`;
     },
     shutdown() {
       stopping ??= stop();
       return stopping;
     },
   };
+}
+
+/** The host part of a URL for a listener on `host` (a wildcard address is reached as localhost). */
+function hostForUrl(host: string): string {
+  const reachable = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
+  return reachable.includes(':') ? `[${reachable}]` : reachable;
+}
+
+/** A bare listener that serves `GET /metrics` and nothing else. */
+function createMetricsServer(metrics: GatewayMetrics): http.Server {
+  return http.createServer((request, response) => {
+    if (request.method !== 'GET' || request.url !== '/metrics') {
+      response.writeHead(404).end();
+      return;
+    }
+    metrics.registry.metrics().then(
+      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
+      () => response.writeHead(500).end(),
+    );
+  });
 }
 
 /** A GraphQL-shaped error answer for a request refused before Apollo sees it. */

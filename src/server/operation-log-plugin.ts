@@ -3,6 +3,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { Kind, type GraphQLError, type OperationDefinitionNode } from 'graphql';
 import { GatewayError, type FailureCause } from '../errors/gateway-error.js';
+import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { GatewayContext } from '../schema/context.js';
 
 function rootFields(operation: OperationDefinitionNode | undefined): string | null {
@@ -23,12 +24,12 @@ function failureOf(errors: ReadonlyArray<GraphQLError> | undefined): FailureCaus
 }
 
 /**
- * Writes one structured log line per GraphQL operation: its name, root field(s), result code,
+ * Counts each GraphQL operation in `metrics` and writes one structured log line for it: its name, root field(s), result code,
  * Graph's last status, the number of Graph attempts, latency, client-request-id, and the cause
  * when Graph gave no answer. Nothing of the request's headers or variables is logged, so no
  * token can reach the log.
  */
-export function operationLogPlugin(): ApolloServerPlugin<GatewayContext> {
+export function operationLogPlugin(metrics: GatewayMetrics): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       const started = performance.now();
@@ -37,11 +38,14 @@ export function operationLogPlugin(): ApolloServerPlugin<GatewayContext> {
           const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
           const firstCode = errors?.[0]?.extensions?.['code'];
           const cause = failureOf(originalErrors);
+          const rootField = rootFields(operation);
+          const code = errors?.length ? (typeof firstCode === 'string' ? firstCode : 'ERROR') : 'OK';
+          metrics.operation(rootField, code);
           contextValue.log.info(
             {
               operationName: operationName ?? 'anonymous',
-              rootField: rootFields(operation),
-              code: errors?.length ? (typeof firstCode === 'string' ? firstCode : 'ERROR') : 'OK',
+              rootField,
+              code,
               httpStatus: response.http.status ?? 200,
               upstreamStatus: contextValue.stats.upstreamStatus,
               attempts: contextValue.stats.attempts,

@@ -1,0 +1,94 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** What the Graph client reports as it works; a no-op unless metrics are collected. */
+export interface GraphCallObserver {
+  /** One HTTP exchange with Graph ended: Graph's status, or `null` when no answer came. */
+  attempt(method: string, status: number | null, seconds: number): void;
+  /** A call is about to try again. */
+  retry(method: string): void;
+  /** A call waited this long for a free slot on its mailbox (only calls that waited). */
+  mailboxWait(seconds: number): void;
+}
+
+/**
+ * The gateway's Prometheus metrics, in a registry of its own (so that two gateways in one
+ * process, as in tests, do not share counters), with Node's default process metrics.
+ */
+export class GatewayMetrics implements GraphCallObserver {
+  readonly registry = new Registry();
+  readonly #operations: Counter<'root_field' | 'code'>;
+  readonly #graphCalls: Counter<'method' | 'status'>;
+  readonly #retries: Counter<'method'>;
+  readonly #graphDuration: Histogram<'method'>;
+  readonly #mailboxWait: Histogram;
+
+  /** `waitingCalls` reads how many calls wait for their mailbox, when scraped. */
+  constructor(waitingCalls: () => { mailboxes: number; waiting: number }) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.#operations = new Counter({
+      name: 'graphql_operations_total',
+      help: 'GraphQL operations answered, by root field(s) and result code (OK or the first error code).',
+      labelNames: ['root_field', 'code'],
+      registers,
+    });
+    this.#graphCalls = new Counter({
+      name: 'graph_requests_total',
+      help: 'HTTP requests sent to Microsoft Graph (each attempt), by method and status ("none" when no answer came).',
+      labelNames: ['method', 'status'],
+      registers,
+    });
+    this.#retries = new Counter({
+      name: 'graph_retries_total',
+      help: 'Retries of Graph calls (429, 503, 504, timeouts, connection failures).',
+      labelNames: ['method'],
+      registers,
+    });
+    this.#graphDuration = new Histogram({
+      name: 'graph_request_duration_seconds',
+      help: 'Time of one HTTP exchange with Microsoft Graph.',
+      labelNames: ['method'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.#mailboxWait = new Histogram({
+      name: 'graph_mailbox_wait_seconds',
+      help: 'Time calls waited for a free slot on their mailbox (Outlook allows 4 in flight per mailbox).',
+      buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    new Gauge({
+      name: 'graph_mailbox_waiting_calls',
+      help: 'Calls waiting for a free slot on their mailbox, over all mailboxes.',
+      registers,
+      collect() {
+        this.set(waitingCalls().waiting);
+      },
+    });
+    new Gauge({
+      name: 'graph_mailboxes_busy',
+      help: 'Mailboxes with calls in flight, waiting, or paused by a 429.',
+      registers,
+      collect() {
+        this.set(waitingCalls().mailboxes);
+      },
+    });
+  }
+
+  operation(rootField: string | null, code: string): void {
+    this.#operations.inc({ root_field: rootField ?? 'none', code });
+  }
+
+  attempt(method: string, status: number | null, seconds: number): void {
+    this.#graphCalls.inc({ method, status: status === null ? 'none' : String(status) });
+    this.#graphDuration.observe({ method }, seconds);
+  }
+
+  retry(method: string): void {
+    this.#retries.inc({ method });
+  }
+
+  mailboxWait(seconds: number): void {
+    this.#mailboxWait.observe(seconds);
+  }
+}
