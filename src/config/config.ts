@@ -41,6 +41,18 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   /** Time a client has to send a whole request, headers and body (`HTTP_REQUEST_TIMEOUT_MS`). */
   requestTimeoutMs: number;
+  /** Serve the schema as an Apollo Federation 2 subgraph (`FEDERATION`). */
+  federation: boolean;
+  /** Apollo GraphOS usage (and schema) reporting, when `APOLLO_KEY` and `APOLLO_GRAPH_REF` are both set. */
+  apollo:
+    | {
+        key: string;
+        graphRef: string;
+        /** Where usage and schema reports go; Apollo's own endpoints when unset (a proxy, or a test). */
+        usageReportingUrl: string | undefined;
+        schemaReportingUrl: string | undefined;
+      }
+    | undefined;
   /** Port of a separate listener for `GET /metrics` (`METRICS_PORT`); on the main port when unset. */
   metricsPort: number | undefined;
   /** From the manifest `TRUSTED_DOCUMENTS` names: when set, only its documents are accepted. */
@@ -133,6 +145,22 @@ function logLevel(env: Env): LogLevel {
   return level;
 }
 
+function apolloReporting(env: Env): GatewayConfig['apollo'] {
+  const key = raw(env, 'APOLLO_KEY');
+  const graphRef = raw(env, 'APOLLO_GRAPH_REF');
+  if (key === undefined && graphRef === undefined) return undefined;
+  if (key === undefined || graphRef === undefined) {
+    const missing = key === undefined ? 'APOLLO_KEY' : 'APOLLO_GRAPH_REF';
+    throw new ConfigError(missing, 'must be set together with APOLLO_KEY and APOLLO_GRAPH_REF for Apollo usage reporting', '');
+  }
+  return {
+    key,
+    graphRef,
+    usageReportingUrl: raw(env, 'APOLLO_USAGE_REPORTING_URL'),
+    schemaReportingUrl: raw(env, 'APOLLO_SCHEMA_REPORTING_URL'),
+  };
+}
+
 function trustedDocuments(env: Env): TrustedDocuments | undefined {
   const path = raw(env, 'TRUSTED_DOCUMENTS');
   return path === undefined ? undefined : loadTrustedDocuments(path);
@@ -166,6 +194,8 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     production,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     requestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    federation: boolean(env, 'FEDERATION', false),
+    apollo: apolloReporting(env),
     metricsPort: raw(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, 65535),
     trustedDocuments: trustedDocuments(env),
   };

@@ -5,7 +5,7 @@ import type { ProfilePhotoInput, Resolvers } from '../generated/graphql.js';
 import type { GatewayContext } from './context.js';
 
 /** The caller's token is needed only for fields that call Graph, so introspection works without one. */
-function graphCall(context: GatewayContext): GraphCallContext {
+export function graphCall(context: GatewayContext): GraphCallContext {
   if (context.authorization === undefined) throw missingToken();
   return { authorization: context.authorization, clientRequestId: context.clientRequestId, stats: context.stats };
 }

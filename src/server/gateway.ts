@@ -1,6 +1,13 @@
 import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginSchemaReporting } from '@apollo/server/plugin/schemaReporting';
+import { ApolloServerPluginUsageReporting } from '@apollo/server/plugin/usageReporting';
 import fastifyApollo from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
@@ -11,7 +18,8 @@ import { defaultMessage } from '../errors/gateway-error.js';
 import { GraphClient } from '../graph/graph-client.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
 import type { GatewayContext } from '../schema/context.js';
-import { operationLimits } from '../schema/operation-limits.js';
+import { OPERATION_LIMITS, operationLimits } from '../schema/operation-limits.js';
+import { buildContactPhotoSubgraph, entityBatchLimitPlugin } from '../schema/subgraph.js';
 import { resolvers } from '../schema/resolvers.js';
 import { typeDefs } from '../schema/type-defs.js';
 import { USER_AGENT } from '../version.js';
@@ -83,10 +91,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const limits = operationLimits(config.production);
   const trusted = config.trustedDocuments;
   const apollo = new ApolloServer<GatewayContext>({
-    typeDefs,
+    // The same schema, served as a Federation 2 subgraph with FEDERATION=true.
+    ...(config.federation ? { schema: buildContactPhotoSubgraph() } : { typeDefs, resolvers }),
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    resolvers,
     introspection: config.introspection,
     // In production, no "Did you mean ...?" in validation errors: the schema is not to be mapped by guessing.
     hideSchemaDetailsFromClientErrors: config.production,
@@ -106,7 +114,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // Answers are never HTTP-cached (each is one caller's Graph data); the cache-control plugin
       // Apollo installs by default would wrap every field resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
+      ...(config.federation ? [entityBatchLimitPlugin(OPERATION_LIMITS.graphCalls)] : []),
+      ...apolloReportingPlugins(config),
     ],
+    // GraphOS reporting is configured from the gateway's configuration only, never guessed by
+    // Apollo from the process environment (see apolloReportingPlugins).
+    apollo: config.apollo ? { key: config.apollo.key, graphRef: config.apollo.graphRef } : {},
   });
   await apollo.start();
 
@@ -214,6 +227,22 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       return stopping;
     },
   };
+}
+
+/**
+ * Apollo GraphOS usage reporting (and, outside Federation, schema reporting; a subgraph's schema
+ * is published with `rover subgraph publish`) when APOLLO_KEY and APOLLO_GRAPH_REF are set, and
+ * explicitly off otherwise, so that nothing is ever sent to Apollo unless configured.
+ */
+function apolloReportingPlugins(config: GatewayConfig): ApolloServerPlugin[] {
+  if (!config.apollo) return [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()];
+  const { usageReportingUrl, schemaReportingUrl } = config.apollo;
+  return [
+    ApolloServerPluginUsageReporting(usageReportingUrl === undefined ? {} : { endpointUrl: usageReportingUrl }),
+    config.federation
+      ? ApolloServerPluginSchemaReportingDisabled()
+      : ApolloServerPluginSchemaReporting(schemaReportingUrl === undefined ? {} : { endpointUrl: schemaReportingUrl }),
+  ];
 }
 
 /** The host part of a URL for a listener on `host` (a wildcard address is reached as localhost). */

@@ -21,6 +21,8 @@ describe('loadConfig', () => {
       production: false,
       shutdownGraceMs: 25_000,
       requestTimeoutMs: 30_000,
+      federation: false,
+      apollo: undefined,
       metricsPort: undefined,
       trustedDocuments: undefined,
     });
@@ -91,6 +93,9 @@ describe('loadConfig', () => {
     ['GRAPHQL_INTROSPECTION', 'yes'],
     ['GRAPHQL_DEBUG', 'on'],
     ['SHUTDOWN_GRACE_MS', '-5'],
+    ['GRAPH_MAILBOX_CONCURRENCY', '0'],
+    ['FEDERATION', 'maybe'],
+    ['METRICS_PORT', '99999'],
   ])('refuses %s=%j with one line naming it', (name, value) => {
     let thrown: unknown;
     try {
@@ -103,5 +108,16 @@ describe('loadConfig', () => {
     expect(error.variable).toBe(name);
     expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${name} .*\\(got ".*"\\)\\.$`));
     expect(error.message).not.toContain('\n');
+  });
+
+  it('needs APOLLO_KEY and APOLLO_GRAPH_REF together', () => {
+    expect(() => loadConfig({ APOLLO_KEY: 'service:x:y' })).toThrow(/^Invalid configuration: APOLLO_GRAPH_REF must be set together/);
+    expect(() => loadConfig({ APOLLO_GRAPH_REF: 'x@current' })).toThrow(/^Invalid configuration: APOLLO_KEY must be set together/);
+    expect(loadConfig({ APOLLO_KEY: 'service:x:y', APOLLO_GRAPH_REF: 'x@current' }).apollo).toEqual({
+      key: 'service:x:y',
+      graphRef: 'x@current',
+      usageReportingUrl: undefined,
+      schemaReportingUrl: undefined,
+    });
   });
 });
