@@ -6,6 +6,7 @@
 import type { Logger } from 'pino';
 import { ConfigError, loadConfig, type Env, type GatewayConfig } from './config/config.js';
 import { failureCause, redactTokens } from './errors/gateway-error.js';
+import { flushTraces } from './telemetry/flush.js';
 
 /** The configuration, or exit 1 with the one line that names the bad value. */
 export function loadConfigOrExit(env: Env): GatewayConfig {
@@ -20,7 +21,7 @@ export function loadConfigOrExit(env: Env): GatewayConfig {
 }
 
 /**
- * Runs `stop` on the first SIGTERM or SIGINT, then exits 0 (or 1 when `stop` fails). A second
+ * Runs `stop` on the first SIGTERM or SIGINT, exports the spans still buffered, then exits 0 (or 1 when `stop` fails). A second
  * signal while stopping is ignored: the grace period is the gateway's to end.
  */
 export function stopOnSignals(stop: (signal: NodeJS.Signals) => Promise<void>, onFailure: (error: unknown) => void): void {
@@ -28,13 +29,15 @@ export function stopOnSignals(stop: (signal: NodeJS.Signals) => Promise<void>, o
   const handle = (signal: NodeJS.Signals) => {
     if (stopping) return;
     stopping = true;
-    stop(signal).then(
-      () => process.exit(0),
-      (error: unknown) => {
-        onFailure(error);
-        process.exit(1);
-      },
-    );
+    stop(signal)
+      .then(flushTraces)
+      .then(
+        () => process.exit(0),
+        (error: unknown) => {
+          onFailure(error);
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGTERM', handle);
   process.on('SIGINT', handle);

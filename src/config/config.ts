@@ -1,4 +1,5 @@
 import { ConfigError } from './config-error.js';
+import { tracingEnabled } from '../telemetry/tracing-enabled.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
 
 export { ConfigError };
@@ -41,6 +42,8 @@ export interface GatewayConfig {
   shutdownGraceMs: number;
   /** Time a client has to send a whole request, headers and body (`HTTP_REQUEST_TIMEOUT_MS`). */
   requestTimeoutMs: number;
+  /** OpenTelemetry tracing is on (the `OTEL_*` variables ask for it): log lines then carry the trace id. */
+  tracing: boolean;
   /** Serve the schema as an Apollo Federation 2 subgraph (`FEDERATION`). */
   federation: boolean;
   /** Apollo GraphOS usage (and schema) reporting, when `APOLLO_KEY` and `APOLLO_GRAPH_REF` are both set. */
@@ -194,6 +197,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     production,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     requestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    tracing: tracingEnabled(env),
     federation: boolean(env, 'FEDERATION', false),
     apollo: apolloReporting(env),
     metricsPort: raw(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, 65535),

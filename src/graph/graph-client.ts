@@ -2,10 +2,13 @@ import http from 'node:http';
 import https from 'node:https';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import got, { type Got, type Method, type RequestFunction } from 'got';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError, failureCause } from '../errors/gateway-error.js';
+import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { contactPhotoPath } from './contact-photo-path.js';
+import { CONTACT_PHOTO_ROUTE } from './contact-photo-route.js';
 import type { GraphCallObserver } from '../metrics/metrics.js';
 import { MailboxScheduler, waitedPastDeadline, type MailboxSchedulerOptions } from './mailbox-scheduler.js';
 import {
@@ -70,6 +73,8 @@ interface GraphRequest {
 
 const ODATA_TYPE = '#microsoft.graph.profilePhoto';
 
+const tracer = trace.getTracer(GATEWAY_NAME, GATEWAY_VERSION);
+
 /** Largest Graph answer read; a photo's metadata is under 1 KiB, Graph's errors a few KiB. */
 export const MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -84,11 +89,13 @@ export class GraphClient {
   readonly #agents: { http: http.Agent; https: https.Agent };
   readonly #random: () => number;
   readonly #scheduler: MailboxScheduler;
+  readonly #host: string;
 
   constructor(options: GraphClientOptions) {
     this.#options = options;
     this.#random = options.random ?? Math.random;
     this.#scheduler = new MailboxScheduler(options.mailbox);
+    this.#host = new URL(options.baseUrl).host;
     if (options.signal) {
       setMaxListeners(0, options.signal);
       options.signal.addEventListener('abort', () => this.#scheduler.rejectAll(shuttingDown), { once: true });
@@ -155,7 +162,34 @@ export class GraphClient {
    * status (a retryable status comes back when retries are spent or its wait is too long, with
    * the wait in `retryAfter`). Throws only when no usable answer came.
    */
-  private async send(request: GraphRequest, call: GraphCallContext): Promise<FinalResponse> {
+  private send(request: GraphRequest, call: GraphCallContext): Promise<FinalResponse> {
+    // One span per Graph call (its attempts are the HTTP client spans below it, when the HTTP
+    // instrumentation runs). Without a tracing SDK, the API's tracer does nothing.
+    const attributes = {
+      'http.request.method': request.method,
+      'url.template': CONTACT_PHOTO_ROUTE,
+      'server.address': this.#host,
+      'graph.client_request_id': call.clientRequestId,
+    };
+    return tracer.startActiveSpan(`Graph ${request.method} ${CONTACT_PHOTO_ROUTE}`, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
+      const attemptsBefore = call.stats.attempts;
+      try {
+        const response = await this.sendWithRetries(request, call);
+        span.setAttribute('http.response.status_code', response.status);
+        if (response.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: `Graph answered ${response.status}` });
+        return response;
+      } catch (error) {
+        span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof GatewayError ? error.code : 'error' });
+        if (call.stats.upstreamStatus !== null) span.setAttribute('http.response.status_code', call.stats.upstreamStatus);
+        throw error;
+      } finally {
+        span.setAttribute('graph.attempts', call.stats.attempts - attemptsBefore);
+        span.end();
+      }
+    });
+  }
+
+  private async sendWithRetries(request: GraphRequest, call: GraphCallContext): Promise<FinalResponse> {
     const { maxRetries, maxRetryAfterS, timeoutMs, deadlineMs, signal, observer } = this.#options;
     const deadline = Date.now() + deadlineMs;
     const url = this.#options.baseUrl + request.path;
@@ -164,6 +198,8 @@ export class GraphClient {
       'client-request-id': call.clientRequestId,
     };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
+    // W3C trace context for Graph (a no-op without a tracing SDK).
+    propagation.inject(context.active(), headers);
 
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw shuttingDown();

@@ -6,6 +6,7 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
 import { ApolloServerPluginSchemaReporting } from '@apollo/server/plugin/schemaReporting';
 import { ApolloServerPluginUsageReporting } from '@apollo/server/plugin/usageReporting';
 import fastifyApollo from '@as-integrations/fastify';
@@ -64,7 +65,7 @@ export interface Gateway {
 
 /** Builds the gateway: Fastify for HTTP, Apollo Server for GraphQL, one Graph client. */
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
-  const logger = createLogger(config.logLevel, options.logDestination);
+  const logger = createLogger(config.logLevel, options.logDestination, config.tracing);
   const shutdownSignal = new AbortController();
   const metrics = new GatewayMetrics(() => graph.mailboxUsage);
   const graph: GraphClient =
@@ -114,7 +115,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // Answers are never HTTP-cached (each is one caller's Graph data); the cache-control plugin
       // Apollo installs by default would wrap every field resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
-      ...(config.federation ? [entityBatchLimitPlugin(OPERATION_LIMITS.graphCalls)] : []),
+      // A subgraph answers the router's request for field timings (ftv1), as Apollo would by default.
+      ...(config.federation ? [entityBatchLimitPlugin(OPERATION_LIMITS.graphCalls), ApolloServerPluginInlineTrace()] : []),
       ...apolloReportingPlugins(config),
     ],
     // GraphOS reporting is configured from the gateway's configuration only, never guessed by

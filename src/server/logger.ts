@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import { LogController, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { LogLevel } from '../config/config.js';
@@ -7,10 +8,12 @@ import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
  * The gateway's JSON logger. Nothing logs request headers on purpose; the redaction is a second
  * line of defence should an object carrying them ever be logged.
  */
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+export function createLogger(level: LogLevel, destination?: DestinationStream, traceIds = false): Logger {
   return pino(
     {
       level,
+      // With tracing on, each line says which trace it belongs to.
+      ...(traceIds && { mixin: traceContext }),
       base: { service: GATEWAY_NAME, version: GATEWAY_VERSION },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
@@ -27,6 +30,13 @@ export function createLogger(level: LogLevel, destination?: DestinationStream): 
     },
     destination,
   );
+}
+
+function traceContext(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { traceId, spanId };
 }
 
 /**

@@ -21,6 +21,7 @@ describe('loadConfig', () => {
       production: false,
       shutdownGraceMs: 25_000,
       requestTimeoutMs: 30_000,
+      tracing: false,
       federation: false,
       apollo: undefined,
       metricsPort: undefined,
