@@ -21,6 +21,9 @@ export class GatewayMetrics implements GraphCallObserver {
   readonly #retries: Counter<'method'>;
   readonly #graphDuration: Histogram<'method'>;
   readonly #mailboxWait: Histogram;
+  // Labelled children by label values: prom-client hashes the labels on every call otherwise.
+  readonly #operationChildren = new Map<string, ReturnType<Counter<'root_field' | 'code'>['labels']>>();
+  readonly #graphCallChildren = new Map<string, ReturnType<Counter<'method' | 'status'>['labels']>>();
 
   /** `waitingCalls` reads how many calls wait for their mailbox, when scraped. */
   constructor(waitingCalls: () => { mailboxes: number; waiting: number }) {
@@ -76,16 +79,22 @@ export class GatewayMetrics implements GraphCallObserver {
   }
 
   operation(rootField: string | null, code: string): void {
-    this.#operations.inc({ root_field: rootField ?? 'none', code });
+    const key = `${rootField}\u0000${code}`;
+    let child = this.#operationChildren.get(key);
+    if (!child) this.#operationChildren.set(key, (child = this.#operations.labels(rootField ?? 'none', code)));
+    child.inc();
   }
 
   attempt(method: string, status: number | null, seconds: number): void {
-    this.#graphCalls.inc({ method, status: status === null ? 'none' : String(status) });
-    this.#graphDuration.observe({ method }, seconds);
+    const key = `${method} ${status}`;
+    let child = this.#graphCallChildren.get(key);
+    if (!child) this.#graphCallChildren.set(key, (child = this.#graphCalls.labels(method, status === null ? 'none' : String(status))));
+    child.inc();
+    this.#graphDuration.labels(method).observe(seconds);
   }
 
   retry(method: string): void {
-    this.#retries.inc({ method });
+    this.#retries.labels(method).inc();
   }
 
   mailboxWait(seconds: number): void {

@@ -24,16 +24,17 @@ function toPatch(input: ProfilePhotoInput): ProfilePhotoPatch {
 
 export const resolvers: Resolvers<GatewayContext> = {
   Query: {
-    contactPhoto: async (_parent, { invitationId, contactId }, context) => {
-      const photo = await context.graph.getContactPhoto(invitationId, contactId, graphCall(context));
-      return photo && { invitationId, contactId, ...photo };
-    },
+    contactPhoto: (_parent, { invitationId, contactId }, context) =>
+      context.graph
+        .getContactPhoto(invitationId, contactId, graphCall(context))
+        .then((photo) => photo && { invitationId, contactId, ...photo }),
   },
   Mutation: {
-    updateContactPhoto: async (_parent, { invitationId, contactId, input }, context) => {
+    updateContactPhoto: (_parent, { invitationId, contactId, input }, context) => {
       const call = graphCall(context);
-      const photo = await context.graph.updateContactPhoto(invitationId, contactId, toPatch(input), call);
-      return { invitationId, contactId, ...photo };
+      return context.graph
+        .updateContactPhoto(invitationId, contactId, toPatch(input), call)
+        .then((photo) => ({ invitationId, contactId, ...photo }));
     },
   },
 };

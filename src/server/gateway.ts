@@ -70,7 +70,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const metrics = new GatewayMetrics(() => graph.mailboxUsage);
   const graph: GraphClient =
     options.graphClient ??
-    new GraphClient({ ...config.graph, userAgent: USER_AGENT, signal: shutdownSignal.signal, observer: metrics });
+    new GraphClient({ ...config.graph, userAgent: USER_AGENT, signal: shutdownSignal.signal, observer: metrics, traced: config.tracing });
   let draining = false;
 
   const app = Fastify({
