@@ -6,12 +6,10 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { ApolloServerPluginInlineTrace } from '@apollo/server/plugin/inlineTrace';
-import { ApolloServerPluginSchemaReporting } from '@apollo/server/plugin/schemaReporting';
-import { ApolloServerPluginUsageReporting } from '@apollo/server/plugin/usageReporting';
 import fastifyApollo from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
+import type { GraphQLSchema } from 'graphql';
 import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from '../config/config.js';
 import { GatewayErrorCode } from '../errors/codes.js';
@@ -20,7 +18,6 @@ import { GraphClient } from '../graph/graph-client.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
 import type { GatewayContext } from '../schema/context.js';
 import { OPERATION_LIMITS, operationLimits } from '../schema/operation-limits.js';
-import { buildContactPhotoSubgraph, entityBatchLimitPlugin } from '../schema/subgraph.js';
 import { resolvers } from '../schema/resolvers.js';
 import { typeDefs } from '../schema/type-defs.js';
 import { USER_AGENT } from '../version.js';
@@ -91,9 +88,11 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   const limits = operationLimits(config.production);
   const trusted = config.trustedDocuments;
+  // Optional parts are loaded only when switched on: otherwise they cost no start-up time or memory.
+  const federation = config.federation ? await loadFederation() : undefined;
   const apollo = new ApolloServer<GatewayContext>({
     // The same schema, served as a Federation 2 subgraph with FEDERATION=true.
-    ...(config.federation ? { schema: buildContactPhotoSubgraph() } : { typeDefs, resolvers }),
+    ...(federation ? { schema: federation.schema } : { typeDefs, resolvers }),
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     introspection: config.introspection,
@@ -115,9 +114,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // Answers are never HTTP-cached (each is one caller's Graph data); the cache-control plugin
       // Apollo installs by default would wrap every field resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
-      // A subgraph answers the router's request for field timings (ftv1), as Apollo would by default.
-      ...(config.federation ? [entityBatchLimitPlugin(OPERATION_LIMITS.graphCalls), ApolloServerPluginInlineTrace()] : []),
-      ...apolloReportingPlugins(config),
+      ...(federation?.plugins ?? []),
+      ...(await apolloReportingPlugins(config)),
     ],
     // GraphOS reporting is configured from the gateway's configuration only, never guessed by
     // Apollo from the process environment (see apolloReportingPlugins).
@@ -232,13 +230,29 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 }
 
 /**
+ * The Federation 2 subgraph schema, with the Graph-call limit for entity batches and, as Apollo
+ * would install by default for a subgraph, answers to the router's request for field timings.
+ */
+async function loadFederation(): Promise<{ schema: GraphQLSchema; plugins: ApolloServerPlugin[] }> {
+  const [{ buildContactPhotoSubgraph, entityBatchLimitPlugin }, { ApolloServerPluginInlineTrace }] = await Promise.all([
+    import('../schema/subgraph.js'),
+    import('@apollo/server/plugin/inlineTrace'),
+  ]);
+  return { schema: buildContactPhotoSubgraph(), plugins: [entityBatchLimitPlugin(OPERATION_LIMITS.graphCalls), ApolloServerPluginInlineTrace()] };
+}
+
+/**
  * Apollo GraphOS usage reporting (and, outside Federation, schema reporting; a subgraph's schema
  * is published with `rover subgraph publish`) when APOLLO_KEY and APOLLO_GRAPH_REF are set, and
  * explicitly off otherwise, so that nothing is ever sent to Apollo unless configured.
  */
-function apolloReportingPlugins(config: GatewayConfig): ApolloServerPlugin[] {
+async function apolloReportingPlugins(config: GatewayConfig): Promise<ApolloServerPlugin[]> {
   if (!config.apollo) return [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()];
   const { usageReportingUrl, schemaReportingUrl } = config.apollo;
+  const [{ ApolloServerPluginUsageReporting }, { ApolloServerPluginSchemaReporting }] = await Promise.all([
+    import('@apollo/server/plugin/usageReporting'),
+    import('@apollo/server/plugin/schemaReporting'),
+  ]);
   return [
     ApolloServerPluginUsageReporting(usageReportingUrl === undefined ? {} : { endpointUrl: usageReportingUrl }),
     config.federation
