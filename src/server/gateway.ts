@@ -1,15 +1,8 @@
-import http from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import type { ApolloServerPlugin } from '@apollo/server';
-import {
-  ApolloServerPluginCacheControlDisabled,
-  ApolloServerPluginSchemaReportingDisabled,
-  ApolloServerPluginUsageReportingDisabled,
-} from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
 import cors from '@fastify/cors';
 import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
-import type { GraphQLSchema } from 'graphql';
 import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from '../config/config.js';
 import { GatewayErrorCode } from '../errors/codes.js';
@@ -17,7 +10,7 @@ import { defaultMessage } from '../errors/gateway-error.js';
 import { GraphClient } from '../graph/graph-client.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
 import type { GatewayContext } from '../schema/context.js';
-import { OPERATION_LIMITS, operationLimits } from '../schema/operation-limits.js';
+import { operationLimits } from '../schema/operation-limits.js';
 import { resolvers } from '../schema/resolvers.js';
 import { typeDefs } from '../schema/type-defs.js';
 import { USER_AGENT } from '../version.js';
@@ -25,7 +18,9 @@ import { authorizationHeaderCount, bearerAuthorization, clientRequestId } from '
 import { createFormatError } from './error-formatting.js';
 import { landingPagePlugin } from './landing-page.js';
 import { createLogger, OperationLogController } from './logger.js';
+import { createMetricsServer } from './metrics-server.js';
 import { operationLogPlugin } from './operation-log-plugin.js';
+import { apolloReportingPlugins, loadFederation } from './optional-plugins.js';
 import { isTrustedRequest, TrustedDocumentStore, UNTRUSTED_DOCUMENT_MESSAGE } from './trusted-documents.js';
 
 /** Request bodies larger than this are answered 413 before any GraphQL work. */
@@ -229,56 +224,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   };
 }
 
-/**
- * The Federation 2 subgraph schema, with the Graph-call limit for entity batches and, as Apollo
- * would install by default for a subgraph, answers to the router's request for field timings.
- */
-async function loadFederation(): Promise<{ schema: GraphQLSchema; plugins: ApolloServerPlugin[] }> {
-  const [{ buildContactPhotoSubgraph, entityBatchLimitPlugin }, { ApolloServerPluginInlineTrace }] = await Promise.all([
-    import('../schema/subgraph.js'),
-    import('@apollo/server/plugin/inlineTrace'),
-  ]);
-  return { schema: buildContactPhotoSubgraph(), plugins: [entityBatchLimitPlugin(OPERATION_LIMITS.graphCalls), ApolloServerPluginInlineTrace()] };
-}
-
-/**
- * Apollo GraphOS usage reporting (and, outside Federation, schema reporting; a subgraph's schema
- * is published with `rover subgraph publish`) when APOLLO_KEY and APOLLO_GRAPH_REF are set, and
- * explicitly off otherwise, so that nothing is ever sent to Apollo unless configured.
- */
-async function apolloReportingPlugins(config: GatewayConfig): Promise<ApolloServerPlugin[]> {
-  if (!config.apollo) return [ApolloServerPluginUsageReportingDisabled(), ApolloServerPluginSchemaReportingDisabled()];
-  const { usageReportingUrl, schemaReportingUrl } = config.apollo;
-  const [{ ApolloServerPluginUsageReporting }, { ApolloServerPluginSchemaReporting }] = await Promise.all([
-    import('@apollo/server/plugin/usageReporting'),
-    import('@apollo/server/plugin/schemaReporting'),
-  ]);
-  return [
-    ApolloServerPluginUsageReporting(usageReportingUrl === undefined ? {} : { endpointUrl: usageReportingUrl }),
-    config.federation
-      ? ApolloServerPluginSchemaReportingDisabled()
-      : ApolloServerPluginSchemaReporting(schemaReportingUrl === undefined ? {} : { endpointUrl: schemaReportingUrl }),
-  ];
-}
-
 /** The host part of a URL for a listener on `host` (a wildcard address is reached as localhost). */
 function hostForUrl(host: string): string {
   const reachable = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return reachable.includes(':') ? `[${reachable}]` : reachable;
-}
-
-/** A bare listener that serves `GET /metrics` and nothing else. */
-function createMetricsServer(metrics: GatewayMetrics): http.Server {
-  return http.createServer((request, response) => {
-    if (request.method !== 'GET' || request.url !== '/metrics') {
-      response.writeHead(404).end();
-      return;
-    }
-    metrics.registry.metrics().then(
-      (text) => response.writeHead(200, { 'content-type': metrics.registry.contentType }).end(text),
-      () => response.writeHead(500).end(),
-    );
-  });
 }
 
 /** A GraphQL-shaped error answer for a request refused before Apollo sees it. */
