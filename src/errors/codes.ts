@@ -5,7 +5,7 @@
 export enum GatewayErrorCode {
   /** No bearer token was sent, or Graph answered 401. */
   UNAUTHENTICATED = 'UNAUTHENTICATED',
-  /** Graph answered 403. */
+  /** Graph answered 403; or, with trusted documents on, the document is not in the manifest (HTTP 403). */
   FORBIDDEN = 'FORBIDDEN',
   /** Graph answered 404 (for the mutation; the `contactPhoto` query answers `null`). */
   NOT_FOUND = 'NOT_FOUND',

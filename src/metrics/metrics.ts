@@ -24,6 +24,7 @@ export class GatewayMetrics implements GraphCallObserver {
   // Labelled children by label values: prom-client hashes the labels on every call otherwise.
   readonly #operationChildren = new Map<string, ReturnType<Counter<'root_field' | 'code'>['labels']>>();
   readonly #graphCallChildren = new Map<string, ReturnType<Counter<'method' | 'status'>['labels']>>();
+  readonly #durationChildren = new Map<string, ReturnType<Histogram<'method'>['labels']>>();
 
   /** `waitingCalls` reads how many calls wait for their mailbox, when scraped. */
   constructor(waitingCalls: () => { mailboxes: number; waiting: number }) {
@@ -90,7 +91,9 @@ export class GatewayMetrics implements GraphCallObserver {
     let child = this.#graphCallChildren.get(key);
     if (!child) this.#graphCallChildren.set(key, (child = this.#graphCalls.labels(method, status === null ? 'none' : String(status))));
     child.inc();
-    this.#graphDuration.labels(method).observe(seconds);
+    let duration = this.#durationChildren.get(method);
+    if (!duration) this.#durationChildren.set(method, (duration = this.#graphDuration.labels(method)));
+    duration.observe(seconds);
   }
 
   retry(method: string): void {
