@@ -1,4 +1,3 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   GraphQLError,
@@ -74,7 +73,6 @@ function countGraphCalls(selectionSet: SelectionSetNode, context: ValidationCont
 }
 
 export interface OperationLimitsSetup {
-  plugins: ApolloServerPlugin[];
   validationRules: ValidationRule[];
   parseOptions: ParseOptions;
   /** Apollo's `formatError` step that keeps a limit's value out of an answer when it must not be exposed. */
@@ -102,9 +100,8 @@ export function operationLimits(production: boolean): OperationLimitsSetup {
     // plugin leaves a dangling "?" behind the mask ("...on type \"Query\". [Suggestion hidden]?").
     blockFieldSuggestion: { enabled: false },
   }).protect();
+  // armor's only Apollo plugins are for tokens and suggestions, both off: its rules are all it adds.
   return {
-    // armor's typings name Apollo's CommonJS types; the plugins are the same objects.
-    plugins: armor.plugins as unknown as ApolloServerPlugin[],
     validationRules: [...armor.validationRules, maxGraphCallsRule(OPERATION_LIMITS.graphCalls, exposeLimits)],
     parseOptions: { maxTokens: OPERATION_LIMITS.tokens },
     formatError(formatted) {

@@ -103,7 +103,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     stopOnTerminationSignals: false,
     logger,
     plugins: [
-      ...limits.plugins,
       landingPagePlugin(config.production),
       operationLogPlugin(metrics),
       // Answers are never HTTP-cached (each is one caller's Graph data); the cache-control plugin
