@@ -78,7 +78,7 @@ const ODATA_TYPE = '#microsoft.graph.profilePhoto';
 const tracer = trace.getTracer(GATEWAY_NAME, GATEWAY_VERSION);
 
 /** Largest Graph answer read; a photo's metadata is under 1 KiB, Graph's errors a few KiB. */
-export const MAX_RESPONSE_BYTES = 1024 * 1024;
+const MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /**
  * The one way to Microsoft Graph. It owns the HTTP connection pool and the retry policy:
@@ -232,17 +232,18 @@ export class GraphClient {
       observer?.attempt(request.method, outcome instanceof GatewayError ? null : outcome.status, (performance.now() - attemptStarted) / 1000);
 
       const retryable = outcome instanceof GatewayError ? isRetryableFailure(outcome) : isRetryableStatus(outcome.status);
+      const retryAfter =
+        retryable && !(outcome instanceof GatewayError) ? parseRetryAfter(headerValue(outcome, 'retry-after'), Date.now()) : undefined;
+      // Only a call that may be retried has a wait (a 429 is retryable, so pausing below has one).
+      const waitMs = !retryable ? 0 : retryAfter !== undefined ? retryAfter * 1000 : backoffDelayMs(attempt, this.#random());
+      // A 429 is about the mailbox, not this call: the calls waiting for it hold back as well.
+      if (!(outcome instanceof GatewayError) && outcome.status === 429) this.#scheduler.pause(request.mailbox, waitMs);
+      this.#scheduler.release(request.mailbox);
       if (!retryable) {
-        this.#scheduler.release(request.mailbox);
         if (outcome instanceof GatewayError) throw outcome;
         return outcome;
       }
 
-      const retryAfter = outcome instanceof GatewayError ? undefined : parseRetryAfter(headerValue(outcome, 'retry-after'), Date.now());
-      const waitMs = retryAfter !== undefined ? retryAfter * 1000 : backoffDelayMs(attempt, this.#random());
-      // A 429 is about the mailbox, not this call: the calls waiting for it hold back as well.
-      if (!(outcome instanceof GatewayError) && outcome.status === 429) this.#scheduler.pause(request.mailbox, waitMs);
-      this.#scheduler.release(request.mailbox);
       const giveUp =
         attempt > maxRetries ||
         (retryAfter !== undefined && retryAfter > maxRetryAfterS) ||
@@ -264,7 +265,7 @@ export class GraphClient {
 
   /**
    * One HTTP exchange with Graph. The body is read as a stream so that an answer over
-   * `MAX_RESPONSE_BYTES` (decompressed) is cut off and answered BAD_GATEWAY, never buffered
+   * `MAX_RESPONSE_BYTES` is cut off and answered BAD_GATEWAY, never buffered
    * whole; got has no size limit of its own. Rejects with got's error when no answer came.
    */
   private exchange(
