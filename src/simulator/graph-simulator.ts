@@ -29,6 +29,8 @@ export interface ReceivedRequest {
   contactId: string | undefined;
   headers: http.IncomingHttpHeaders;
   body: string;
+  /** When the request's body had arrived (`performance.now()`, milliseconds). */
+  receivedAt: number;
 }
 
 interface StoredPhoto {
@@ -127,6 +129,7 @@ export class GraphSimulator {
       contactId: ids?.contactId,
       headers: request.headers,
       body,
+      receivedAt: performance.now(),
     });
 
     const fault = this.takeFault(request.method, ids?.invitationId);

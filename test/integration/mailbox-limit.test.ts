@@ -62,7 +62,11 @@ describe('the per-mailbox limit', () => {
 
     expect(results.every((result) => result.body.errors === undefined)).toBe(true);
     // One 429, then the five updates: the others waited out the pause instead of being throttled too.
+    const [throttled, next] = stack.simulator.requests;
     expect(stack.simulator.requests).toHaveLength(6);
+    // The slot the 429 freed was not taken at once (that would be about 20 ms later): nothing
+    // reached Graph for this mailbox until Retry-After had passed.
+    expect(next!.receivedAt - throttled!.receivedAt).toBeGreaterThanOrEqual(280);
   });
 
   it('ends a call that waits for its mailbox past GRAPH_DEADLINE_MS with GATEWAY_TIMEOUT', async () => {
