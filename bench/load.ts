@@ -77,39 +77,46 @@ export async function runLoad(workload: Workload, options: LoadOptions): Promise
 }
 
 /**
- * Sends `rate` requests per second, evenly spaced, for `durationS`, whatever the answers' pace
- * (open loop), and measures each from its send to its answer. autocannon's own rate limit
- * releases each second's budget at once, as a burst, which measures queueing rather than the
- * latency a gateway adds at a moderate rate.
+ * Sends `rate` requests per second, evenly spaced, for `warmUpS` and then `durationS`, whatever
+ * the answers' pace (open loop), and measures each call after the warm-up from its send to its
+ * answer. autocannon's own rate limit releases each second's budget at once, as a burst, which
+ * measures queueing rather than the latency a gateway adds at a moderate rate. The warm-up (same
+ * pace, same connections, not measured) keeps each round's first calls, which open connections
+ * on both of the target's sides after it sat idle, out of a steady-state figure: how fast a
+ * target comes up is the cold-start scenario's measure.
  */
-export async function runPaced(workload: Workload, options: { rate: number; durationS: number }): Promise<LoadResult> {
+export async function runPaced(workload: Workload, options: { rate: number; durationS: number; warmUpS: number }): Promise<LoadResult> {
   const origin = new URL(workload.url).origin;
   const pool = new Pool(origin, { connections: 32 });
   const intervalMs = 1000 / options.rate;
-  const total = Math.round(options.rate * options.durationS);
+  const warmUp = Math.round(options.rate * options.warmUpS);
+  const total = warmUp + Math.round(options.rate * options.durationS);
   const latencies: number[] = [];
   let errors = 0;
   const inFlight: Array<Promise<void>> = [];
   const started = performance.now();
+  let measuredFrom = started;
   for (let n = 0; n < total; n++) {
     const due = started + n * intervalMs;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     const { method, path, body, headers } = workload.request(n);
     const sent = performance.now();
+    if (n === warmUp) measuredFrom = sent;
+    const measured = n >= warmUp;
     inFlight.push(
       pool.request({ method, path, body, headers }).then(
         async (response) => {
           const text = await response.body.text();
           if (response.statusCode < 200 || response.statusCode > 299 || !workload.isSuccess(text)) errors++;
-          else latencies.push(performance.now() - sent);
+          else if (measured) latencies.push(performance.now() - sent);
         },
         () => void errors++,
       ),
     );
   }
   await Promise.all(inFlight);
-  const elapsedS = (performance.now() - started) / 1000;
+  const elapsedS = (performance.now() - measuredFrom) / 1000;
   await pool.close();
   const sorted = Float64Array.from(latencies).sort();
   return {

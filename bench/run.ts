@@ -23,7 +23,8 @@ const settings = {
   connections: Number(process.env['BENCH_CONNECTIONS'] ?? 100),
   rate: Number(process.env['BENCH_RATE'] ?? 200),
   latencyDurationS: quick ? 3 : 8,
-  latencyRounds: 3,
+  latencyRounds: quick ? 3 : 5,
+  latencyWarmUpS: 1,
   coldStartRuns: 3,
 };
 
@@ -70,7 +71,7 @@ const throughput = await sideBySide(running, settings.rounds, (target, url) =>
 
 log(`latency: ${settings.latencyRounds} rounds x ${settings.latencyDurationS} s at ${settings.rate} req/s`);
 const latency = await sideBySide(running, settings.latencyRounds, (target, url) =>
-  runPaced(target.workload(url), { rate: settings.rate, durationS: settings.latencyDurationS }),
+  runPaced(target.workload(url), { rate: settings.rate, durationS: settings.latencyDurationS, warmUpS: settings.latencyWarmUpS }),
 );
 
 for (const instance of running.values()) await instance.stop();
@@ -104,6 +105,7 @@ const results: BenchResults = {
     p50Ms: median(loads.map((load) => load.p50Ms)),
     p99Ms: median(loads.map((load) => load.p99Ms)),
     errors: loads.reduce((sum, load) => sum + load.errors, 0),
+    p99MsRounds: loads.map((load) => Math.round(load.p99Ms * 100) / 100),
   })),
   throttled,
   coldStart,
