@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
 import got, { type Got, type Method, type RequestFunction } from 'got';
 import { GatewayErrorCode } from '../errors/codes.js';
-import { GatewayError, failureCause } from '../errors/gateway-error.js';
+import { GatewayError, failureCause, type UpstreamErrorInfo } from '../errors/gateway-error.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { contactPhotoPath } from './contact-photo-path.js';
 import { CONTACT_PHOTO_ROUTE } from './contact-photo-route.js';
@@ -225,11 +225,12 @@ export class GraphClient {
       const attemptStarted = performance.now();
       try {
         outcome = await this.exchange(url, request, headers, Math.max(1, attemptTimeout), signal);
-        if (!(outcome instanceof GatewayError)) call.stats.upstreamStatus = outcome.status;
       } catch (error) {
         outcome = this.errorFromFailure(error, attemptTimeout < timeoutMs);
       }
-      observer?.attempt(request.method, outcome instanceof GatewayError ? null : outcome.status, (performance.now() - attemptStarted) / 1000);
+      const status = outcome instanceof GatewayError ? answeredStatus(outcome) : outcome.status;
+      if (status !== null) call.stats.upstreamStatus = status;
+      observer?.attempt(request.method, status, (performance.now() - attemptStarted) / 1000);
 
       const retryable = outcome instanceof GatewayError ? isRetryableFailure(outcome) : isRetryableStatus(outcome.status);
       const retryAfter =
@@ -374,6 +375,12 @@ class AttemptTimeoutError extends Error {
 /** Timeouts and connection failures are retried; a malformed answer is not. */
 function isRetryableFailure(error: GatewayError): boolean {
   return error.code === GatewayErrorCode.GATEWAY_TIMEOUT || error.code === GatewayErrorCode.UPSTREAM_UNAVAILABLE;
+}
+
+/** The status Graph answered with, for an error made from an answer (one cut off for its size, say). */
+function answeredStatus(error: GatewayError): number | null {
+  const upstream = error.extensions['upstream'] as UpstreamErrorInfo | undefined;
+  return upstream?.status ?? null;
 }
 
 function headerValue(response: GraphResponse, name: string): string | undefined {

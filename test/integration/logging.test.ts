@@ -47,6 +47,16 @@ describe('the operation log', () => {
   });
 
 
+  it('logs the status of an answer cut off for its size', async () => {
+    stack.simulator.fail({ status: 503, body: 'huge' });
+
+    await postGraphQL(stack.url, UPDATE_PHOTO, variables, { token: TOKEN });
+
+    expect(stack.logs.entries('graphql operation')).toEqual([
+      expect.objectContaining({ code: 'BAD_GATEWAY', upstreamStatus: 503, attempts: 1 }),
+    ]);
+  });
+
   it('logs why Graph gave no answer', async () => {
     stack.simulator.fail({ hang: true, times: 2 });
 

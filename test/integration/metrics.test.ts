@@ -46,6 +46,19 @@ describe('GET /metrics', () => {
     // Node's default process metrics are there too.
     expect(sample(after, 'process_cpu_user_seconds_total')).toBeGreaterThan(0);
   });
+
+  it('counts an answer cut off for its size under the status Graph sent', async () => {
+    const before = await scrape();
+    stack.simulator.fail({ status: 200, body: 'huge', invitationId: 'oversized' });
+
+    const answer = await update(stack, 'oversized');
+    const after = await scrape();
+
+    expect(errorCode(answer)).toBe('BAD_GATEWAY');
+    const moved = (name: string, labels = '') => sample(after, name, labels) - sample(before, name, labels);
+    expect(moved('graph_requests_total', '{method="PATCH",status="200"}')).toBe(1);
+    expect(moved('graph_requests_total', '{method="PATCH",status="none"}')).toBe(0);
+  });
 });
 
 describe('with METRICS_PORT', () => {
