@@ -6,12 +6,20 @@ import { GatewayError, type FailureCause } from '../errors/gateway-error.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { GatewayContext } from '../schema/context.js';
 
+/** Root fields by operation: Apollo keeps parsed documents, so the same operation comes back. */
+const rootFieldsOf = new WeakMap<OperationDefinitionNode, string | null>();
+
 function rootFields(operation: OperationDefinitionNode | undefined): string | null {
   if (!operation) return null;
-  const names = operation.selectionSet.selections.flatMap((selection) =>
-    selection.kind === Kind.FIELD ? [selection.name.value] : [],
-  );
-  return names.length > 0 ? names.join(',') : null;
+  let fields = rootFieldsOf.get(operation);
+  if (fields === undefined) {
+    const names = operation.selectionSet.selections.flatMap((selection) =>
+      selection.kind === Kind.FIELD ? [selection.name.value] : [],
+    );
+    fields = names.length > 0 ? names.join(',') : null;
+    rootFieldsOf.set(operation, fields);
+  }
+  return fields;
 }
 
 /** Why the first failed Graph call failed, when no answer came (a refused connection, a timeout). */
