@@ -1,4 +1,3 @@
-import type { FastifyBaseLogger } from 'fastify';
 import type { GraphCallStats, GraphClient } from '../graph/graph-client.js';
 
 /** What every resolver gets: the Graph client and what is known of the caller. */
@@ -10,6 +9,6 @@ export interface GatewayContext {
   clientRequestId: string;
   /** Filled in by the Graph client for the operation's log line. */
   stats: GraphCallStats;
-  /** The request's logger (it carries the request id). */
-  log: FastifyBaseLogger;
+  /** Fastify's id of the HTTP request, logged with the operation as `reqId`. */
+  requestId: string;
 }

@@ -17,7 +17,7 @@ import { USER_AGENT } from '../version.js';
 import { authorizationHeaderCount, bearerAuthorization, clientRequestId } from './caller.js';
 import { createFormatError } from './error-formatting.js';
 import { landingPagePlugin } from './landing-page.js';
-import { createLogger, OperationLogController } from './logger.js';
+import { createLogger, OperationLogController, operationLogger } from './logger.js';
 import { createMetricsServer } from './metrics-server.js';
 import { operationLogPlugin } from './operation-log-plugin.js';
 import { apolloReportingPlugins, loadFederation } from './optional-plugins.js';
@@ -104,7 +104,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     logger,
     plugins: [
       landingPagePlugin(config.production),
-      operationLogPlugin(metrics),
+      operationLogPlugin(metrics, operationLogger(logger)),
       // Answers are never HTTP-cached (each is one caller's Graph data); the cache-control plugin
       // Apollo installs by default would wrap every field resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
@@ -179,7 +179,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         authorization: bearerAuthorization(request.headers.authorization),
         clientRequestId: id,
         stats: { attempts: 0, upstreamStatus: null },
-        log: request.log,
+        requestId: request.id,
       };
     },
   });

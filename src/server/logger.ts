@@ -32,6 +32,16 @@ export function createLogger(level: LogLevel, destination?: DestinationStream, t
   );
 }
 
+/**
+ * The logger for the one line per GraphQL operation: `logger` without its redaction pass. That
+ * line is made only of scalars the gateway picks and a sanitised failure cause, so redaction can
+ * find nothing in it, yet its wildcard path costs 4 to 8 us on every line (half of what the line
+ * costs). Every other line keeps the redaction.
+ */
+export function operationLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: [] });
+}
+
 function traceContext(): Record<string, string> {
   const span = trace.getActiveSpan();
   if (!span) return {};

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { Kind, type GraphQLError, type OperationDefinitionNode } from 'graphql';
+import type { Logger } from 'pino';
 import { GatewayError, type FailureCause } from '../errors/gateway-error.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { GatewayContext } from '../schema/context.js';
@@ -37,7 +38,7 @@ function failureOf(errors: ReadonlyArray<GraphQLError> | undefined): FailureCaus
  * when Graph gave no answer. Nothing of the request's headers or variables is logged, so no
  * token can reach the log.
  */
-export function operationLogPlugin(metrics: GatewayMetrics): ApolloServerPlugin<GatewayContext> {
+export function operationLogPlugin(metrics: GatewayMetrics, logger: Logger): ApolloServerPlugin<GatewayContext> {
   return {
     async requestDidStart() {
       const started = performance.now();
@@ -49,8 +50,9 @@ export function operationLogPlugin(metrics: GatewayMetrics): ApolloServerPlugin<
           const rootField = rootFields(operation);
           const code = errors?.length ? (typeof firstCode === 'string' ? firstCode : 'ERROR') : 'OK';
           metrics.operation(rootField, code);
-          contextValue.log.info(
+          logger.info(
             {
+              reqId: contextValue.requestId,
               operationName: operationName ?? 'anonymous',
               rootField,
               code,

@@ -26,6 +26,8 @@ describe('the operation log', () => {
     const lines = stack.logs.entries('graphql operation');
     expect(lines).toHaveLength(1);
     expect(lines[0]).toMatchObject({
+      service: 'contact-photo-gateway',
+      reqId: expect.stringMatching(/^req-/),
       operationName: 'UpdateContactPhoto',
       rootField: 'updateContactPhoto',
       code: 'OK',
