@@ -322,7 +322,18 @@ async function streamHugeBody(response: http.ServerResponse, status: number, hea
   const chunk = ' '.repeat(64 * 1024);
   response.write(`{"@odata.type":"${ODATA_TYPE}","id":"1x1","height":1,"width":1,"padding":"`);
   for (let written = 0; written < HUGE_BODY_BYTES && !response.destroyed; written += chunk.length) {
-    if (!response.write(chunk)) await new Promise((resolve) => response.once('drain', resolve).once('close', resolve));
+    if (!response.write(chunk)) await drainedOrClosed(response);
   }
   response.end('"}');
+}
+
+/** Waits for the client to read on, or to go; the listener that did not fire is removed. */
+function drainedOrClosed(response: http.ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const settle = (): void => {
+      response.off('drain', settle).off('close', settle);
+      resolve();
+    };
+    response.once('drain', settle).once('close', settle);
+  });
 }
