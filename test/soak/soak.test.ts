@@ -116,6 +116,21 @@ function wrongAnswer(outcome: Outcome): string | undefined {
   return code === outcome.expected && body.data === null ? undefined : `expected ${outcome.expected}, got ${JSON.stringify(body)}`;
 }
 
+/**
+ * For the warm-up, which is load rather than the check: every call answered, and never with
+ * another caller's photo. Its error codes are not held to the draw: over a long warm-up on a
+ * starved machine, a retry can outlast its 400 ms attempt timeout and turn an expected
+ * UPSTREAM_UNAVAILABLE into GATEWAY_TIMEOUT.
+ */
+function unansweredOrCrossed(outcome: Outcome): string | undefined {
+  if (!outcome.result) return `no answer: ${outcome.failure}`;
+  const photo = outcome.result.body.data?.['updateContactPhoto'];
+  if (photo === null || photo === undefined) return undefined;
+  const { height, width } = caller(outcome.index);
+  const own = { id: `${width}X${height}`, height, width };
+  return JSON.stringify(photo) === JSON.stringify(own) ? undefined : `expected ${JSON.stringify(own)}, got ${JSON.stringify(photo)}`;
+}
+
 let simulator: GraphSimulator;
 let gateway: CompiledProcess;
 let url: string;
@@ -153,7 +168,7 @@ it('answers 5,000 mutations under random Graph faults, each with its own caller\
   // before the baseline is read (after 2,000 calls they had not: RSS then grew 10 to 49 MiB with
   // the heap after GC flat).
   const warmUp = await drive(url, MUTATIONS * 10, WARM_UP, withRandomFaults);
-  expect(warmUp.map(wrongAnswer).filter(Boolean)).toEqual([]);
+  expect(warmUp.map(unansweredOrCrossed).filter(Boolean)).toEqual([]);
   const rssAfterWarmUp = rssMiB(gateway.pid);
   simulator.reset();
 
@@ -183,7 +198,7 @@ it('answers 5,000 mutations under random Graph faults, each with its own caller\
       `  faults injected: ${faulted} (${((faulted / MUTATIONS) * 100).toFixed(1)}%): ${[...faultCounts].map(([name, n]) => `${name} ${n}`).join(', ')}`,
       `  answers: ${MUTATIONS - errors} own photos, ${errors} mapped errors, ${wrong.length} wrong, ${outcomes.filter((o) => o.failure).length} unanswered`,
       `  upstream requests: ${simulator.requests.length}; token on another caller's mailbox: ${crossed.length}`,
-      `  gateway RSS: ${rssAfterWarmUp.toFixed(1)} MiB after warm-up, ${rssAfterRun.toFixed(1)} MiB after the run (+${(rssAfterRun - rssAfterWarmUp).toFixed(1)} MiB, limit +${RSS_GROWTH_LIMIT_MIB})`,
+      `  gateway RSS: ${rssAfterWarmUp.toFixed(1)} MiB after warm-up, ${rssAfterRun.toFixed(1)} MiB after the run (${rssAfterRun >= rssAfterWarmUp ? '+' : ''}${(rssAfterRun - rssAfterWarmUp).toFixed(1)} MiB, limit +${RSS_GROWTH_LIMIT_MIB})`,
       '',
     ].join('\n'),
   );
