@@ -33,7 +33,9 @@ describe('Apollo GraphOS reporting', () => {
       APOLLO_GRAPH_REF: 'contact-photos@test',
     }));
 
-    expect(requests.length).toBeGreaterThan(0);
-    expect(requests.some((headers) => headers['x-api-key'] === 'service:contact-photos:test-key')).toBe(true);
+    // Apollo posts usage reports to its ingress path under the configured base URL.
+    const usageReports = requests.filter((request) => request.url === '/usage/api/ingress/traces');
+    expect(usageReports.length).toBeGreaterThan(0);
+    expect(usageReports.every((request) => request.headers['x-api-key'] === 'service:contact-photos:test-key')).toBe(true);
   });
 });

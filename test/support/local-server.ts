@@ -4,10 +4,15 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 
 /** A loopback server that records what reaches it: a stand-in for "some other host". */
-export async function startRecordingServer(): Promise<{ url: string; requests: http.IncomingHttpHeaders[]; close(): Promise<void> }> {
-  const requests: http.IncomingHttpHeaders[] = [];
+export interface RecordedRequest {
+  url: string | undefined;
+  headers: http.IncomingHttpHeaders;
+}
+
+export async function startRecordingServer(): Promise<{ url: string; requests: RecordedRequest[]; close(): Promise<void> }> {
+  const requests: RecordedRequest[] = [];
   const server = http.createServer((request, response) => {
-    requests.push(request.headers);
+    requests.push({ url: request.url, headers: request.headers });
     response.writeHead(200, { 'content-type': 'application/json' }).end('{"id":"stolen","height":1,"width":1}');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
