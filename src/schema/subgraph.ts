@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse, type GraphQLSchema } from 'graphql';
 import { graphCall, resolvers } from './resolvers.js';
@@ -59,7 +60,7 @@ export function entityBatchLimitPlugin(maxGraphCalls: number): ApolloServerPlugi
           const representations = request.variables?.['representations'];
           if (Array.isArray(representations) && representations.length > maxGraphCalls) {
             throw new GraphQLError(`Too many Microsoft Graph calls in one operation: at most ${maxGraphCalls} entities per request.`, {
-              extensions: { code: 'GRAPHQL_VALIDATION_FAILED', http: { status: 400 } },
+              extensions: { code: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, http: { status: 400 } },
             });
           }
         },

@@ -115,6 +115,7 @@ describe('the Federation 2 subgraph (FEDERATION=true)', () => {
       );
 
       expect(result.status).toBe(400);
+      expect(result.body.errors![0]!.extensions?.['code']).toBe('GRAPHQL_VALIDATION_FAILED');
       expect(result.body.errors![0]!.message).toMatch(/at most 10 entities/);
       expect(stack.simulator.requests).toHaveLength(0);
     });
