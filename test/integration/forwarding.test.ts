@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { CONTACT_PHOTO, UPDATE_PHOTO, errorCode, postGraphQL } from '../support/graphql.js';
+import { GraphSimulator } from '../../src/simulator/graph-simulator.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;
@@ -158,5 +159,23 @@ describe('without a token', () => {
     expect(result.body).toEqual({
       data: { __typename: 'Query', __schema: { mutationType: { fields: [{ name: 'updateContactPhoto' }] } } },
     });
+  });
+});
+
+describe('Graph at an IPv6 address', () => {
+  it('reaches a base URL with a bracketed IPv6 literal, sending the Host header Graph expects', async () => {
+    const simulator = new GraphSimulator();
+    const baseUrl = await simulator.listen(0, '::1');
+    const stack = await startStack({ env: { GRAPH_BASE_URL: baseUrl } });
+    try {
+      const answer = await postGraphQL(stack.url, UPDATE_PHOTO, { invitationId: 'v6', contactId: 'c', input: { height: 2, width: 2 } }, { token: 'v6-token' });
+
+      expect(errorCode(answer)).toBeUndefined();
+      expect(simulator.requests).toHaveLength(1);
+      expect(simulator.requests[0]!.headers.host).toBe(new URL(baseUrl).host);
+    } finally {
+      await stack.close();
+      await simulator.close();
+    }
   });
 });
