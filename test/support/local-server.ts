@@ -24,15 +24,6 @@ export async function startRecordingServer(): Promise<{ url: string; requests: R
   };
 }
 
-/** A loopback port with nothing listening on it. */
-export async function closedPort(): Promise<number> {
-  const server = http.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
-
 export interface RawResponse {
   status: number;
   headers: Record<string, string>;
