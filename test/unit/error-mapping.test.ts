@@ -57,6 +57,21 @@ describe('upstreamInfo', () => {
     });
   });
 
+  it('reads the ids from `innererror`, the lower-case spelling some Graph services use', () => {
+    const body = JSON.stringify({
+      error: {
+        code: 'generalException',
+        message: 'General error.',
+        innererror: { date: '2026-11-26T11:00:00', 'request-id': 'req-lower', 'client-request-id': 'client-lower' },
+      },
+    });
+    expect(upstreamInfo(response(500, body, { 'request-id': 'header-id', date: 'Thu, 26 Nov 2026 10:00:00 GMT' }))).toMatchObject({
+      requestId: 'req-lower',
+      clientRequestId: 'client-lower',
+      date: '2026-11-26T11:00:00',
+    });
+  });
+
   it('falls back to the headers and never copies an HTML body', () => {
     const info = upstreamInfo(
       response(502, '<html><body>secret proxy page</body></html>', {
