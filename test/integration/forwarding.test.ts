@@ -42,6 +42,13 @@ describe('updateContactPhoto', () => {
     ]);
   });
 
+  it('sends a size of 0 (a valid Int32, not negative) to Graph', async () => {
+    const result = await postGraphQL(stack.url, UPDATE_PHOTO, { ...ids, input: { height: 0, width: 0 } }, { token: 't1' });
+
+    expect(result.body).toEqual({ data: { updateContactPhoto: { id: '0X0', height: 0, width: 0 } } });
+    expect(JSON.parse(stack.simulator.requests[0]!.body)).toEqual({ '@odata.type': '#microsoft.graph.profilePhoto', height: 0, width: 0 });
+  });
+
   it("forwards the caller's Authorization header unchanged, with Accept and a User-Agent naming the gateway", async () => {
     await postGraphQL(stack.url, UPDATE_PHOTO, { ...ids, input: { height: 1 } }, { headers: { authorization: 'Bearer eyJ.abc.def' } });
 
@@ -70,6 +77,7 @@ describe('updateContactPhoto', () => {
     });
 
     const sent = stack.simulator.requests.map((request) => request.headers['client-request-id']);
+    expect(sent).toHaveLength(2);
     for (const id of sent) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(sent[0]).not.toBe(sent[1]);
   });
