@@ -1,3 +1,8 @@
+// Tests run in a zone that is not UTC (and has daylight saving), so that code reading a date in
+// local time fails here, not only on a laptop elsewhere. Set before Jest starts its workers,
+// which inherit it.
+process.env.TZ = 'America/New_York';
+
 /**
  * Jest in native ESM mode (run with `node --experimental-vm-modules`, see `npm test`). ts-jest
  * only transpiles (`isolatedModules` in tsconfig.json); `npm test` type-checks with tsc first.

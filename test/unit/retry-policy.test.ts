@@ -17,6 +17,11 @@ describe('parseRetryAfter', () => {
     expect(parseRetryAfter(header, NOW)).toBeCloseTo(seconds, 6);
   });
 
+  it('runs away from UTC, so that a date read in local time is caught (jest.config.js sets TZ)', () => {
+    // asctime's form names no zone: read as local time, it is off by the zone's offset.
+    expect(new Date(NOW).getTimezoneOffset()).not.toBe(0);
+  });
+
   it.each([[undefined], ['soon'], ['-1'], ['1e3'], ['in 5s'], [''], ['Thu, 99 Foo 2026']])(
     'does not read %j',
     (header) => {
