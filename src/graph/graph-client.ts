@@ -227,6 +227,12 @@ export class GraphClient {
         const waitStarted = performance.now();
         await slot;
         observer?.mailboxWait((performance.now() - waitStarted) / 1000);
+        // Shutdown may have begun while the slot was being handed over: its listener ended the
+        // exchanges in flight then, and this one would not be among them.
+        if (signal?.aborted) {
+          this.#scheduler.release(request.mailbox);
+          throw shuttingDown();
+        }
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {

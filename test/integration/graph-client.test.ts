@@ -79,6 +79,26 @@ describe('a call granted its mailbox slot', () => {
     expect(graphClient.mailboxUsage).toEqual({ mailboxes: 0, waiting: 0 });
     expect(await codeOf(graphClient.updateContactPhoto('mailbox', 'c', { height: 3 }, newCall()))).toBe('OK');
   });
+
+  it('does not start its exchange when shutdown began while the slot was being granted', async () => {
+    const graph = await simulator({ latencyMs: 50 });
+    const shutdown = new AbortController();
+    const graphClient = client(graph.baseUrl, {
+      signal: shutdown.signal,
+      timeoutMs: 60_000,
+      deadlineMs: 60_000,
+      observer: onSlotGranted(() => shutdown.abort()),
+    });
+
+    const [first, second] = await Promise.all([
+      codeOf(graphClient.updateContactPhoto('mailbox', 'a', { height: 1 }, newCall())),
+      codeOf(graphClient.updateContactPhoto('mailbox', 'b', { height: 2 }, newCall())),
+    ]);
+
+    expect([first, second]).toEqual(['OK', 'SHUTTING_DOWN']);
+    expect(graph.requests.map((request) => request.contactId)).toEqual(['a']);
+    expect(graphClient.mailboxUsage).toEqual({ mailboxes: 0, waiting: 0 });
+  });
 });
 
 describe("Graph's answer", () => {
