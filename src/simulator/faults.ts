@@ -13,9 +13,15 @@ export interface Fault {
   times?: number;
   /**
    * Wait this long before acting (a slow Graph). A fault with nothing else to do (no status,
-   * body, redirect, reset or hang) then answers normally: a slow success.
+   * body, redirect, reset or hang) then answers normally: a slow success. So does one with
+   * only `holdUntil`.
    */
   delayMs?: number;
+  /**
+   * Hold the answer (after `delayMs`) until this promise settles: a test keeps requests in
+   * flight for as long as it needs them there, rather than guessing how long that takes.
+   */
+  holdUntil?: Promise<unknown>;
   /** The status to answer; default 500 (or 302 with `redirectTo`). */
   status?: number;
   /** The OData error code and message of the error body; defaults follow the status. */
@@ -70,7 +76,7 @@ export function defaultErrorCode(status: number): string {
 }
 
 /** The keys that say which requests a fault answers and when, rather than what it answers. */
-const SELECTION_AND_TIMING: ReadonlySet<string> = new Set(['method', 'invitationId', 'times', 'delayMs']);
+const SELECTION_AND_TIMING: ReadonlySet<string> = new Set(['method', 'invitationId', 'times', 'delayMs', 'holdUntil']);
 
 /**
  * Whether a fault changes the answer, rather than only delaying a normal one: any key beyond

@@ -156,6 +156,7 @@ export class GraphSimulator {
 
     const latencyMs = (this.#options.latencyMs ?? 0) + (fault?.delayMs ?? 0);
     if (latencyMs > 0) await delay(latencyMs);
+    if (fault?.holdUntil) await fault.holdUntil.catch(() => undefined);
     try {
       const photo = this.answer(request, ids, body);
       this.sendJson(request, response, 200, this.photoBody(photo));

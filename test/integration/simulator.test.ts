@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { GraphSimulator } from '../../src/simulator/graph-simulator.js';
+import { gate } from '../support/gate.js';
+import { waitFor } from '../support/process.js';
 
 let simulator: GraphSimulator;
 let baseUrl: string;
@@ -68,10 +70,13 @@ describe('the Graph simulator', () => {
   });
 
   it("enforces Outlook's limit of 4 concurrent requests per mailbox with 429 and Retry-After", async () => {
-    simulator.fail({ delayMs: 200, times: 4 });
-    const answers = await Promise.all(
-      Array.from({ length: 6 }, (_, index) => patch(photoUrl('busy-mailbox', `c${index}`), { height: index })),
-    );
+    // The first four are held in flight until all six have arrived.
+    const held = gate();
+    simulator.fail({ holdUntil: held.closed, times: 4 });
+    const sent = Array.from({ length: 6 }, (_, index) => patch(photoUrl('busy-mailbox', `c${index}`), { height: index }));
+    await waitFor(() => simulator.requests.length === 6);
+    held.open();
+    const answers = await Promise.all(sent);
     const otherMailbox = await patch(photoUrl('quiet-mailbox', 'c'), { height: 1 });
 
     const statuses = answers.map((answer) => answer.status).sort();
