@@ -10,9 +10,13 @@ beforeAll(async () => {
   stack = await startStack({ env: { GRAPH_MAX_RETRIES: '0', GRAPH_TIMEOUT_MS: '300' } });
 });
 afterAll(() => stack.close());
-beforeEach(() => stack.simulator.reset());
-
-const variables = { invitationId: 'inv-1', contactId: 'contact-1', input: { height: 96, width: 96 } };
+// Each test has a mailbox of its own: a 429 pauses its mailbox, and the next test must not wait it out.
+let mailboxes = 0;
+let variables = { invitationId: 'inv-0', contactId: 'contact-1', input: { height: 96, width: 96 } };
+beforeEach(() => {
+  stack.simulator.reset();
+  variables = { ...variables, invitationId: `inv-${++mailboxes}` };
+});
 
 function update() {
   return postGraphQL(stack.url, UPDATE_PHOTO, variables, {
@@ -128,7 +132,7 @@ describe('an answer the gateway cannot use', () => {
 
 describe('redirects', () => {
   it('are not followed when they loop back to the same URL', async () => {
-    const photoUrl = `${stack.simulator.baseUrl}/invitations/inv-1/invitedUser/contacts/contact-1/photo`;
+    const photoUrl = `${stack.simulator.baseUrl}/invitations/${variables.invitationId}/invitedUser/contacts/contact-1/photo`;
     stack.simulator.fail({ status: 302, redirectTo: photoUrl, times: Infinity });
 
     const result = await update();
