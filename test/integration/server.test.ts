@@ -108,8 +108,16 @@ describe('in production', () => {
     expect(typename.body).toEqual({ data: { __typename: 'Query' } });
   });
 
-  it('does not serve the Sandbox', async () => {
-    const html = await (await fetch(stack.url, { headers: { accept: 'text/html' } })).text();
+  it("serves Apollo's production landing page instead of the Sandbox", async () => {
+    const response = await fetch(stack.url, { headers: { accept: 'text/html' } });
+    const html = await response.text();
+
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(html).toContain('Welcome to Apollo Server');
+    // The page's configuration, as Apollo embeds it: the production page, with no footer.
+    const encoded = /window\.landingPage = ("[^"]*");/.exec(html)?.[1];
+    expect(JSON.parse(decodeURIComponent(JSON.parse(encoded ?? '""') as string))).toMatchObject({ isProd: true, footer: false });
     expect(html).not.toContain('mutation UpdateContactPhoto');
     expect(html).not.toContain('EmbeddedSandbox(');
   });
