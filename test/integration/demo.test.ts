@@ -1,7 +1,9 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { expect, it } from '@jest/globals';
-import { runCompiled } from '../support/process.js';
+import { afterEach, expect, it } from '@jest/globals';
+import { killRunning, runCompiled } from '../support/process.js';
+
+afterEach(killRunning);
 
 it('npm run demo prints a Sandbox URL and a curl that works as printed', async () => {
   const demo = runCompiled('demo.js', { PORT: '0' });

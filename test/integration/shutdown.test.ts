@@ -1,13 +1,22 @@
 import { getEventListeners } from 'node:events';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { GatewayError } from '../../src/errors/gateway-error.js';
 import { GraphClient } from '../../src/graph/graph-client.js';
 import { GraphSimulator } from '../../src/simulator/graph-simulator.js';
 import { UPDATE_PHOTO, errorCode, postGraphQL } from '../support/graphql.js';
 import { startRawRequest } from '../support/local-server.js';
-import { runCompiled, waitFor } from '../support/process.js';
-import { startStack } from '../support/stack.js';
+import { killRunning, runCompiled, waitFor } from '../support/process.js';
+import { startStack, type Stack } from '../support/stack.js';
 
 const variables = { invitationId: 'inv-d', contactId: 'contact-d', input: { height: 360, width: 360 } };
+
+// Whatever a test did or failed to do, nothing it started outlives it (Jest would wait for it).
+let opened: Stack | undefined;
+afterEach(async () => {
+  await killRunning();
+  await opened?.close();
+  opened = undefined;
+});
 
 describe('draining', () => {
   it('keeps no listener of its own on the shutdown signal once a Graph call is done, so finished calls can be collected', async () => {
@@ -27,11 +36,19 @@ describe('draining', () => {
     simulator.fail({ status: 404 });
     const listenersBefore = getEventListeners(shutdown.signal, 'abort').length;
     try {
+      const outcomes: string[] = [];
       for (let i = 0; i < 5; i++) {
         const call = { authorization: 'Bearer t', clientRequestId: 'c', stats: { attempts: 0, upstreamStatus: null } };
-        await client.updateContactPhoto('i', 'c', { height: i }, call).catch(() => undefined);
+        outcomes.push(
+          await client.updateContactPhoto('i', 'c', { height: i }, call).then(
+            () => 'OK',
+            (error: unknown) => (error instanceof GatewayError ? error.code : String(error)),
+          ),
+        );
       }
 
+      // The first call: a 503, retried, then a 404. The others succeed.
+      expect(outcomes).toEqual(['NOT_FOUND', 'OK', 'OK', 'OK', 'OK']);
       expect(simulator.requests).toHaveLength(6);
       expect(getEventListeners(shutdown.signal, 'abort')).toHaveLength(listenersBefore);
     } finally {
@@ -41,7 +58,7 @@ describe('draining', () => {
   });
 
   it('lets a request in flight finish, answers /readyz 503 and /healthz 200 meanwhile, and refuses new GraphQL requests', async () => {
-    const stack = await startStack({ env: { SHUTDOWN_GRACE_MS: '5000' } });
+    const stack = (opened = await startStack({ env: { SHUTDOWN_GRACE_MS: '5000' } }));
     stack.simulator.fail({ delayMs: 400 });
 
     const port = Number(new URL(stack.url).port);
@@ -64,11 +81,10 @@ describe('draining', () => {
     expect(result.body).toEqual({ data: { updateContactPhoto: { id: '360X360', height: 360, width: 360 } } });
     await stopped;
     await expect(fetch(stack.url, { method: 'POST' })).rejects.toThrow();
-    await stack.simulator.close();
   });
 
   it('answers a request still running when the grace period ends with an error, not a dropped connection', async () => {
-    const stack = await startStack({ env: { SHUTDOWN_GRACE_MS: '200', GRAPH_TIMEOUT_MS: '60000', GRAPH_DEADLINE_MS: '60000' } });
+    const stack = (opened = await startStack({ env: { SHUTDOWN_GRACE_MS: '200', GRAPH_TIMEOUT_MS: '60000', GRAPH_DEADLINE_MS: '60000' } }));
     stack.simulator.fail({ hang: true });
 
     const inFlight = postGraphQL(stack.url, UPDATE_PHOTO, variables, { token: 't' });
@@ -80,8 +96,8 @@ describe('draining', () => {
     expect(result.status).toBe(200);
     expect(result.body.data).toBeNull();
     expect(errorCode(result)).toBe('SHUTTING_DOWN');
+    // The grace period is 200 ms; the attempt's own timeout would be 60 s.
     expect(performance.now() - started).toBeLessThan(3000);
-    await stack.simulator.close();
   });
 });
 

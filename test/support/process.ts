@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 
@@ -24,6 +24,24 @@ export interface CompiledProcess {
   pid: number;
 }
 
+/** Children started by `runCompiled` that have not exited yet. */
+const running = new Set<ChildProcess>();
+
+/**
+ * Ends every child `runCompiled` started that is still running (SIGKILL) and waits for each to
+ * exit. For `afterEach`: a test that fails before its child exits must not leave it running, or
+ * Jest waits for it.
+ */
+export async function killRunning(): Promise<void> {
+  await Promise.all(
+    [...running].map((child) => {
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      return exited;
+    }),
+  );
+}
+
 /**
  * Runs a file of the build (`dist/`, made by `npm test` before Jest) as `npm start` would;
  * `preload` names a file of `test/fixtures/` to load first (`node --import`).
@@ -32,7 +50,11 @@ export function runCompiled(file: 'main.js' | 'demo.js', env: Record<string, str
   const script = fileURLToPath(new URL(`../../dist/${file}`, import.meta.url));
   const args = preload === undefined ? [script] : ['--import', new URL(`../fixtures/${preload}`, import.meta.url).href, script];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = once(child, 'exit').then(([code]) => code as number | null);
+  running.add(child);
+  const exited = once(child, 'exit').then(([code]) => {
+    running.delete(child);
+    return code as number | null;
+  });
   let output = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
