@@ -4,6 +4,9 @@ import { contactPhoto, createContactPhotoClient, updateContactPhoto } from '../.
 import { ContactPhotoDocument } from '../../examples/generated/graphql.js';
 import { startStack, type Stack } from '../support/stack.js';
 
+/** `true` when A and B are the same type, `false` otherwise (assigning the wrong one fails to compile). */
+type Equals<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
+
 // The frontend kit against the demo setup: the simulator with the gateway in front of it.
 let stack: Stack;
 beforeAll(async () => {
@@ -26,8 +29,17 @@ describe('the typed Apollo Client example', () => {
       height: 96,
       width: 120,
     });
+  });
+
+  it('types the answer with exactly the fields the document selects (checked by tsc in npm test and CI)', () => {
+    type Photo = NonNullable<Awaited<ReturnType<typeof updateContactPhoto>>>;
+    // Fails to compile if the generated type gains, loses or misspells a field.
+    const exact: Equals<keyof Photo, 'invitationId' | 'contactId' | 'id' | 'height' | 'width'> = true;
+    const sizes: Equals<Photo['height'], number | null> = true;
     // @ts-expect-error `heigth` is not a field of ProfilePhoto: the typed document makes this a tsc error.
-    expect(photo?.heigth).toBeUndefined();
+    const misspelt: Photo['heigth'] = undefined;
+
+    expect([exact, sizes, misspelt]).toEqual([true, true, undefined]);
   });
 
   it("reads NOT_FOUND from the error's extensions.code", async () => {
