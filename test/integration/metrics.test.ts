@@ -4,8 +4,12 @@ import { startStack, type Stack } from '../support/stack.js';
 
 /** The value of one sample of the Prometheus text, 0 when absent. */
 function sample(text: string, name: string, labels = ''): number {
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name}${labels} `) || (labels === '' && candidate.startsWith(`${name} `)));
+  const line = sampleLine(text, name, labels);
   return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+function sampleLine(text: string, name: string, labels: string): string | undefined {
+  return text.split('\n').find((candidate) => candidate.startsWith(`${name}${labels} `) || (labels === '' && candidate.startsWith(`${name} `)));
 }
 
 const update = (stack: Stack, invitationId: string) =>
@@ -48,7 +52,12 @@ describe('GET /metrics', () => {
   });
 
   it('counts an answer cut off for its size under the status Graph sent', async () => {
+    // A call that gets no answer at all, so that the `status="none"` series exists and "moved by
+    // 0" below means something.
+    stack.simulator.fail({ reset: 'before-headers', times: 2, invitationId: 'unanswered' });
+    expect(errorCode(await update(stack, 'unanswered'))).toBe('UPSTREAM_UNAVAILABLE');
     const before = await scrape();
+    expect(sampleLine(before, 'graph_requests_total', '{method="PATCH",status="none"}')).toBeDefined();
     stack.simulator.fail({ status: 200, body: 'huge', invitationId: 'oversized' });
 
     const answer = await update(stack, 'oversized');
