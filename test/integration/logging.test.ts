@@ -14,6 +14,12 @@ beforeEach(() => {
   stack.logs.lines.length = 0;
 });
 
+/** The code an operation's log line names for an answer: its first error's, or OK. */
+function codeOfAnswer(answer: string): unknown {
+  const body = JSON.parse(answer) as { errors?: Array<{ extensions?: { code?: string } }> };
+  return body.errors?.[0]?.extensions?.code ?? 'OK';
+}
+
 const variables = { invitationId: 'inv-log', contactId: 'contact-log', input: { height: 64, width: 64 } };
 
 describe('the operation log', () => {
@@ -97,7 +103,12 @@ describe('the bearer token', () => {
     answers.push(JSON.stringify((await postGraphQL(stack.url, '{ nope }', {}, { token: TOKEN })).body));
     answers.push(JSON.stringify((await postGraphQL(stack.url, UPDATE_PHOTO, { ...variables, contactId: '..' }, { token: TOKEN })).body));
 
-    expect(stack.logs.lines.length).toBeGreaterThanOrEqual(faults.length);
+    // The lines searched are the ones that could carry it: one operation line per operation,
+    // with the code its answer had, Graph's status where it answered, and the cause where it did not.
+    const operations = stack.logs.entries('graphql operation');
+    expect(operations.map((line) => line['code'])).toEqual(answers.map((answer) => codeOfAnswer(answer)));
+    expect(operations.filter((line) => line['upstreamStatus'] !== null)).toHaveLength(6);
+    expect(operations.filter((line) => line['cause'] !== undefined).length).toBeGreaterThanOrEqual(2);
     const secret = 'very-secret-token-value';
     expect(stack.logs.lines.join('\n')).not.toContain(secret);
     expect(answers.join('\n')).not.toContain(secret);
