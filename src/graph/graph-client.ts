@@ -1,9 +1,7 @@
-import http from 'node:http';
-import https from 'node:https';
 import { setMaxListeners } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentelemetry/api';
-import got, { type Got, type Method, type RequestFunction } from 'got';
+import type { Method } from 'got';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError, failureCause, type UpstreamErrorInfo } from '../errors/gateway-error.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
@@ -11,12 +9,8 @@ import { contactPhotoPath } from './contact-photo-path.js';
 import { CONTACT_PHOTO_ROUTE } from './contact-photo-route.js';
 import type { GraphCallObserver } from '../metrics/metrics.js';
 import { MailboxScheduler, waitedPastDeadline, type MailboxSchedulerOptions } from './mailbox-scheduler.js';
-import {
-  errorFromOversizedBody,
-  errorFromResponse,
-  errorFromTransportFailure,
-  transportFailureKind,
-} from './error-mapping.js';
+import { errorFromResponse, errorFromTransportFailure, transportFailureKind } from './error-mapping.js';
+import { GraphTransport } from './graph-transport.js';
 import { parseProfilePhoto } from './profile-photo.js';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
 import type { GraphProfilePhoto, GraphResponse, ProfilePhotoPatch } from './types.js';
@@ -70,35 +64,45 @@ interface GraphRequest {
   /** The `invitationId`: whose mailbox the call uses, for the per-mailbox limit. */
   mailbox: string;
   path: string;
-  body?: string;
+  /** The path's template, for traces (never the ids). */
+  route: string;
+  body?: { data: string | Buffer; contentType: string };
+  /** The `Accept` header. */
+  accept: string;
+  /** Largest answer read. */
+  maxResponseBytes: number;
+  /** Keep a 2xx answer's body as bytes. */
+  binary: boolean;
 }
 
 const ODATA_TYPE = '#microsoft.graph.profilePhoto';
 
+/** Largest JSON answer read; a photo's metadata is under 1 KiB, Graph's errors a few KiB. */
+const MAX_JSON_RESPONSE_BYTES = 1024 * 1024;
+
+/** What the JSON calls on the photo's metadata share. */
+const JSON_CALL = { route: CONTACT_PHOTO_ROUTE, accept: 'application/json', maxResponseBytes: MAX_JSON_RESPONSE_BYTES, binary: false } as const;
+
 const tracer = trace.getTracer(GATEWAY_NAME, GATEWAY_VERSION);
 
-/** Largest Graph answer read; a photo's metadata is under 1 KiB, Graph's errors a few KiB. */
-const MAX_RESPONSE_BYTES = 1024 * 1024;
-
 /**
- * The one way to Microsoft Graph. It owns the HTTP connection pool and the retry policy:
+ * The one way to Microsoft Graph: its policy (retries, the per-mailbox limit, tracing) over a
+ * `GraphTransport` (the connection pool and one exchange at a time):
  * the caller's token is forwarded to `baseUrl` only, redirects are never followed, and each
  * failure becomes a `GatewayError` with a stable code.
  */
 export class GraphClient {
   readonly #options: GraphClientOptions;
-  readonly #got: Got;
-  readonly #agents: { http: http.Agent; https: https.Agent };
+  readonly #transport: GraphTransport;
   readonly #random: () => number;
   readonly #scheduler: MailboxScheduler;
   readonly #host: string;
-  /** How to end each exchange in flight, for the shutdown signal (one listener on it, not one per call). */
-  readonly #exchanges = new Set<(reason: Error) => void>();
 
   constructor(options: GraphClientOptions) {
     this.#options = options;
     this.#random = options.random ?? Math.random;
     this.#scheduler = new MailboxScheduler(options.mailbox);
+    this.#transport = new GraphTransport(options.userAgent);
     this.#host = new URL(options.baseUrl).host;
     if (options.signal) {
       // Calls waiting out a retry's backoff listen to it too, any number at once.
@@ -107,25 +111,11 @@ export class GraphClient {
         'abort',
         () => {
           this.#scheduler.rejectAll(shuttingDown);
-          for (const end of this.#exchanges) end(new Error('The call was ended at shutdown.'));
+          this.#transport.endAll(new Error('The call was ended at shutdown.'));
         },
         { once: true },
       );
     }
-    this.#agents = {
-      http: new http.Agent({ keepAlive: true }),
-      https: new https.Agent({ keepAlive: true }),
-    };
-    // Everything that does not change per call is set once here, not merged on every request.
-    this.#got = gotWithoutCacheOptions().extend({
-      agent: this.#agents,
-      followRedirect: false,
-      throwHttpErrors: false,
-      retry: { limit: 0 },
-      decompress: false,
-      headers: { 'user-agent': options.userAgent, accept: 'application/json' },
-      request: nativeRequest,
-    });
   }
 
   /**
@@ -134,7 +124,7 @@ export class GraphClient {
    */
   async getContactPhoto(invitationId: string, contactId: string, call: GraphCallContext): Promise<GraphProfilePhoto | null> {
     const path = contactPhotoPath(invitationId, contactId);
-    const response = await this.send({ method: 'GET', mailbox: invitationId, path }, call);
+    const response = await this.send({ ...JSON_CALL, method: 'GET', mailbox: invitationId, path }, call);
     if (response.status === 404) return null;
     return this.photoFromResponse(response);
   }
@@ -147,8 +137,8 @@ export class GraphClient {
     call: GraphCallContext,
   ): Promise<GraphProfilePhoto> {
     const path = contactPhotoPath(invitationId, contactId);
-    const body = JSON.stringify({ '@odata.type': ODATA_TYPE, ...patch });
-    return this.photoFromResponse(await this.send({ method: 'PATCH', mailbox: invitationId, path, body }, call));
+    const body = { data: JSON.stringify({ '@odata.type': ODATA_TYPE, ...patch }), contentType: 'application/json' };
+    return this.photoFromResponse(await this.send({ ...JSON_CALL, method: 'PATCH', mailbox: invitationId, path, body }, call));
   }
 
   /** Mailboxes with calls in flight, waiting or paused, and the calls waiting over all of them. */
@@ -158,8 +148,7 @@ export class GraphClient {
 
   /** Closes the pooled connections to Graph. */
   close(): void {
-    this.#agents.http.destroy();
-    this.#agents.https.destroy();
+    this.#transport.close();
   }
 
   private photoFromResponse(response: FinalResponse): GraphProfilePhoto {
@@ -182,11 +171,11 @@ export class GraphClient {
     // instrumentation runs).
     const attributes = {
       'http.request.method': request.method,
-      'url.template': CONTACT_PHOTO_ROUTE,
+      'url.template': request.route,
       'server.address': this.#host,
       'graph.client_request_id': call.clientRequestId,
     };
-    return tracer.startActiveSpan(`Graph ${request.method} ${CONTACT_PHOTO_ROUTE}`, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
+    return tracer.startActiveSpan(`Graph ${request.method} ${request.route}`, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
       const attemptsBefore = call.stats.attempts;
       try {
         const response = await this.sendWithRetries(request, call);
@@ -211,11 +200,12 @@ export class GraphClient {
     const headers: Record<string, string> = {
       authorization: call.authorization,
       'client-request-id': call.clientRequestId,
+      accept: request.accept,
     };
     if (request.body !== undefined) {
-      headers['content-type'] = 'application/json';
+      headers['content-type'] = request.body.contentType;
       // Given, got does not measure the body itself (it encodes the whole string again to count bytes).
-      headers['content-length'] = String(Buffer.byteLength(request.body));
+      headers['content-length'] = String(Buffer.byteLength(request.body.data));
     }
     // W3C trace context for Graph.
     if (this.#options.traced) propagation.inject(context.active(), headers);
@@ -244,7 +234,15 @@ export class GraphClient {
       let outcome: GraphResponse | GatewayError;
       const attemptStarted = performance.now();
       try {
-        outcome = await this.exchange(url, request, headers, Math.max(1, attemptTimeout));
+        outcome = await this.#transport.exchange({
+          method: request.method,
+          url,
+          headers,
+          ...(request.body !== undefined && { body: request.body.data }),
+          maxResponseBytes: request.maxResponseBytes,
+          binary: request.binary,
+          timeoutMs: Math.max(1, attemptTimeout),
+        });
       } catch (error) {
         outcome = this.errorFromFailure(error, attemptTimeout < timeoutMs);
       }
@@ -284,70 +282,6 @@ export class GraphClient {
     }
   }
 
-  /**
-   * One HTTP exchange with Graph. The body is read as a stream so that an answer over
-   * `MAX_RESPONSE_BYTES` is cut off and answered BAD_GATEWAY, never buffered
-   * whole; got has no size limit of its own. Rejects with got's error when no answer came.
-   */
-  private exchange(
-    url: string,
-    request: GraphRequest,
-    headers: Record<string, string>,
-    timeoutMs: number,
-  ): Promise<GraphResponse | GatewayError> {
-    return new Promise((resolve, reject) => {
-      const stream = this.#got.stream(url, {
-        method: request.method,
-        headers,
-        ...(request.body !== undefined && { body: request.body }),
-      });
-      // The attempt's timeout is one timer of ours: got's `timeout` option arms timers and
-      // listeners for each phase of every request (measured: 17 us of CPU per call). Shutdown
-      // ends the exchange through `#exchanges`: got never removes the listener it adds to a
-      // `signal` option, and the shutdown signal lives as long as the process (each call would
-      // stay reachable from it); a listener of our own per call cost 1% of the gateway's CPU.
-      let ended: Error | undefined;
-      const end = (reason: Error): void => {
-        ended = reason;
-        stream.destroy(reason);
-      };
-      const timer = setTimeout(() => end(new AttemptTimeoutError(timeoutMs)), timeoutMs);
-      this.#exchanges.add(end);
-      const done = (): void => {
-        clearTimeout(timer);
-        this.#exchanges.delete(end);
-      };
-      let status = 0;
-      let responseHeaders: GraphResponse['headers'] = {};
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const tooLarge = (): void => {
-        stream.destroy();
-        done();
-        resolve(errorFromOversizedBody({ status, headers: responseHeaders, body: '' }, MAX_RESPONSE_BYTES));
-      };
-      stream.once('response', (response: { statusCode: number; headers: GraphResponse['headers'] }) => {
-        status = response.statusCode;
-        responseHeaders = response.headers;
-        if (Number(response.headers['content-length']) > MAX_RESPONSE_BYTES) tooLarge();
-      });
-      stream.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size > MAX_RESPONSE_BYTES) return tooLarge();
-        chunks.push(chunk);
-      });
-      stream.once('end', () => {
-        done();
-        resolve({ status, headers: responseHeaders, body: Buffer.concat(chunks, size).toString('utf8') });
-      });
-      stream.once('error', (error) => {
-        done();
-        // got wraps the reason a stream was destroyed with; the reason is what happened.
-        reject(ended ?? error);
-      });
-    });
-  }
-
   private errorFromFailure(error: unknown, cutByDeadline: boolean): GatewayError {
     if (this.#options.signal?.aborted) return shuttingDown();
     const cause = failureCause(error);
@@ -355,50 +289,6 @@ export class GraphClient {
       return new GatewayError(GatewayErrorCode.GATEWAY_TIMEOUT, 'Microsoft Graph did not answer within the deadline.', { cause });
     }
     return errorFromTransportFailure(cause);
-  }
-}
-
-/**
- * got with its (unused) HTTP-cache settings emptied. On every request got builds Node's
- * options as `{ ...cacheOptions, ...unixOptions, <some thirty options> }`; on Node 20's V8 an
- * object literal that spreads a non-empty object and then adds that many properties falls off
- * a fast path: 38 us per call, against 0.2 us when the spread object is empty (Node 22's V8 has
- * no such cliff). got only reads `cacheOptions` when its `cache` option is set, which this
- * client never sets. `mutableDefaults` is got's public way to change an instance's defaults.
- */
-function gotWithoutCacheOptions(): Got {
-  const mutable = got.extend({ mutableDefaults: true });
-  mutable.defaults.options.cacheOptions = {};
-  return mutable.extend({ mutableDefaults: false });
-}
-
-/**
- * got's `request` hook: Node's `request` with only what this client sets (method, headers,
- * agent). got hands over some forty options, mostly TLS and DNS settings left unset, which Node's
- * agent then copies and walks on every call (measured: 17 us of CPU per call).
- */
-const nativeRequest: RequestFunction = (url, options, callback) => {
-  // The URL's parts are given as options: handed a URL object, Node copies it into a fresh
-  // options object field by field on every call.
-  const settings = {
-    method: options.method,
-    headers: options.headers,
-    agent: options.agent,
-    protocol: url.protocol,
-    // An IPv6 literal comes bracketed in a URL, and without brackets in Node's options.
-    hostname: url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname,
-    port: url.port,
-    path: url.pathname + url.search,
-  };
-  return url.protocol === 'https:' ? https.request(settings as https.RequestOptions, callback) : http.request(settings as http.RequestOptions, callback);
-};
-
-/** An attempt that Graph did not finish answering in time (named as got names its own). */
-class AttemptTimeoutError extends Error {
-  readonly code = 'ETIMEDOUT';
-  constructor(timeoutMs: number) {
-    super(`Timeout awaiting the answer for ${timeoutMs}ms`);
-    this.name = 'TimeoutError';
   }
 }
 

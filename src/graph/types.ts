@@ -15,5 +15,8 @@ export interface ProfilePhotoPatch {
 export interface GraphResponse {
   status: number;
   headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The body as text (empty for a binary call's success, whose body is in `bytes`). */
   body: string;
+  /** A binary call's 2xx body (`photo/$value`), as Graph sent it. */
+  bytes?: Buffer;
 }
