@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError } from './config-error.js';
 import { tracingEnabled } from '../telemetry/tracing-enabled.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
@@ -25,12 +26,25 @@ export interface GraphConfig {
   };
 }
 
+/** Uploaded photos: what is accepted, and how they are made into Outlook's JPEG. */
+export interface PhotoConfig {
+  /** Largest uploaded file, in bytes (`PHOTO_MAX_UPLOAD_BYTES`); past it HTTP 413, PAYLOAD_TOO_LARGE. */
+  maxUploadBytes: number;
+  /** Largest image, in pixels, read from its header before decoding (`PHOTO_MAX_PIXELS`). */
+  maxPixels: number;
+  /** Longest side of the JPEG sent to Graph (`PHOTO_MAX_SIDE`). */
+  maxSide: number;
+  /** Images processed at once (`PHOTO_CONCURRENCY`). */
+  concurrency: number;
+}
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface GatewayConfig {
   port: number;
   host: string;
   graph: GraphConfig;
+  photos: PhotoConfig;
   /** Origins allowed by CORS. */
   corsOrigins: string[];
   logLevel: LogLevel;
@@ -189,6 +203,12 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
         concurrency: integer(env, 'GRAPH_MAILBOX_CONCURRENCY', 4, 1, 1000),
         queueLimit: integer(env, 'GRAPH_MAILBOX_QUEUE', 100, 0, 100_000),
       },
+    },
+    photos: {
+      maxUploadBytes: integer(env, 'PHOTO_MAX_UPLOAD_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
+      maxPixels: integer(env, 'PHOTO_MAX_PIXELS', 50_000_000, 1, 268_402_689),
+      maxSide: integer(env, 'PHOTO_MAX_SIDE', 648, 1, 16_384),
+      concurrency: integer(env, 'PHOTO_CONCURRENCY', availableParallelism(), 1, 64),
     },
     corsOrigins: corsOrigins(env),
     logLevel: logLevel(env),

@@ -9,8 +9,13 @@ export enum GatewayErrorCode {
   FORBIDDEN = 'FORBIDDEN',
   /** Graph answered 404 (for the mutation; the `contactPhoto` query answers `null`). */
   NOT_FOUND = 'NOT_FOUND',
-  /** Local validation failed (no upstream call was made), or Graph answered 400, 413 or 422. */
+  /**
+   * Local validation failed (no upstream call was made; for an upload, the file is not an image
+   * the gateway reads), or Graph answered 400 or 422.
+   */
   BAD_USER_INPUT = 'BAD_USER_INPUT',
+  /** The uploaded file is over `PHOTO_MAX_UPLOAD_BYTES` (HTTP 413, nothing sent to Graph), or Graph answered 413. */
+  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
   /** Graph answered 409. */
   CONFLICT = 'CONFLICT',
   /** Graph answered 412. */
@@ -21,7 +26,7 @@ export enum GatewayErrorCode {
   UPSTREAM_UNAVAILABLE = 'UPSTREAM_UNAVAILABLE',
   /** An attempt or the whole call timed out, or Graph answered 504, after the retries. */
   GATEWAY_TIMEOUT = 'GATEWAY_TIMEOUT',
-  /** Graph answered 500, a redirect or another unexpected status, or a body that is not a photo. */
+  /** Graph answered 500, a redirect or another unexpected status, or a body that is not a photo (or not an image). */
   BAD_GATEWAY = 'BAD_GATEWAY',
   /** The HTTP request itself is unusable (Apollo's code of the same name), e.g. two `Authorization` headers. */
   BAD_REQUEST = 'BAD_REQUEST',

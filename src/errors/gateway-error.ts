@@ -62,6 +62,7 @@ const DEFAULT_MESSAGES: Record<GatewayErrorCode, string> = {
   [GatewayErrorCode.FORBIDDEN]: 'Microsoft Graph denied access to this contact photo.',
   [GatewayErrorCode.NOT_FOUND]: 'Microsoft Graph found no such contact photo.',
   [GatewayErrorCode.BAD_USER_INPUT]: 'Microsoft Graph rejected the request as invalid.',
+  [GatewayErrorCode.PAYLOAD_TOO_LARGE]: 'Microsoft Graph refused the photo as too large.',
   [GatewayErrorCode.CONFLICT]: 'Microsoft Graph reported a conflicting change.',
   [GatewayErrorCode.PRECONDITION_FAILED]: 'Microsoft Graph reported a failed precondition.',
   [GatewayErrorCode.TOO_MANY_REQUESTS]: 'Microsoft Graph is throttling requests; retry later.',

@@ -14,9 +14,10 @@ import type { GraphResponse } from './types.js';
 export function codeForStatus(status: number): GatewayErrorCode {
   switch (status) {
     case 400:
-    case 413:
     case 422:
       return GatewayErrorCode.BAD_USER_INPUT;
+    case 413:
+      return GatewayErrorCode.PAYLOAD_TOO_LARGE;
     case 401:
       return GatewayErrorCode.UNAUTHENTICATED;
     case 403:

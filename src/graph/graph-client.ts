@@ -6,11 +6,12 @@ import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError, failureCause, type UpstreamErrorInfo } from '../errors/gateway-error.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { contactPhotoPath } from './contact-photo-path.js';
-import { CONTACT_PHOTO_ROUTE } from './contact-photo-route.js';
+import { CONTACT_PHOTO_ROUTE, CONTACT_PHOTO_VALUE_ROUTE } from './contact-photo-route.js';
 import type { GraphCallObserver } from '../metrics/metrics.js';
 import { MailboxScheduler, waitedPastDeadline, type MailboxSchedulerOptions } from './mailbox-scheduler.js';
 import { errorFromResponse, errorFromTransportFailure, transportFailureKind } from './error-mapping.js';
 import { GraphTransport } from './graph-transport.js';
+import { parsePhotoValue, type PhotoValue } from './photo-value.js';
 import { parseProfilePhoto } from './profile-photo.js';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
 import type { GraphProfilePhoto, GraphResponse, ProfilePhotoPatch } from './types.js';
@@ -54,6 +55,8 @@ export interface GraphCallStats {
   attempts: number;
   /** The status of Graph's last answer, `null` when none came. */
   upstreamStatus: number | null;
+  /** An uploaded photo's format, sizes before and after, and processing time (never its content). */
+  photo?: { inputFormat: string; bytesIn: number; bytesOut: number; processingSeconds: number };
 }
 
 /** Graph's final answer to a call; for a retryable status, the wait it asked for (or ours). */
@@ -79,6 +82,9 @@ const ODATA_TYPE = '#microsoft.graph.profilePhoto';
 
 /** Largest JSON answer read; a photo's metadata is under 1 KiB, Graph's errors a few KiB. */
 const MAX_JSON_RESPONSE_BYTES = 1024 * 1024;
+
+/** Largest photo read from `photo/$value`: Graph stores at most 4 MB, plus room for its framing. */
+const MAX_PHOTO_RESPONSE_BYTES = 4 * 1024 * 1024 + 64 * 1024;
 
 /** What the JSON calls on the photo's metadata share. */
 const JSON_CALL = { route: CONTACT_PHOTO_ROUTE, accept: 'application/json', maxResponseBytes: MAX_JSON_RESPONSE_BYTES, binary: false } as const;
@@ -139,6 +145,37 @@ export class GraphClient {
     const path = contactPhotoPath(invitationId, contactId);
     const body = { data: JSON.stringify({ '@odata.type': ODATA_TYPE, ...patch }), contentType: 'application/json' };
     return this.photoFromResponse(await this.send({ ...JSON_CALL, method: 'PATCH', mailbox: invitationId, path, body }, call));
+  }
+
+  /**
+   * `PUT .../contacts/{contactId}/photo/$value` with a JPEG: replaces the contact's picture. The
+   * body is a Buffer, so a retry sends the same bytes; the call follows the same retry, deadline
+   * and mailbox rules as the PATCH (it is idempotent).
+   */
+  async putContactPhotoValue(invitationId: string, contactId: string, jpeg: Buffer, call: GraphCallContext): Promise<void> {
+    const path = `${contactPhotoPath(invitationId, contactId)}/$value`;
+    const response = await this.send(
+      { ...JSON_CALL, route: CONTACT_PHOTO_VALUE_ROUTE, method: 'PUT', mailbox: invitationId, path, body: { data: jpeg, contentType: 'image/jpeg' } },
+      call,
+    );
+    if (response.status < 200 || response.status > 299) throw errorFromResponse(response, response.retryAfter);
+  }
+
+  /**
+   * `GET .../contacts/{contactId}/photo/$value`: the picture's bytes. Answers `null` when Graph
+   * answers 404 (no photo, or no such contact).
+   */
+  async getContactPhotoValue(invitationId: string, contactId: string, call: GraphCallContext): Promise<PhotoValue | null> {
+    const path = `${contactPhotoPath(invitationId, contactId)}/$value`;
+    const response = await this.send(
+      { method: 'GET', mailbox: invitationId, path, route: CONTACT_PHOTO_VALUE_ROUTE, accept: 'image/*', maxResponseBytes: MAX_PHOTO_RESPONSE_BYTES, binary: true },
+      call,
+    );
+    if (response.status === 404) return null;
+    if (response.status < 200 || response.status > 299) throw errorFromResponse(response, response.retryAfter);
+    const value = parsePhotoValue(response);
+    if (value instanceof GatewayError) throw value;
+    return value;
   }
 
   /** Mailboxes with calls in flight, waiting or paused, and the calls waiting over all of them. */

@@ -10,24 +10,41 @@ export interface GraphCallObserver {
   mailboxWait(seconds: number): void;
 }
 
+/** Told of each image the gateway processed. */
+export interface PhotoObserver {
+  /**
+   * An upload made into Outlook's JPEG, or a thumbnail made of Graph's picture: the input's
+   * format, the time spent on it, and its size in and out, in bytes.
+   */
+  photoProcessed(operation: 'upload' | 'thumbnail', format: string, seconds: number, bytesIn: number, bytesOut: number): void;
+}
+
 /**
  * The gateway's Prometheus metrics, in a registry of its own (so that two gateways in one
  * process, as in tests, do not share counters), with Node's default process metrics.
  */
-export class GatewayMetrics implements GraphCallObserver {
+export class GatewayMetrics implements GraphCallObserver, PhotoObserver {
   readonly registry = new Registry();
   readonly #operations: Counter<'root_field' | 'code'>;
   readonly #graphCalls: Counter<'method' | 'status'>;
   readonly #retries: Counter<'method'>;
   readonly #graphDuration: Histogram<'method'>;
   readonly #mailboxWait: Histogram;
+  readonly #photoSeconds: Histogram<'operation' | 'format'>;
+  readonly #photoBytes: Counter<'operation' | 'direction'>;
   // Labelled children by label values: prom-client hashes the labels on every call otherwise.
   readonly #operationChildren = new Map<string, ReturnType<Counter<'root_field' | 'code'>['labels']>>();
   readonly #graphCallChildren = new Map<string, ReturnType<Counter<'method' | 'status'>['labels']>>();
   readonly #durationChildren = new Map<string, ReturnType<Histogram<'method'>['labels']>>();
 
-  /** `waitingCalls` reads how many calls wait for their mailbox, when scraped. */
-  constructor(waitingCalls: () => { mailboxes: number; waiting: number }) {
+  /**
+   * `waitingCalls` reads how many calls wait for their mailbox, and `images` how many images are
+   * being processed or wait for a turn, when scraped.
+   */
+  constructor(
+    waitingCalls: () => { mailboxes: number; waiting: number },
+    images: () => { active: number; waiting: number } = () => ({ active: 0, waiting: 0 }),
+  ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.#operations = new Counter({
@@ -60,6 +77,27 @@ export class GatewayMetrics implements GraphCallObserver {
       help: 'Time calls waited for a free slot on their mailbox (Outlook allows 4 in flight per mailbox).',
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
+    });
+    this.#photoSeconds = new Histogram({
+      name: 'photo_processing_seconds',
+      help: 'Time spent making an image into a JPEG (an upload, or a thumbnail of Graph\'s picture), by input format.',
+      labelNames: ['operation', 'format'],
+      buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      registers,
+    });
+    this.#photoBytes = new Counter({
+      name: 'photo_bytes_total',
+      help: 'Bytes of images processed: "in" as received, "out" as the JPEG made of them.',
+      labelNames: ['operation', 'direction'],
+      registers,
+    });
+    new Gauge({
+      name: 'photo_images_waiting',
+      help: 'Images waiting for a turn to be processed (PHOTO_CONCURRENCY are processed at once).',
+      registers,
+      collect() {
+        this.set(images().waiting);
+      },
     });
     new Gauge({
       name: 'graph_mailbox_waiting_calls',
@@ -102,5 +140,11 @@ export class GatewayMetrics implements GraphCallObserver {
 
   mailboxWait(seconds: number): void {
     this.#mailboxWait.observe(seconds);
+  }
+
+  photoProcessed(operation: 'upload' | 'thumbnail', format: string, seconds: number, bytesIn: number, bytesOut: number): void {
+    this.#photoSeconds.labels(operation, format).observe(seconds);
+    this.#photoBytes.labels(operation, 'in').inc(bytesIn);
+    this.#photoBytes.labels(operation, 'out').inc(bytesOut);
   }
 }

@@ -1,4 +1,7 @@
 import type { GraphCallStats, GraphClient } from '../graph/graph-client.js';
+import type { PhotoValue } from '../graph/photo-value.js';
+import type { PhotoObserver } from '../metrics/metrics.js';
+import type { PhotoProcessor } from '../photos/photo-processor.js';
 
 /** What every resolver gets: the Graph client and what is known of the caller. */
 export interface GatewayContext {
@@ -11,4 +14,13 @@ export interface GatewayContext {
   stats: GraphCallStats;
   /** Fastify's id of the HTTP request, logged with the operation as `reqId`. */
   requestId: string;
+  /** Makes uploads into Outlook's JPEG, and thumbnails. */
+  photos: PhotoProcessor;
+  /**
+   * This request's reads of pictures and thumbnails, by photo (and size): each is fetched or made
+   * once per request, however many `dataUrl` fields ask for it.
+   */
+  photoValues: Map<string, Promise<PhotoValue | null>>;
+  /** Told of each image processed (the gateway's metrics). */
+  observer?: PhotoObserver;
 }

@@ -28,7 +28,7 @@ export const OPERATION_LIMITS = {
 } as const;
 
 /** The root fields whose resolvers call Graph; other root fields (`__typename`, introspection) are free. */
-const GRAPH_CALLING_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'updateContactPhoto']);
+const GRAPH_CALLING_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'updateContactPhoto', 'uploadContactPhoto']);
 
 /**
  * At most `max` Graph-calling root fields per operation, counting aliases, fragments and

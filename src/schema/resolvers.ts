@@ -3,6 +3,8 @@ import type { GraphCallContext } from '../graph/graph-client.js';
 import type { ProfilePhotoPatch } from '../graph/types.js';
 import type { ProfilePhotoInput, Resolvers } from '../generated/graphql.js';
 import type { GatewayContext } from './context.js';
+import { photoDataUrl, uploadContactPhoto } from './photo-fields.js';
+import { UploadScalar } from './upload.js';
 
 /** The caller's token is needed only for fields that call Graph, so introspection works without one. */
 export function graphCall(context: GatewayContext): GraphCallContext {
@@ -23,6 +25,7 @@ function toPatch(input: ProfilePhotoInput): ProfilePhotoPatch {
 }
 
 export const resolvers: Resolvers<GatewayContext> = {
+  Upload: UploadScalar,
   Query: {
     contactPhoto: (_parent, { invitationId, contactId }, context) =>
       context.graph
@@ -36,5 +39,12 @@ export const resolvers: Resolvers<GatewayContext> = {
         .updateContactPhoto(invitationId, contactId, toPatch(input), call)
         .then((photo) => ({ invitationId, contactId, ...photo }));
     },
+    uploadContactPhoto: (_parent, { invitationId, contactId, file }, context) => {
+      const call = graphCall(context);
+      return uploadContactPhoto(invitationId, contactId, file, context, call).then((photo) => ({ invitationId, contactId, ...photo }));
+    },
+  },
+  ProfilePhoto: {
+    dataUrl: (photo, { size }, context) => photoDataUrl(photo, size, context, () => graphCall(context)),
   },
 };

@@ -38,6 +38,7 @@ export function buildContactPhotoSubgraph(): GraphQLSchema {
   const subgraphResolvers = {
     ...resolvers,
     ProfilePhoto: {
+      ...resolvers.ProfilePhoto,
       async __resolveReference({ invitationId, contactId }: PhotoReference, context: GatewayContext) {
         const photo = await context.graph.getContactPhoto(invitationId, contactId, graphCall(context));
         return photo && { invitationId, contactId, ...photo };

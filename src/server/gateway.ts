@@ -2,13 +2,14 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from '../config/config.js';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { defaultMessage } from '../errors/gateway-error.js';
 import { GraphClient } from '../graph/graph-client.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
+import { PhotoProcessor } from '../photos/photo-processor.js';
 import type { GatewayContext } from '../schema/context.js';
 import { operationLimits } from '../schema/operation-limits.js';
 import { resolvers } from '../schema/resolvers.js';
@@ -16,9 +17,11 @@ import { typeDefs } from '../schema/type-defs.js';
 import { USER_AGENT } from '../version.js';
 import { authorizationHeaderCount, bearerAuthorization, clientRequestId } from './caller.js';
 import { createFormatError } from './error-formatting.js';
+import { sendError } from './http-errors.js';
 import { landingPagePlugin } from './landing-page.js';
 import { createLogger, OperationLogController, operationLogger } from './logger.js';
 import { createMetricsServer } from './metrics-server.js';
+import { refuseMultipartWithoutPreflight, registerMultipart } from './multipart.js';
 import { operationLogPlugin } from './operation-log-plugin.js';
 import { apolloReportingPlugins, loadFederation } from './optional-plugins.js';
 import { isTrustedRequest, TrustedDocumentStore, UNTRUSTED_DOCUMENT_MESSAGE } from './trusted-documents.js';
@@ -59,7 +62,8 @@ export interface Gateway {
 export async function createGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const logger = createLogger(config.logLevel, options.logDestination, config.tracing);
   const shutdownSignal = new AbortController();
-  const metrics = new GatewayMetrics(() => graph.mailboxUsage);
+  const photos = new PhotoProcessor(config.photos);
+  const metrics = new GatewayMetrics(() => graph.mailboxUsage, () => photos.usage);
   const graph: GraphClient =
     options.graphClient ??
     new GraphClient({ ...config.graph, userAgent: USER_AGENT, signal: shutdownSignal.signal, observer: metrics, traced: config.tracing });
@@ -133,7 +137,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       sendError(reply, 503, GatewayErrorCode.SHUTTING_DOWN, defaultMessage(GatewayErrorCode.SHUTTING_DOWN));
     } else if (authorizationHeaderCount(request.raw.rawHeaders) > 1) {
       sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, 'Send at most one Authorization header.');
-    } else {
+    } else if (!(request.url.startsWith(GRAPHQL_PATH) && refuseMultipartWithoutPreflight(request, reply))) {
       done();
     }
   });
@@ -142,6 +146,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     if (draining) void reply.header('connection', 'close');
     done(null, payload);
   });
+
+  // Uploads: GraphQL multipart requests, their file read into memory within the limit.
+  await registerMultipart(app, { path: GRAPHQL_PATH, maxFileBytes: config.photos.maxUploadBytes });
 
   // Trusted documents: a document sent as text must be the manifest's; checked once the body is
   // parsed and before any GraphQL work, so that an untrusted document is never parsed or run.
@@ -180,6 +187,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         clientRequestId: id,
         stats: { attempts: 0, upstreamStatus: null },
         requestId: request.id,
+        photos,
+        photoValues: new Map(),
+        observer: metrics,
       };
     },
   });
@@ -227,9 +237,4 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 function hostForUrl(host: string): string {
   const reachable = host === '0.0.0.0' || host === '::' ? 'localhost' : host;
   return reachable.includes(':') ? `[${reachable}]` : reachable;
-}
-
-/** A GraphQL-shaped error answer for a request refused before Apollo sees it. */
-function sendError(reply: FastifyReply, status: number, code: GatewayErrorCode, message: string): FastifyReply {
-  return reply.code(status).send({ errors: [{ message, extensions: { code } }] });
 }

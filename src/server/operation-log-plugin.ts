@@ -34,8 +34,9 @@ function failureOf(errors: ReadonlyArray<GraphQLError> | undefined): FailureCaus
 
 /**
  * Counts each GraphQL operation in `metrics` and writes one structured log line for it: its name, root field(s), result code,
- * Graph's last status, the number of Graph attempts, latency, client-request-id, and the cause
- * when Graph gave no answer. Nothing of the request's headers or variables is logged, so no
+ * Graph's last status, the number of Graph attempts, latency, client-request-id, an uploaded
+ * photo's format, sizes and processing time (never its content), and the cause when Graph gave
+ * no answer. Nothing of the request's headers or variables is logged, so no
  * token can reach the log.
  */
 export function operationLogPlugin(metrics: GatewayMetrics, logger: Logger): ApolloServerPlugin<GatewayContext> {
@@ -61,6 +62,7 @@ export function operationLogPlugin(metrics: GatewayMetrics, logger: Logger): Apo
               attempts: contextValue.stats.attempts,
               latencyMs: Math.round((performance.now() - started) * 100) / 100,
               clientRequestId: contextValue.clientRequestId,
+              ...(contextValue.stats.photo && { photo: contextValue.stats.photo }),
               ...(cause && { cause }),
             },
             'graphql operation',

@@ -6,7 +6,9 @@ import { ODATA_TYPE } from './graph-requests.js';
  */
 export interface Fault {
   /** Only requests with this method (any method when absent). */
-  method?: 'GET' | 'PATCH';
+  method?: 'GET' | 'PATCH' | 'PUT';
+  /** Only requests for the picture's bytes (`photo/$value`, true) or for the metadata (false); both when absent. */
+  value?: boolean;
   /** Only requests for this mailbox (`invitationId`). */
   invitationId?: string;
   /** How many matching requests this fault answers; default 1, `Infinity` for all. */
@@ -76,7 +78,7 @@ export function defaultErrorCode(status: number): string {
 }
 
 /** The keys that say which requests a fault answers and when, rather than what it answers. */
-const SELECTION_AND_TIMING: ReadonlySet<string> = new Set(['method', 'invitationId', 'times', 'delayMs', 'holdUntil']);
+const SELECTION_AND_TIMING: ReadonlySet<string> = new Set(['method', 'value', 'invitationId', 'times', 'delayMs', 'holdUntil']);
 
 /**
  * Whether a fault changes the answer, rather than only delaying a normal one: any key beyond

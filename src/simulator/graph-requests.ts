@@ -1,6 +1,6 @@
 /**
  * How the simulator reads a request the way Graph does: the path and its ids, the bearer token,
- * and a PATCH body. Anything Graph would refuse throws a `GraphHttpError`.
+ * a PATCH body, and a photo upload. Anything Graph would refuse throws a `GraphHttpError`.
  */
 
 /** The path prefix of the simulated API version, as in `https://graph.microsoft.com/beta`. */
@@ -25,15 +25,23 @@ export function bearerToken(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
+/** A photo path's ids, and whether it names the picture's bytes (`photo/$value`) or its metadata. */
+export interface PhotoPath {
+  invitationId: string;
+  contactId: string;
+  value: boolean;
+}
+
 /**
- * The ids in `/beta/invitations/{invitationId}/invitedUser/contacts/{contactId}/photo`, each
- * decoded from its own segment, or `undefined` for any other path.
+ * The ids in `/beta/invitations/{invitationId}/invitedUser/contacts/{contactId}/photo` (or
+ * `.../photo/$value`), each decoded from its own segment, or `undefined` for any other path.
  */
-export function parsePhotoPath(url: string): { invitationId: string; contactId: string } | undefined {
+export function parsePhotoPath(url: string): PhotoPath | undefined {
   const path = url.split('?')[0]!;
   const segments = path.split('/');
+  const value = segments.length === 9 && segments[8] === '$value';
   if (
-    segments.length !== 8 ||
+    (segments.length !== 8 && !value) ||
     segments[0] !== '' ||
     segments[1] !== VERSION_SEGMENT ||
     segments[2] !== 'invitations' ||
@@ -47,10 +55,22 @@ export function parsePhotoPath(url: string): { invitationId: string; contactId: 
     const invitationId = decodeURIComponent(segments[3]!);
     const contactId = decodeURIComponent(segments[6]!);
     if (invitationId === '' || contactId === '') return undefined;
-    return { invitationId, contactId };
+    return { invitationId, contactId, value };
   } catch {
     return undefined;
   }
+}
+
+/** Graph's largest photo. */
+export const MAX_PHOTO_BYTES = 4 * 1024 * 1024;
+
+/** A `photo/$value` upload as Graph checks it before reading the image: a JPEG, at most 4 MB. */
+export function checkPhotoUpload(contentType: string | undefined, bytes: Buffer): void {
+  if (contentType?.split(';')[0]?.trim().toLowerCase() !== 'image/jpeg') {
+    throw new GraphHttpError(415, 'UnsupportedMediaType', 'Content-Type must be image/jpeg.');
+  }
+  if (bytes.length > MAX_PHOTO_BYTES) throw new GraphHttpError(413, 'requestTooLarge', 'The photo is larger than 4 MB.');
+  if (bytes.length === 0) throw new GraphHttpError(400, 'ErrorInvalidImage', 'The photo is empty.');
 }
 
 function isInt32OrNull(value: unknown): boolean {

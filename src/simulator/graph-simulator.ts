@@ -1,8 +1,18 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { HUGE_BODY_BYTES, changesAnswer, defaultErrorCode, faultBody, type Fault } from './faults.js';
-import { GraphHttpError, ODATA_TYPE, VERSION_SEGMENT, bearerToken, parsePatch, parsePhotoPath } from './graph-requests.js';
+import sharp from 'sharp';
+import {
+  GraphHttpError,
+  ODATA_TYPE,
+  VERSION_SEGMENT,
+  bearerToken,
+  checkPhotoUpload,
+  parsePatch,
+  parsePhotoPath,
+  type PhotoPath,
+} from './graph-requests.js';
 
 export type { Fault } from './faults.js';
 
@@ -28,7 +38,10 @@ export interface ReceivedRequest {
   invitationId: string | undefined;
   contactId: string | undefined;
   headers: http.IncomingHttpHeaders;
+  /** The body as UTF-8 text. */
   body: string;
+  /** The body's bytes, as sent (a photo upload's JPEG). */
+  bytes: Buffer;
   /** When the request's body had arrived (`performance.now()`, milliseconds). */
   receivedAt: number;
 }
@@ -39,17 +52,29 @@ interface StoredPhoto {
   width: number | null;
 }
 
+/** A contact's picture, as uploaded to `photo/$value`. */
+interface StoredImage {
+  bytes: Buffer;
+  etag: string;
+}
+
+/** What a normal answer sends: a photo's metadata, the picture's bytes, or nothing (an upload's 200). */
+type Answer = { photo: StoredPhoto } | { image: StoredImage } | { empty: true };
+
 
 /**
  * A small in-memory Microsoft Graph serving `GET` and `PATCH` on
- * `/beta/invitations/{invitationId}/invitedUser/contacts/{contactId}/photo`, as described in
- * shared/graph-facts.md: it requires a bearer token, keeps photos per (token, invitation,
- * contact), answers Graph-shaped errors, and can be told to fail.
+ * `/beta/invitations/{invitationId}/invitedUser/contacts/{contactId}/photo`, and `GET`, `PUT`
+ * and `PATCH` on its `/$value`, as described in shared/graph-facts.md: it requires a bearer
+ * token, keeps photos and pictures per (token, invitation, contact), checks uploads as Graph does
+ * (`image/jpeg`, at most 4 MB, a readable JPEG whose pixel size becomes the metadata), answers
+ * Graph-shaped errors, and can be told to fail.
  */
 export class GraphSimulator {
   readonly #options: GraphSimulatorOptions;
   readonly #server: http.Server;
   readonly #photos = new Map<string, StoredPhoto>();
+  readonly #images = new Map<string, StoredImage>();
   readonly #faults: Fault[] = [];
   readonly #inFlight = new Map<string, number>();
   readonly #sockets = new Set<Socket>();
@@ -107,6 +132,7 @@ export class GraphSimulator {
     this.#requests = [];
     this.#throttled = 0;
     this.#photos.clear();
+    this.#images.clear();
   }
 
   /** Stops listening and closes every connection, hanging ones included. */
@@ -119,7 +145,8 @@ export class GraphSimulator {
   private async handle(request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const bytes = Buffer.concat(chunks);
+    const body = bytes.toString('utf8');
     const url = request.url ?? '/';
     const ids = parsePhotoPath(url);
     this.record({
@@ -129,10 +156,11 @@ export class GraphSimulator {
       contactId: ids?.contactId,
       headers: request.headers,
       body,
+      bytes,
       receivedAt: performance.now(),
     });
 
-    const fault = this.takeFault(request.method, ids?.invitationId);
+    const fault = this.takeFault(request.method, ids);
     if (fault && changesAnswer(fault)) return this.answerFault(fault, request, response);
 
     const mailbox = ids?.invitationId;
@@ -158,44 +186,83 @@ export class GraphSimulator {
     if (latencyMs > 0) await delay(latencyMs);
     if (fault?.holdUntil) await fault.holdUntil.catch(() => undefined);
     try {
-      const photo = this.answer(request, ids, body);
-      this.sendJson(request, response, 200, this.photoBody(photo));
+      const answer = await this.answer(request, ids, bytes);
+      if ('photo' in answer) this.sendJson(request, response, 200, this.photoBody(answer.photo));
+      else if ('image' in answer) this.sendImage(request, response, answer.image);
+      else response.writeHead(200, { ...this.commonHeaders(request), 'content-length': 0 }).end();
     } catch (error) {
       if (!(error instanceof GraphHttpError)) throw error;
       this.sendError(request, response, error.status, error.code, error.message);
     }
   }
 
-  /** Graph's normal behaviour: the stored photo, or the error Graph would answer. */
-  private answer(
-    request: http.IncomingMessage,
-    ids: { invitationId: string; contactId: string } | undefined,
-    body: string,
-  ): StoredPhoto {
+  /** Graph's normal behaviour: what to answer, or the error Graph would answer. */
+  private async answer(request: http.IncomingMessage, ids: PhotoPath | undefined, bytes: Buffer): Promise<Answer> {
     const token = bearerToken(request.headers.authorization);
     if (token === undefined) {
       throw new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
     }
     if (!ids) throw new GraphHttpError(400, 'invalidRequest', `Resource not found for the segment in '${request.url}'.`);
     const key = JSON.stringify([token, ids.invitationId, ids.contactId]);
+    if (ids.value) return this.answerValue(request, key, bytes);
     switch (request.method) {
       case 'GET': {
         const photo = this.#photos.get(key);
         if (!photo) throw new GraphHttpError(404, 'ImageNotFound', "The photo wasn't found.");
-        return photo;
+        return { photo };
       }
       case 'PATCH': {
-        const patch = parsePatch(request.headers['content-type'], body);
+        const patch = parsePatch(request.headers['content-type'], bytes.toString('utf8'));
         const current = this.#photos.get(key) ?? { id: '1x1', height: null, width: null };
         const height = patch.height === undefined ? current.height : patch.height;
         const width = patch.width === undefined ? current.width : patch.width;
         const photo = { id: height !== null && width !== null ? `${width}X${height}` : '1x1', height, width };
         this.#photos.set(key, photo);
-        return photo;
+        return { photo };
       }
       default:
         throw new GraphHttpError(405, 'Request_BadRequest', `The ${request.method} method is not supported here.`);
     }
+  }
+
+  /** `photo/$value`: the picture's bytes, or a new picture (whose pixel size becomes the metadata). */
+  private async answerValue(request: http.IncomingMessage, key: string, bytes: Buffer): Promise<Answer> {
+    switch (request.method) {
+      case 'GET': {
+        const image = this.#images.get(key);
+        if (!image) throw new GraphHttpError(404, 'ImageNotFound', "The photo wasn't found.");
+        return { image };
+      }
+      case 'PUT':
+      case 'PATCH': {
+        checkPhotoUpload(request.headers['content-type'], bytes);
+        const { width, height, format } = await sharp(bytes)
+          .metadata()
+          .catch(() => ({ width: undefined, height: undefined, format: undefined }));
+        if (format !== 'jpeg' || !width || !height) throw new GraphHttpError(400, 'ErrorInvalidImage', 'The photo is not a valid JPEG image.');
+        const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 16)}"`;
+        this.#images.set(key, { bytes, etag });
+        this.#photos.set(key, { id: `${width}X${height}`, width, height });
+        return { empty: true };
+      }
+      default:
+        throw new GraphHttpError(405, 'Request_BadRequest', `The ${request.method} method is not supported here.`);
+    }
+  }
+
+  private sendImage(request: http.IncomingMessage, response: http.ServerResponse, image: StoredImage): void {
+    response.writeHead(200, {
+      ...this.commonHeaders(request),
+      'content-type': 'image/jpeg',
+      'content-length': image.bytes.length,
+      etag: image.etag,
+    });
+    response.end(image.bytes);
+  }
+
+  /** The pictures stored, by (token, invitation, contact): for tests to read what Graph was sent. */
+  storedImage(token: string, invitationId: string, contactId: string): Buffer | undefined {
+    return this.#images.get(JSON.stringify([token, invitationId, contactId]))?.bytes;
   }
 
   private photoBody(photo: StoredPhoto): Record<string, unknown> {
@@ -208,11 +275,12 @@ export class GraphSimulator {
     };
   }
 
-  private takeFault(method: string | undefined, invitationId: string | undefined): Fault | undefined {
+  private takeFault(method: string | undefined, ids: PhotoPath | undefined): Fault | undefined {
     const index = this.#faults.findIndex(
       (fault) =>
         (fault.method === undefined || fault.method === method) &&
-        (fault.invitationId === undefined || fault.invitationId === invitationId),
+        (fault.value === undefined || fault.value === ids?.value) &&
+        (fault.invitationId === undefined || fault.invitationId === ids?.invitationId),
     );
     if (index === -1) return undefined;
     const fault = this.#faults[index]!;

@@ -33,7 +33,7 @@ describe('a Graph error status', () => {
     [404, 'ErrorItemNotFound', 'NOT_FOUND'],
     [409, 'conflict', 'CONFLICT'],
     [412, 'ErrorIrresolvableConflict', 'PRECONDITION_FAILED'],
-    [413, 'requestTooLarge', 'BAD_USER_INPUT'],
+    [413, 'requestTooLarge', 'PAYLOAD_TOO_LARGE'],
     [422, 'unprocessableEntity', 'BAD_USER_INPUT'],
     [429, 'TooManyRequests', 'TOO_MANY_REQUESTS'],
     [500, 'generalException', 'BAD_GATEWAY'],

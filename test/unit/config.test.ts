@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 
@@ -14,6 +15,7 @@ describe('loadConfig', () => {
         deadlineMs: 30_000,
         mailbox: { concurrency: 4, queueLimit: 100 },
       },
+      photos: { maxUploadBytes: 20 * 1024 * 1024, maxPixels: 50_000_000, maxSide: 648, concurrency: availableParallelism() },
       corsOrigins: ['https://studio.apollographql.com'],
       logLevel: 'info',
       introspection: true,
@@ -46,6 +48,10 @@ describe('loadConfig', () => {
       HTTP_REQUEST_TIMEOUT_MS: '500',
       GRAPH_MAILBOX_CONCURRENCY: '2',
       GRAPH_MAILBOX_QUEUE: '0',
+      PHOTO_MAX_UPLOAD_BYTES: '1000',
+      PHOTO_MAX_PIXELS: '4000000',
+      PHOTO_MAX_SIDE: '96',
+      PHOTO_CONCURRENCY: '3',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -58,6 +64,7 @@ describe('loadConfig', () => {
         deadlineMs: 200,
         mailbox: { concurrency: 2, queueLimit: 0 },
       },
+      photos: { maxUploadBytes: 1000, maxPixels: 4_000_000, maxSide: 96, concurrency: 3 },
       corsOrigins: ['https://a.example', 'http://localhost:3000'],
       logLevel: 'warn',
       introspection: false,
@@ -91,6 +98,12 @@ describe('loadConfig', () => {
     ['CORS_ORIGINS', 'https://a.example/path'],
     ['CORS_ORIGINS', '*'],
     ['LOG_LEVEL', 'verbose'],
+    ['PHOTO_MAX_UPLOAD_BYTES', '0'],
+    ['PHOTO_MAX_UPLOAD_BYTES', '20MiB'],
+    ['PHOTO_MAX_PIXELS', '0'],
+    ['PHOTO_MAX_SIDE', '0'],
+    ['PHOTO_CONCURRENCY', '0'],
+    ['PHOTO_CONCURRENCY', '65'],
     ['GRAPHQL_INTROSPECTION', 'yes'],
     ['GRAPHQL_DEBUG', 'on'],
     ['SHUTDOWN_GRACE_MS', '-5'],

@@ -20,7 +20,7 @@ describe('codeForStatus', () => {
     [404, GatewayErrorCode.NOT_FOUND],
     [409, GatewayErrorCode.CONFLICT],
     [412, GatewayErrorCode.PRECONDITION_FAILED],
-    [413, GatewayErrorCode.BAD_USER_INPUT],
+    [413, GatewayErrorCode.PAYLOAD_TOO_LARGE],
     [422, GatewayErrorCode.BAD_USER_INPUT],
     [429, GatewayErrorCode.TOO_MANY_REQUESTS],
     [500, GatewayErrorCode.BAD_GATEWAY],

@@ -1,0 +1,93 @@
+import { GatewayErrorCode } from '../errors/codes.js';
+import { badUserInput, GatewayError } from '../errors/gateway-error.js';
+import { assertValidId } from '../graph/contact-photo-path.js';
+import type { GraphCallContext } from '../graph/graph-client.js';
+import type { PhotoValue } from '../graph/photo-value.js';
+import type { GraphProfilePhoto } from '../graph/types.js';
+import { UnusableImageError } from '../photos/photo-processor.js';
+import type { GatewayContext } from './context.js';
+import type { PhotoUpload } from './upload.js';
+
+/** The sizes Exchange keeps of a photo, in pixels; `dataUrl(size)` takes one of them. */
+export const OUTLOOK_PHOTO_SIZES: readonly number[] = [48, 64, 96, 120, 240, 360, 432, 504, 648];
+
+/**
+ * `uploadContactPhoto`: the file made into a clean JPEG, sent with `PUT .../photo/$value`, then
+ * the photo's metadata as Graph now has it. Ids are checked before any image work.
+ */
+export async function uploadContactPhoto(
+  invitationId: string,
+  contactId: string,
+  file: PhotoUpload,
+  context: GatewayContext,
+  call: GraphCallContext,
+): Promise<GraphProfilePhoto> {
+  assertValidId('invitationId', invitationId);
+  assertValidId('contactId', contactId);
+  let photo;
+  try {
+    photo = await context.photos.normalise(file.bytes);
+  } catch (error) {
+    if (error instanceof UnusableImageError) throw badUserInput('file', error.message);
+    throw error;
+  }
+  context.stats.photo = { inputFormat: photo.inputFormat, bytesIn: file.bytes.length, bytesOut: photo.jpeg.length, processingSeconds: photo.seconds };
+  context.observer?.photoProcessed('upload', photo.inputFormat, photo.seconds, file.bytes.length, photo.jpeg.length);
+  await context.graph.putContactPhotoValue(invitationId, contactId, photo.jpeg, call);
+  const stored = await context.graph.getContactPhoto(invitationId, contactId, call);
+  if (stored === null) {
+    throw new GatewayError(GatewayErrorCode.BAD_GATEWAY, 'Microsoft Graph accepted the photo but then had none for this contact.');
+  }
+  return stored;
+}
+
+/**
+ * `ProfilePhoto.dataUrl`: Graph's picture as a `data:` URL, or a JPEG thumbnail of it. `size` is
+ * checked before any call; Graph's bytes are read once per photo per request (the context keeps
+ * the promise), and each thumbnail size is made once.
+ */
+export async function photoDataUrl(
+  photo: { invitationId: string; contactId: string },
+  size: number | null | undefined,
+  context: GatewayContext,
+  call: () => GraphCallContext,
+): Promise<string | null> {
+  if (size !== null && size !== undefined && !OUTLOOK_PHOTO_SIZES.includes(size)) {
+    throw badUserInput('size', `size must be one of Outlook's photo sizes: ${OUTLOOK_PHOTO_SIZES.join(', ')}.`);
+  }
+  const key = `${photo.invitationId}\u0000${photo.contactId}`;
+  let value = context.photoValues.get(key);
+  if (value === undefined) {
+    value = context.graph.getContactPhotoValue(photo.invitationId, photo.contactId, call());
+    context.photoValues.set(key, value);
+  }
+  const original = await value;
+  if (original === null) return null;
+  if (size === null || size === undefined) return dataUrl(original.contentType, original.bytes);
+  const thumbnailKey = `${key}\u0000${size}`;
+  let thumbnail = context.photoValues.get(thumbnailKey);
+  if (thumbnail === undefined) {
+    thumbnail = resized(original, size, context);
+    context.photoValues.set(thumbnailKey, thumbnail);
+  }
+  const scaled = (await thumbnail)!;
+  return dataUrl(scaled.contentType, scaled.bytes);
+}
+
+async function resized(original: PhotoValue, size: number, context: GatewayContext): Promise<PhotoValue> {
+  try {
+    const photo = await context.photos.resize(original.bytes, size);
+    context.observer?.photoProcessed('thumbnail', original.format, photo.seconds, original.bytes.length, photo.jpeg.length);
+    return { bytes: photo.jpeg, contentType: 'image/jpeg', format: 'jpeg' };
+  } catch (error) {
+    // Graph's bytes looked like an image but do not decode: Graph's fault, not the caller's.
+    if (error instanceof UnusableImageError) {
+      throw new GatewayError(GatewayErrorCode.BAD_GATEWAY, `Microsoft Graph answered with a photo the gateway cannot read: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+function dataUrl(contentType: string, bytes: Buffer): string {
+  return `data:${contentType};base64,${bytes.toString('base64')}`;
+}
