@@ -109,7 +109,9 @@ export class PhotoProcessor {
   /** A sharp pipeline over the decoded image; the pixel count is checked from the header first. */
   private async decoded(bytes: Buffer, format: ImageFormat): Promise<Sharp> {
     const { maxPixels } = this.#settings;
-    const header = await sharp(bytes).metadata().catch(() => {
+    // Only the header is read here; sharp's own pixel limit (268 MP) would refuse a bigger one
+    // with a message that does not say ours.
+    const header = await sharp(bytes, { limitInputPixels: false }).metadata().catch(() => {
       throw new UnusableImageError(`The image could not be read (truncated or corrupt): send a ${ACCEPTED_FORMATS} image.`);
     });
     const pixels = (header.width ?? 0) * (header.height ?? 0);
