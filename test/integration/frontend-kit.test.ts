@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache } from '@apollo/client';
-import { contactPhoto, createContactPhotoClient, updateContactPhoto } from '../../examples/contact-photo-client.js';
-import { ContactPhotoDocument } from '../../examples/generated/graphql.js';
+import sharp from 'sharp';
+import {
+  contactPhoto,
+  contactPhotoThumbnail,
+  createContactPhotoClient,
+  updateContactPhoto,
+  uploadContactPhoto,
+} from '../../examples/contact-photo-client.js';
+import { ContactPhotoDocument, type UploadContactPhotoMutationVariables } from '../../examples/generated/graphql.js';
+import { twoColourImage } from '../support/images.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /** `true` when A and B are the same type, `false` otherwise (assigning the wrong one fails to compile). */
@@ -52,6 +60,31 @@ describe('the typed Apollo Client example', () => {
     const [error] = (failure as CombinedGraphQLErrors).errors;
     expect(error?.extensions?.['code']).toBe('NOT_FOUND');
     expect(error?.message).toBe('The specified object was not found in the store.');
+  });
+});
+
+describe('uploading a picture with the kit (apollo-upload-client)', () => {
+  it('sends a real File as a GraphQL multipart request and gets the photo and its thumbnail back', async () => {
+    const client = createContactPhotoClient({ url: stack.url, token: 'kit-token' });
+    const png = await (await twoColourImage(800, 600)).png().toBuffer();
+    const file = new File([png], 'portrait.png', { type: 'image/png' });
+
+    const photo = await uploadContactPhoto(client, 'kit-invitation', 'kit-contact', file);
+
+    expect(photo).toMatchObject({ __typename: 'ProfilePhoto', contactId: 'kit-contact', id: '648X486', height: 486, width: 648 });
+    const [put] = stack.simulator.requests;
+    expect(put).toMatchObject({ method: 'PUT', url: expect.stringMatching(/\/photo\/\$value$/) });
+    const thumbnail = Buffer.from(photo!.thumbnail!.replace(/^data:image\/jpeg;base64,/, ''), 'base64');
+    expect((await sharp(thumbnail).metadata()).width).toBe(96);
+
+    const dataUrl = await contactPhotoThumbnail(client, 'kit-invitation', 'kit-contact', 48);
+    expect(dataUrl).toMatch(/^data:image\/jpeg;base64,/);
+  });
+
+  it("types the generated document's file variable as File | Blob, what the link sends (checked by tsc)", () => {
+    const exact: Equals<UploadContactPhotoMutationVariables['file'], File | Blob> = true;
+
+    expect(exact).toBe(true);
   });
 });
 
