@@ -2,6 +2,7 @@
  * `npm run demo`: the Graph simulator and the gateway in front of it, on this machine, with no
  * Microsoft tenant. Prints the Sandbox URL and a `curl` that works as is.
  */
+import { fileURLToPath } from 'node:url';
 import { exitOnUnhandledErrors, loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
 import { EXAMPLE_MUTATION, EXAMPLE_VARIABLES } from './schema/example-operation.js';
 import { createGateway } from './server/gateway.js';
@@ -17,6 +18,12 @@ exitOnUnhandledErrors(gateway.logger);
 const url = await gateway.listen();
 
 const body = JSON.stringify({ query: EXAMPLE_MUTATION.replace(/\s+/g, ' '), variables: EXAMPLE_VARIABLES });
+// The upload: a GraphQL multipart request with the example picture shipped in examples/images.
+const picture = fileURLToPath(new URL('../examples/images/contact.jpg', import.meta.url));
+const operations = JSON.stringify({
+  query: `mutation ($file: Upload!) { uploadContactPhoto(invitationId: "${EXAMPLE_VARIABLES.invitationId}", contactId: "${EXAMPLE_VARIABLES.contactId}", file: $file) { id height width thumbnail: dataUrl(size: 48) } }`,
+  variables: { file: null },
+});
 process.stdout.write(
   [
     '',
@@ -32,6 +39,15 @@ process.stdout.write(
     "  -H 'content-type: application/json' \\",
     "  -H 'authorization: Bearer demo-token' \\",
     `  --data '${body}'`,
+    '',
+    'Upload a picture (any JPEG, PNG, GIF, WebP, AVIF or HEIC; the gateway sends Graph a clean JPEG):',
+    '',
+    `curl -s ${url} \\`,
+    "  -H 'authorization: Bearer demo-token' \\",
+    "  -H 'apollo-require-preflight: true' \\",
+    `  -F operations='${operations}' \\`,
+    `  -F map='{"0":["variables.file"]}' \\`,
+    `  -F 0=@${picture}`,
     '',
     'Press Ctrl+C to stop.',
     '',

@@ -5,18 +5,23 @@ import { killRunning, runCompiled } from '../support/process.js';
 
 afterEach(killRunning);
 
-it('npm run demo prints a Sandbox URL and a curl that works as printed', async () => {
+it('npm run demo prints a Sandbox URL, and a curl for the mutation and one for an upload that work as printed', async () => {
   const demo = runCompiled('demo.js', { PORT: '0' });
   try {
     await demo.printed('Press Ctrl+C to stop.');
     const output = demo.output();
     const sandboxUrl = /Open Apollo Sandbox: (\S+)/.exec(output)![1]!;
-    const curl = output.slice(output.indexOf('curl -s'), output.indexOf('Press Ctrl+C')).trim();
+    const curl = output.slice(output.indexOf('curl -s'), output.indexOf('Upload a picture')).trim();
+    const uploadCurl = output.slice(output.indexOf('curl -s', output.indexOf('Upload a picture')), output.indexOf('Press Ctrl+C')).trim();
 
     const page = await fetch(sandboxUrl, { headers: { accept: 'text/html' } });
     expect(await page.text()).toContain('EmbeddedSandbox(');
     const { stdout } = await promisify(execFile)('sh', ['-c', curl]);
     expect(JSON.parse(stdout)).toEqual({ data: { updateContactPhoto: { id: '240X240', height: 240, width: 240 } } });
+    const uploaded = await promisify(execFile)('sh', ['-c', uploadCurl]);
+    expect(JSON.parse(uploaded.stdout)).toEqual({
+      data: { uploadContactPhoto: { id: '648X486', height: 486, width: 648, thumbnail: expect.stringMatching(/^data:image\/jpeg;base64,/) } },
+    });
   } finally {
     demo.kill('SIGINT');
   }

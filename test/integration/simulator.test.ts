@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import sharp from 'sharp';
 import { GraphSimulator } from '../../src/simulator/graph-simulator.js';
 import { gate } from '../support/gate.js';
 import { waitFor } from '../support/process.js';
@@ -99,5 +100,51 @@ describe('the Graph simulator', () => {
     const statuses = [];
     for (let index = 0; index < 4; index++) statuses.push((await patch(photoUrl('i', 'c'), { height: 1 })).status);
     expect(statuses).toEqual([503, 503, 409, 200]);
+  });
+});
+
+describe("the Graph simulator's photo/$value", () => {
+  const valueUrl = (contactId: string) => `${photoUrl('i', contactId)}/$value`;
+  const put = (url: string, body: Buffer, contentType = 'image/jpeg', token = 'sim-token') =>
+    fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${token}`, 'content-type': contentType }, body });
+
+  it('keeps the picture per token, serves it back as image/jpeg with an ETag, and its pixel size becomes the metadata', async () => {
+    const jpeg = await sharp({ create: { width: 120, height: 90, channels: 3, background: '#123456' } }).jpeg().toBuffer();
+    const before = await fetch(valueUrl('pictured'), { headers: { authorization: 'Bearer sim-token' } });
+
+    const stored = await put(valueUrl('pictured'), jpeg);
+    const value = await fetch(valueUrl('pictured'), { headers: { authorization: 'Bearer sim-token' } });
+    const otherToken = await fetch(valueUrl('pictured'), { headers: { authorization: 'Bearer someone-else' } });
+    const metadata = await fetch(photoUrl('i', 'pictured'), { headers: { authorization: 'Bearer sim-token' } });
+
+    expect(before.status).toBe(404);
+    expect([stored.status, await stored.text()]).toEqual([200, '']);
+    expect(value.headers.get('content-type')).toBe('image/jpeg');
+    expect(value.headers.get('etag')).toMatch(/^".+"$/);
+    expect(Buffer.from(await value.arrayBuffer()).equals(jpeg)).toBe(true);
+    expect(otherToken.status).toBe(404);
+    expect(await metadata.json()).toMatchObject({ id: '120X90', width: 120, height: 90 });
+  });
+
+  it('takes PATCH like PUT', async () => {
+    const jpeg = await sharp({ create: { width: 10, height: 20, channels: 3, background: '#000' } }).jpeg().toBuffer();
+
+    const response = await fetch(valueUrl('patched'), { method: 'PATCH', headers: { authorization: 'Bearer sim-token', 'content-type': 'image/jpeg' }, body: jpeg });
+
+    expect(response.status).toBe(200);
+    expect(simulator.storedImage('sim-token', 'i', 'patched')?.equals(jpeg)).toBe(true);
+  });
+
+  it.each([
+    ['a PNG declared as PNG', async () => sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } }).png().toBuffer(), 'image/png', 415],
+    ['a PNG declared as JPEG', async () => sharp({ create: { width: 4, height: 4, channels: 3, background: '#fff' } }).png().toBuffer(), 'image/jpeg', 400],
+    ['text declared as JPEG', async () => Buffer.from('not a picture'), 'image/jpeg', 400],
+    ['an empty body', async () => Buffer.alloc(0), 'image/jpeg', 400],
+    ['more than 4 MB', async () => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff]), Buffer.alloc(4 * 1024 * 1024)]), 'image/jpeg', 413],
+  ])('refuses %s as Graph does', async (_case, make, contentType, status) => {
+    const response = await put(valueUrl('refused'), await make(), contentType);
+
+    expect(response.status).toBe(status);
+    expect(simulator.storedImage('sim-token', 'i', 'refused')).toBeUndefined();
   });
 });
