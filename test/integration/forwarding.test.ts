@@ -165,7 +165,7 @@ describe('without a token', () => {
     const result = await postGraphQL(stack.url, '{ __typename __schema { mutationType { fields { name } } } }');
 
     expect(result.body).toEqual({
-      data: { __typename: 'Query', __schema: { mutationType: { fields: [{ name: 'updateContactPhoto' }] } } },
+      data: { __typename: 'Query', __schema: { mutationType: { fields: [{ name: 'updateContactPhoto' }, { name: 'uploadContactPhoto' }] } } },
     });
   });
 });
