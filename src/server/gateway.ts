@@ -21,7 +21,7 @@ import { sendError } from './http-errors.js';
 import { landingPagePlugin } from './landing-page.js';
 import { createLogger, OperationLogController, operationLogger } from './logger.js';
 import { createMetricsServer } from './metrics-server.js';
-import { refuseMultipartWithoutPreflight, registerMultipart } from './multipart.js';
+import { addMultipartParser, answerMultipartError, refuseMultipartWithoutPreflight } from './multipart.js';
 import { operationLogPlugin } from './operation-log-plugin.js';
 import { apolloReportingPlugins, loadFederation } from './optional-plugins.js';
 import { isTrustedRequest, TrustedDocumentStore, UNTRUSTED_DOCUMENT_MESSAGE } from './trusted-documents.js';
@@ -147,8 +147,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     done(null, payload);
   });
 
-  // Uploads: GraphQL multipart requests, their file read into memory within the limit.
-  await registerMultipart(app, { path: GRAPHQL_PATH, maxFileBytes: config.photos.maxUploadBytes });
+  // Uploads: GraphQL multipart requests, their file read into memory within the limit. What the
+  // parser refuses is answered GraphQL-shaped; every other error as Fastify answers it.
+  addMultipartParser(app, { maxFileBytes: config.photos.maxUploadBytes });
+  app.setErrorHandler((error, _request, reply) => {
+    if (!answerMultipartError(error, reply)) throw error;
+  });
 
   // Trusted documents: a document sent as text must be the manifest's; checked once the body is
   // parsed and before any GraphQL work, so that an untrusted document is never parsed or run.

@@ -1,4 +1,5 @@
-import multipart from '@fastify/multipart';
+import type { IncomingMessage } from 'node:http';
+import { Busboy, type BusboyFileStream, type BusboyInstance } from '@fastify/busboy';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { PhotoUpload } from '../schema/upload.js';
@@ -6,11 +7,14 @@ import { sendError } from './http-errors.js';
 
 /**
  * The GraphQL multipart request spec (https://github.com/jaydenseric/graphql-multipart-request-spec)
- * on top of `@fastify/multipart`: a `multipart/form-data` POST whose fields are `operations` (the
- * GraphQL request as JSON), `map` (which variable each file goes to) and then the file. The file
- * is read into memory within `maxFileBytes` (never to disk: a killed process leaves nothing
- * behind) and put into the variables as a `PhotoUpload`; Apollo then sees an ordinary request.
- * `graphql-upload` was not taken: it writes every file to a temporary file.
+ * as a Fastify body parser for `multipart/form-data`: the fields `operations` (the GraphQL request
+ * as JSON) and `map` (which variable the file goes to), then one file, read into memory within
+ * `maxFileBytes` and put into the variables as a `PhotoUpload`. Apollo then sees an ordinary
+ * request. Nothing is written to disk, so a killed process leaves nothing behind.
+ *
+ * Why a body parser over busboy (Fastify's own multipart parser) rather than a plugin around it:
+ * it runs for multipart requests only. `@fastify/multipart` adds two hooks and a listener to
+ * every request, JSON mutations included; `graphql-upload` writes every file to a temporary file.
  */
 
 /** The JSON fields get the same limit as a JSON body. */
@@ -19,24 +23,39 @@ const MAX_FIELD_BYTES = 100 * 1024;
 /** Apollo's CSRF prevention: a `multipart/form-data` request needs one of these headers. */
 const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name'] as const;
 
+const MULTIPART = 'multipart/form-data';
+
 export interface MultipartOptions {
-  /** The GraphQL endpoint's path: multipart requests elsewhere are not read. */
-  path: string;
   /** Largest file, in bytes (`PHOTO_MAX_UPLOAD_BYTES`). */
   maxFileBytes: number;
 }
 
-export function isMultipart(request: FastifyRequest): boolean {
-  return request.headers['content-type']?.toLowerCase().startsWith('multipart/form-data') === true;
+/**
+ * A multipart request the gateway refuses while reading it: answered with its HTTP status and a
+ * GraphQL-shaped error (see `answerMultipartError`), before any GraphQL work or Graph call.
+ */
+export class MultipartRequestError extends Error {
+  constructor(
+    readonly statusCode: 400 | 413,
+    readonly code: GatewayErrorCode.BAD_REQUEST | GatewayErrorCode.PAYLOAD_TOO_LARGE,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MultipartRequestError';
+  }
+}
+
+function badRequest(message: string): MultipartRequestError {
+  return new MultipartRequestError(400, GatewayErrorCode.BAD_REQUEST, message);
 }
 
 /**
  * Apollo's CSRF check runs inside its handler, after the body is read: a multipart request
  * without a preflight header is refused here, from its headers alone, so that a cross-site form
- * cannot make the gateway read (and buffer) its file. Same answer as Apollo's.
+ * cannot make the gateway read (and buffer) its file. Same rule as Apollo's.
  */
 export function refuseMultipartWithoutPreflight(request: FastifyRequest, reply: FastifyReply): boolean {
-  if (!isMultipart(request)) return false;
+  if (request.headers['content-type']?.toLowerCase().startsWith(MULTIPART) !== true) return false;
   if (PREFLIGHT_HEADERS.some((name) => (request.headers[name] ?? '') !== '')) return false;
   sendError(
     reply,
@@ -48,94 +67,142 @@ export function refuseMultipartWithoutPreflight(request: FastifyRequest, reply: 
   return true;
 }
 
-/** A request that does not follow the spec: answered 400 before any GraphQL work. */
-class MultipartRequestError extends Error {}
+/** Adds the `multipart/form-data` body parser. */
+export function addMultipartParser(app: FastifyInstance, options: MultipartOptions): void {
+  app.addContentTypeParser(MULTIPART, (request, payload, done) => {
+    readGraphQLMultipart(payload as IncomingMessage, request.headers, options.maxFileBytes).then(
+      (body) => done(null, body),
+      (error: Error) => done(error),
+    );
+  });
+}
 
-/** Registers the multipart parser and the hook that maps a multipart request onto `request.body`. */
-export async function registerMultipart(app: FastifyInstance, options: MultipartOptions): Promise<void> {
-  await app.register(multipart, {
-    // The file's limit is set here: Fastify's bodyLimit does not reach multipart parsing, and
-    // without it @fastify/multipart would take the JSON body limit (100 KiB) as the file's.
-    limits: { fileSize: options.maxFileBytes, files: 1, fields: 2, parts: 3, fieldSize: MAX_FIELD_BYTES, headerPairs: 100 },
-    throwFileSizeLimit: true,
-  });
-  app.addHook('preValidation', async (request, reply) => {
-    if (request.routeOptions.url !== options.path || !request.isMultipart()) return;
-    try {
-      request.body = await readGraphQLMultipart(request);
-    } catch (error) {
-      const code = (error as { code?: unknown }).code;
-      if (code === 'FST_REQ_FILE_TOO_LARGE') {
-        const limit = options.maxFileBytes;
-        return sendError(reply, 413, GatewayErrorCode.PAYLOAD_TOO_LARGE, `The file is larger than the gateway accepts (${limit} bytes).`);
-      }
-      if (code === 'FST_FILES_LIMIT') return sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, 'Send one file per request.');
-      if (code === 'FST_FIELDS_LIMIT' || code === 'FST_PARTS_LIMIT') {
-        return sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, 'A GraphQL multipart request has the fields operations and map, then one file.');
-      }
-      if (error instanceof MultipartRequestError) return sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, error.message);
-      // busboy's own parse errors (a malformed body, a request cut short).
-      if (typeof code === 'string' && code.startsWith('FST_')) {
-        return sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, 'The multipart/form-data body is malformed.');
-      }
-      throw error;
-    }
-  });
+/** For the app's error handler: answers a `MultipartRequestError` GraphQL-shaped; `false` for any other error. */
+export function answerMultipartError(error: unknown, reply: FastifyReply): boolean {
+  if (!(error instanceof MultipartRequestError)) return false;
+  // The body was not read to its end: this connection cannot carry another request.
+  void reply.header('connection', 'close');
+  sendError(reply, error.statusCode, error.code, error.message);
+  return true;
 }
 
 /** Reads `operations`, `map` and the file, in the spec's order, into a GraphQL request object. */
-async function readGraphQLMultipart(request: FastifyRequest): Promise<Record<string, unknown>> {
-  let operations: Record<string, unknown> | undefined;
-  let map: Record<string, string[]> | undefined;
-  let filesPut = 0;
-  for await (const part of request.parts()) {
-    if (part.type === 'field') {
-      if (part.valueTruncated) throw new MultipartRequestError(`The ${part.fieldname} field is over ${MAX_FIELD_BYTES} bytes.`);
-      if (part.fieldname === 'operations' && operations === undefined && map === undefined) operations = readOperations(part.value);
-      else if (part.fieldname === 'map' && operations !== undefined && map === undefined) map = readMap(part.value);
-      else throw new MultipartRequestError('A GraphQL multipart request has the fields operations and map, in that order, then the file.');
-      continue;
+function readGraphQLMultipart(
+  payload: IncomingMessage,
+  headers: FastifyRequest['headers'],
+  maxFileBytes: number,
+): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    let operations: Record<string, unknown> | undefined;
+    let map: Record<string, string[]> | undefined;
+    let upload: Promise<PhotoUpload> | undefined;
+    let failure: MultipartRequestError | undefined;
+    // The first problem is answered at once, without reading the rest of the body (which may be
+    // the file): the answer closes the connection (see answerMultipartError).
+    const fail = (error: MultipartRequestError): void => {
+      if (failure) return;
+      failure = error;
+      payload.unpipe(busboy);
+      reject(error);
+    };
+    let busboy: BusboyInstance;
+    try {
+      busboy = new Busboy({
+        headers: headers as { 'content-type': string },
+        limits: { fileSize: maxFileBytes, files: 1, fields: 2, parts: 3, fieldSize: MAX_FIELD_BYTES, headerPairs: 100 },
+      });
+    } catch {
+      reject(badRequest('The multipart/form-data body is malformed (no boundary).'));
+      return;
     }
-    if (operations === undefined || map === undefined) {
-      throw new MultipartRequestError('The operations and map fields must come before the file.');
-    }
-    const paths = map[part.fieldname];
-    if (paths === undefined) throw new MultipartRequestError(`The file field "${part.fieldname}" is not in the map.`);
-    const bytes = await part.toBuffer();
-    const upload = new PhotoUpload(part.filename, part.mimetype, bytes);
-    for (const path of paths) putAtPath(operations, path, upload);
-    filesPut++;
-  }
-  if (operations === undefined || map === undefined) {
-    throw new MultipartRequestError('A GraphQL multipart request needs the fields operations and map.');
-  }
-  if (filesPut !== Object.keys(map).length) throw new MultipartRequestError('The map names a file that was not sent.');
-  return operations;
+    busboy.on('field', (name, value, _nameTruncated, valueTruncated) => {
+      if (failure) return;
+      if (valueTruncated) return fail(badRequest(`The ${name} field is over ${MAX_FIELD_BYTES} bytes.`));
+      try {
+        if (name === 'operations' && operations === undefined && map === undefined) operations = readOperations(value);
+        else if (name === 'map' && operations !== undefined && map === undefined) map = readMap(value);
+        else fail(badRequest('A GraphQL multipart request has the fields operations and map, in that order, then the file.'));
+      } catch (error) {
+        fail(error as MultipartRequestError);
+      }
+    });
+    busboy.on('file', (name, file, filename, _encoding, mimeType) => {
+      if (failure) return void file.resume();
+      if (operations === undefined || map === undefined) {
+        fail(badRequest('The operations and map fields must come before the file.'));
+        return void file.resume();
+      }
+      const paths = map[name];
+      if (paths === undefined) {
+        fail(badRequest(`The file field "${name}" is not in the map.`));
+        return void file.resume();
+      }
+      const target = operations;
+      upload = readFile(file, maxFileBytes).then((bytes) => {
+        const photo = new PhotoUpload(filename, mimeType, bytes);
+        for (const path of paths) putAtPath(target, path, photo);
+        return photo;
+      });
+      upload.catch(fail);
+    });
+    busboy.on('filesLimit', () => fail(badRequest('Send one file per request.')));
+    busboy.on('fieldsLimit', () => fail(badRequest('A GraphQL multipart request has the fields operations and map, then one file.')));
+    busboy.on('partsLimit', () => fail(badRequest('A GraphQL multipart request has the fields operations and map, then one file.')));
+    busboy.on('error', () => fail(badRequest('The multipart/form-data body is malformed.')));
+    busboy.on('finish', () => {
+      void (upload ?? Promise.resolve(undefined)).then(() => {
+        if (operations === undefined || map === undefined) return fail(badRequest('A GraphQL multipart request needs the fields operations and map.'));
+        if (upload === undefined) return fail(badRequest('The map names a file that was not sent.'));
+        if (!failure) resolve(operations);
+      }, fail);
+    });
+    payload.on('error', () => fail(badRequest('The request was cut short.')));
+    payload.pipe(busboy);
+  });
 }
 
-function parseJson(field: string, value: unknown): unknown {
-  if (typeof value !== 'string') throw new MultipartRequestError(`The ${field} field must be JSON text.`);
+/** The file's bytes, or PAYLOAD_TOO_LARGE as soon as it passes `maxFileBytes` (busboy stops there). */
+function readFile(file: BusboyFileStream, maxFileBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    file.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      chunks.push(chunk);
+    });
+    file.once('limit', () => {
+      chunks.length = 0;
+      reject(new MultipartRequestError(413, GatewayErrorCode.PAYLOAD_TOO_LARGE, `The file is larger than the gateway accepts (${maxFileBytes} bytes).`));
+    });
+    file.once('end', () => {
+      if (!file.truncated) resolve(Buffer.concat(chunks, size));
+    });
+    file.once('error', () => reject(badRequest('The request was cut short.')));
+  });
+}
+
+function parseJson(field: string, value: string): unknown {
   try {
     return JSON.parse(value);
   } catch {
-    throw new MultipartRequestError(`The ${field} field is not valid JSON.`);
+    throw badRequest(`The ${field} field is not valid JSON.`);
   }
 }
 
-function readOperations(value: unknown): Record<string, unknown> {
+function readOperations(value: string): Record<string, unknown> {
   const operations = parseJson('operations', value);
-  if (Array.isArray(operations)) throw new MultipartRequestError('Operation batching is not supported by this gateway.');
-  if (typeof operations !== 'object' || operations === null) {
-    throw new MultipartRequestError('The operations field must be a GraphQL request object.');
-  }
+  if (Array.isArray(operations)) throw badRequest('Operation batching is not supported by this gateway.');
+  if (typeof operations !== 'object' || operations === null) throw badRequest('The operations field must be a GraphQL request object.');
   return operations as Record<string, unknown>;
 }
 
-function readMap(value: unknown): Record<string, string[]> {
+function readMap(value: string): Record<string, string[]> {
   const map = parseJson('map', value);
   const entries = typeof map === 'object' && map !== null && !Array.isArray(map) ? Object.entries(map) : [];
-  const valid = entries.length === 1 && entries.every(([, paths]) => Array.isArray(paths) && paths.length > 0 && paths.every((path) => typeof path === 'string'));
-  if (!valid) throw new MultipartRequestError('The map field must map one file to the variables it fills, e.g. {"0": ["variables.file"]}.');
+  const valid =
+    entries.length === 1 &&
+    entries.every(([, paths]) => Array.isArray(paths) && paths.length > 0 && paths.every((path) => typeof path === 'string'));
+  if (!valid) throw badRequest('The map field must map one file to the variables it fills, e.g. {"0": ["variables.file"]}.');
   return map as Record<string, string[]>;
 }
 
@@ -143,15 +210,15 @@ function readMap(value: unknown): Record<string, string[]> {
 function putAtPath(operations: Record<string, unknown>, path: string, upload: PhotoUpload): void {
   const keys = path.split('.');
   if (keys[0] !== 'variables' || keys.length < 2 || keys.some((key) => key === '' || key in Object.prototype)) {
-    throw new MultipartRequestError(`The map path "${path}" must point into the variables, e.g. "variables.file".`);
+    throw badRequest(`The map path "${path}" must point into the variables, e.g. "variables.file".`);
   }
   let target: unknown = operations;
   for (const key of keys.slice(0, -1)) {
     target = (target as Record<string, unknown> | undefined)?.[key];
-    if (typeof target !== 'object' || target === null) throw new MultipartRequestError(`The map path "${path}" is not in the operations.`);
+    if (typeof target !== 'object' || target === null) throw badRequest(`The map path "${path}" is not in the operations.`);
   }
   const last = keys[keys.length - 1]!;
   const holder = target as Record<string, unknown>;
-  if (holder[last] !== null) throw new MultipartRequestError(`The map path "${path}" must point at a null in the operations.`);
+  if (holder[last] !== null) throw badRequest(`The map path "${path}" must point at a null in the operations.`);
   holder[last] = upload;
 }

@@ -359,6 +359,41 @@ describe('PHOTO_MAX_UPLOAD_BYTES', () => {
     expect(limited.simulator.requests).toHaveLength(0);
   });
 
+  it('answers 413 as soon as the file passes the limit, without waiting for the rest of the body', async () => {
+    const boundary = 'gateway-test-boundary';
+    const head = [
+      `--${boundary}`,
+      'content-disposition: form-data; name="operations"',
+      '',
+      JSON.stringify({ query: UPLOAD_PHOTO, variables: { ...ids, file: null } }),
+      `--${boundary}`,
+      'content-disposition: form-data; name="map"',
+      '',
+      '{"0":["variables.file"]}',
+      `--${boundary}`,
+      'content-disposition: form-data; name="0"; filename="big.jpg"',
+      'content-type: image/jpeg',
+      '',
+      '',
+    ].join('\r\n');
+    // The body announces 100 MB; only the start of the file (past the limit) is ever sent.
+    const sent = `${head}${'x'.repeat(jpeg.length + 1024)}`;
+    const port = Number(new URL(limited.url).port);
+
+    const answer = await Promise.race([
+      sendRawRequest(
+        port,
+        ['POST /graphql HTTP/1.1', `content-type: multipart/form-data; boundary=${boundary}`, 'apollo-require-preflight: true', `authorization: Bearer ${TOKEN}`],
+        sent,
+        100_000_000,
+      ),
+      new Promise<'waited for the body'>((resolve) => setTimeout(() => resolve('waited for the body'), 5000).unref()),
+    ]);
+
+    expect(answer).toMatchObject({ status: 413 });
+    expect(JSON.parse((answer as { body: string }).body)).toMatchObject({ errors: [{ extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+  });
+
   it('leaves the 100 KiB limit of JSON bodies as it is', async () => {
     const response = await fetch(limited.url, {
       method: 'POST',
