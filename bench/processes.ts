@@ -53,7 +53,8 @@ export async function startProcess(script: string, env: Record<string, string>, 
 }
 
 function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return Promise.resolve();
+  // Exited, or ended by a signal (a process killed by SIGKILL has no exit code).
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');

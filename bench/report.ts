@@ -2,7 +2,9 @@
  * The benchmark's results as markdown tables, with the issue's targets checked against them.
  */
 import { THROTTLE, THROTTLE_LIMIT_MS, type ColdStartResult, type ThrottledResult } from './scenarios.js';
+import { median } from './load.js';
 import type { TargetName } from './targets.js';
+import { UPLOADS, type UploadResult } from './uploads.js';
 
 export interface BenchResults {
   date: string;
@@ -25,9 +27,13 @@ export interface BenchResults {
     errors: number;
     /** p99 of each round, in order, to show the spread (absent in results from before it was kept). */
     p99MsRounds?: number[];
+    /** p50 of each round, in order (absent in results from before it was kept). */
+    p50MsRounds?: number[];
   }>;
   throttled: ThrottledResult[];
   coldStart: ColdStartResult[];
+  /** Absent in results from before the upload scenario. */
+  uploads?: UploadResult;
 }
 
 const ms = (value: number) => value.toFixed(2);
@@ -66,6 +72,8 @@ export function formatReport(results: BenchResults): string {
     [`throttled mailbox: wall <= 1.25x ${THROTTLE_LIMIT_MS} ms`, `${Math.round(gatewayThrottled.wallMs)} ms (${ratio(gatewayThrottled.wallMs / THROTTLE_LIMIT_MS)})`, gatewayThrottled.wallMs <= 1.25 * THROTTLE_LIMIT_MS],
     ['cold start <= 1.5 s', `${Math.round(gatewayCold.firstAnswerMs)} ms`, gatewayCold.firstAnswerMs <= 1500],
     ['RSS after one request <= 1.2x naive', `${gatewayCold.rssMiB.toFixed(1)} / ${naiveCold.rssMiB.toFixed(1)} MiB (${ratio(gatewayCold.rssMiB / naiveCold.rssMiB)})`, gatewayCold.rssMiB <= 1.2 * naiveCold.rssMiB],
+    ...(results.uploads ? uploadChecks(results.uploads) : []),
+    ...compareChecks(results),
   ];
 
   return [
@@ -118,6 +126,7 @@ export function formatReport(results: BenchResults): string {
       coldStart.map((row) => [row.target, Math.round(row.firstAnswerMs), row.rssMiB.toFixed(1)]),
     ),
     '',
+    ...(results.uploads ? [formatUploads(results.uploads), ''] : []),
     '### Targets',
     '',
     table(
@@ -126,3 +135,56 @@ export function formatReport(results: BenchResults): string {
     ),
   ].join('\n');
 }
+
+function uploadChecks(uploads: UploadResult): Array<[string, string, boolean]> {
+  return [
+    ['uploads: processing <= 1.3x sharp alone', `${ms(uploads.gatewayProcessingMs)} / ${ms(uploads.sharpAloneMs)} ms (${ratio(uploads.gatewayProcessingMs / uploads.sharpAloneMs)})`, uploads.gatewayProcessingMs <= 1.3 * uploads.sharpAloneMs],
+    [`uploads: peak RSS <= 400 MiB with ${UPLOADS.burst} at once`, `${uploads.burstPeakRssMiB.toFixed(0)} MiB`, uploads.burstPeakRssMiB <= 400],
+    ['uploads: 0 errors', String(uploads.errors), uploads.errors === 0],
+  ];
+}
+
+/** The upload scenario's section, with its own targets (also printed alone by `BENCH_ONLY=uploads`). */
+export function formatUploads(uploads: UploadResult): string {
+  return [
+    `### Uploads: ${UPLOADS.width} x ${UPLOADS.height} JPEGs of ${uploads.imageMB.toFixed(2)} MB, made into 648 px JPEGs`,
+    '',
+    table(
+      ['measure', 'value'],
+      [
+        [`uploads/s at ${UPLOADS.concurrency} concurrent`, uploads.uploadsPerSecond.toFixed(1)],
+        ['latency p50 / p99 ms', `${Math.round(uploads.p50Ms)} / ${Math.round(uploads.p99Ms)}`],
+        [`gateway peak RSS, ${UPLOADS.concurrency} concurrent`, `${uploads.peakRssMiB.toFixed(0)} MiB`],
+        [`gateway peak RSS, ${UPLOADS.burst} at once (fresh process)`, `${uploads.burstPeakRssMiB.toFixed(0)} MiB`],
+        ['processing per image: gateway (its own measure), one at a time', `${ms(uploads.gatewayProcessingMs)} ms`],
+        ['the same conversion by sharp alone, one at a time', `${ms(uploads.sharpAloneMs)} ms`],
+        ['errors', uploads.errors],
+      ],
+    ),
+    '',
+    table(
+      ['target', 'measured', 'met'],
+      uploadChecks(uploads).map(([name, value, met]) => [name, value, met ? 'yes' : '**no**']),
+    ),
+  ].join('\n');
+}
+
+/**
+ * With a compare build in the run: this gateway against it, as the median of the per-round
+ * ratios (both ran in each round, one after the other, so each ratio sees the same machine).
+ */
+function compareChecks(results: BenchResults): Array<[string, string, boolean]> {
+  const before = results.throughput.find((row) => row.target === 'compare build');
+  const beforeLatency = results.latency.find((row) => row.target === 'compare build');
+  if (!before || !beforeLatency) return [];
+  const gateway = byName(results.throughput, 'this gateway');
+  const gatewayLatency = byName(results.latency, 'this gateway');
+  const perRound = (ours: number[], theirs: number[]) => median(ours.map((value, round) => value / theirs[round]!));
+  const throughput = perRound(gateway.rounds, before.rounds);
+  const p50 = perRound(gatewayLatency.p50MsRounds ?? [], beforeLatency.p50MsRounds ?? []);
+  return [
+    ['throughput vs the compare build, median of per-round ratios (>= 0.9x)', `${ratio(throughput)} (${gateway.rounds.map((value, round) => (value / before.rounds[round]!).toFixed(2)).join(', ')})`, throughput >= 0.9],
+    ['p50 at the fixed rate vs the compare build, median of per-round ratios (<= 1.1x)', ratio(p50), p50 <= 1.1],
+  ];
+}
+

@@ -5,15 +5,16 @@
  *
  * Settings (environment): BENCH_ROUNDS (5), BENCH_DURATION_S (5 per target and round),
  * BENCH_CONNECTIONS (100), BENCH_RATE (200 req/s for the latency run), BENCH_QUICK=1 (a short
- * run for trying the bench itself, not for figures).
+ * run for trying the bench itself, not for figures), BENCH_ONLY=uploads (the upload scenario alone).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { median, runLoad, runPaced, type LoadResult } from './load.js';
 import { repoPath, rssMiB, type RunningProcess } from './processes.js';
-import { formatReport, type BenchResults } from './report.js';
+import { formatReport, formatUploads, type BenchResults } from './report.js';
 import { runColdStart, runThrottled, startSimulatorProcess } from './scenarios.js';
 import { TARGETS, type Target } from './targets.js';
+import { runUploads } from './uploads.js';
 
 const quick = process.env['BENCH_QUICK'] === '1';
 const settings = {
@@ -56,6 +57,15 @@ async function sideBySide(
 
 const simulator = await startSimulatorProcess();
 log(`simulator: ${simulator.url}`);
+
+if (process.env['BENCH_ONLY'] === 'uploads') {
+  log('uploads');
+  const uploads = await runUploads(simulator.url, log);
+  await simulator.stop();
+  process.stdout.write(`${formatUploads(uploads)}\n`);
+  process.exit(0);
+}
+
 const running = new Map<Target, RunningProcess>();
 for (const target of TARGETS) running.set(target, await target.start(simulator.url));
 
@@ -85,6 +95,9 @@ const coldStart = [];
 for (const target of TARGETS.filter((candidate) => candidate.graphql)) {
   coldStart.push(await runColdStart(target, simulator.url, settings.coldStartRuns));
 }
+
+log('uploads');
+const uploads = await runUploads(simulator.url, log);
 await simulator.stop();
 
 const results: BenchResults = {
@@ -106,9 +119,11 @@ const results: BenchResults = {
     p99Ms: median(loads.map((load) => load.p99Ms)),
     errors: loads.reduce((sum, load) => sum + load.errors, 0),
     p99MsRounds: loads.map((load) => Math.round(load.p99Ms * 100) / 100),
+    p50MsRounds: loads.map((load) => Math.round(load.p50Ms * 100) / 100),
   })),
   throttled,
   coldStart,
+  uploads,
 };
 
 const report = formatReport(results);

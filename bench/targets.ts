@@ -5,7 +5,7 @@
 import type { Workload } from './load.js';
 import { startProcess, type RunningProcess } from './processes.js';
 
-export type TargetName = 'direct REST' | 'bare forwarder (limit)' | 'naive baseline' | 'RESTDataSource peer' | 'this gateway';
+export type TargetName = 'direct REST' | 'bare forwarder (limit)' | 'naive baseline' | 'RESTDataSource peer' | 'this gateway' | 'compare build';
 
 export interface Target {
   name: TargetName;
@@ -107,4 +107,17 @@ export const TARGETS: readonly Target[] = [
       startProcess(process.env['BENCH_GATEWAY'] ?? 'dist/main.js', { GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1' }, GATEWAY_LISTENING),
     workload: graphqlWorkload,
   },
+  // BENCH_COMPARE_GATEWAY names another build's main.js (an older commit's, built in a worktree):
+  // it then runs side by side with this gateway, in the same rounds, for a before/after in one run.
+  ...(process.env['BENCH_COMPARE_GATEWAY']
+    ? [
+        {
+          name: 'compare build' as const,
+          graphql: true,
+          start: (graphBaseUrl: string) =>
+            startProcess(process.env['BENCH_COMPARE_GATEWAY']!, { GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1' }, GATEWAY_LISTENING),
+          workload: graphqlWorkload,
+        },
+      ]
+    : []),
 ];

@@ -1,5 +1,5 @@
 import pLimit, { type LimitFunction } from 'p-limit';
-import sharp, { type OutputInfo, type Sharp } from 'sharp';
+import type { OutputInfo, Sharp, SharpConstructor } from 'sharp';
 import { decodeHeic } from './heic-decoder.js';
 import { ACCEPTED_FORMATS, detectImageFormat, type ImageFormat } from './image-format.js';
 
@@ -50,6 +50,11 @@ const WHITE = { r: 255, g: 255, b: 255 };
 export class PhotoProcessor {
   readonly #settings: PhotoSettings;
   readonly #limit: LimitFunction;
+  /**
+   * sharp, loaded with the first image: libvips costs about 15 MiB of memory and start-up time
+   * that a gateway which never sees an upload should not pay.
+   */
+  #sharp: Promise<SharpConstructor> | undefined;
 
   constructor(settings: PhotoSettings) {
     this.#settings = settings;
@@ -84,8 +89,9 @@ export class PhotoProcessor {
       return Promise.reject(new UnusableImageError(`The file is not an image the gateway reads: send a ${ACCEPTED_FORMATS} image.`));
     }
     return this.#limit(async () => {
+      const sharp = await (this.#sharp ??= import('sharp').then((module) => module.default));
       const started = performance.now();
-      const input = await this.decoded(bytes, format);
+      const input = await this.decoded(sharp, bytes, format);
       let quality = JPEG_QUALITY;
       let output = await encode(input, side, quality);
       for (const lower of FALLBACK_QUALITIES) {
@@ -107,7 +113,7 @@ export class PhotoProcessor {
   }
 
   /** A sharp pipeline over the decoded image; the pixel count is checked from the header first. */
-  private async decoded(bytes: Buffer, format: ImageFormat): Promise<Sharp> {
+  private async decoded(sharp: SharpConstructor, bytes: Buffer, format: ImageFormat): Promise<Sharp> {
     const { maxPixels } = this.#settings;
     // Only the header is read here; sharp's own pixel limit (268 MP) would refuse a bigger one
     // with a message that does not say ours.
