@@ -12,8 +12,8 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // The soak test has its own command (npm run test:soak, see jest.soak.config.js).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/soak/'],
+  // The soak test and the Redis suite have their own commands (npm run test:soak, test:redis).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/soak/', '<rootDir>/test/redis/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },

@@ -17,12 +17,14 @@ export interface GraphConfig {
   maxRetryAfterS: number;
   timeoutMs: number;
   deadlineMs: number;
-  /** Outlook's per-mailbox limit, kept by the gateway (per process). */
+  /** Outlook's per-mailbox limit, kept by the gateway (per process, or shared through `REDIS_URL`). */
   mailbox: {
     /** Calls in flight per mailbox (`GRAPH_MAILBOX_CONCURRENCY`). */
     concurrency: number;
     /** Calls waiting per mailbox before TOO_MANY_REQUESTS (`GRAPH_MAILBOX_QUEUE`). */
     queueLimit: number;
+    /** With Redis: how long a slot is held without a refresh (`GRAPH_MAILBOX_LEASE_MS`). */
+    leaseMs: number;
   };
 }
 
@@ -74,6 +76,11 @@ export interface GatewayConfig {
   metricsPort: number | undefined;
   /** From the manifest `TRUSTED_DOCUMENTS` names: when set, only its documents are accepted. */
   trustedDocuments: TrustedDocuments | undefined;
+  /**
+   * `REDIS_URL`: the per-mailbox limit and pauses, and the persisted-query cache, are shared by
+   * every replica using it. Unset: each process keeps its own.
+   */
+  redisUrl: string | undefined;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -178,6 +185,22 @@ function apolloReporting(env: Env): GatewayConfig['apollo'] {
   };
 }
 
+function redisUrl(env: Env): string | undefined {
+  const value = raw(env, 'REDIS_URL');
+  if (value === undefined) return undefined;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'redis:' && url.protocol !== 'rediss:')) {
+    // The value may hold a password: it is not repeated in the message.
+    throw new ConfigError('REDIS_URL', 'must be a redis:// or rediss:// URL', '(hidden)');
+  }
+  return value;
+}
+
 function trustedDocuments(env: Env): TrustedDocuments | undefined {
   const path = raw(env, 'TRUSTED_DOCUMENTS');
   return path === undefined ? undefined : loadTrustedDocuments(path);
@@ -202,6 +225,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       mailbox: {
         concurrency: integer(env, 'GRAPH_MAILBOX_CONCURRENCY', 4, 1, 1000),
         queueLimit: integer(env, 'GRAPH_MAILBOX_QUEUE', 100, 0, 100_000),
+        leaseMs: integer(env, 'GRAPH_MAILBOX_LEASE_MS', 5000, 100, 600_000),
       },
     },
     photos: {
@@ -222,5 +246,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     apollo: apolloReporting(env),
     metricsPort: raw(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, 65535),
     trustedDocuments: trustedDocuments(env),
+    redisUrl: redisUrl(env),
   };
 }

@@ -8,6 +8,7 @@ import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { contactPhotoPath } from './contact-photo-path.js';
 import { CONTACT_PHOTO_ROUTE, CONTACT_PHOTO_VALUE_ROUTE } from './contact-photo-route.js';
 import type { GraphCallObserver } from '../metrics/metrics.js';
+import type { MailboxLimiter } from './mailbox-limiter.js';
 import { MailboxScheduler, waitedPastDeadline, type MailboxSchedulerOptions } from './mailbox-scheduler.js';
 import { errorFromResponse, errorFromTransportFailure, transportFailureKind } from './error-mapping.js';
 import { GraphTransport } from './graph-transport.js';
@@ -31,6 +32,8 @@ export interface GraphClientOptions {
   userAgent: string;
   /** Outlook's per-mailbox limit, kept by a `MailboxScheduler`: calls in flight, and calls waiting. */
   mailbox: MailboxSchedulerOptions;
+  /** Keeps that limit instead of a `MailboxScheduler` of this process (the Redis-shared one). */
+  limiter?: MailboxLimiter;
   /** Ends every call in flight at once (the gateway's shutdown deadline). */
   signal?: AbortSignal;
   /** Told of every attempt, retry and mailbox wait (the gateway's metrics). */
@@ -101,13 +104,13 @@ export class GraphClient {
   readonly #options: GraphClientOptions;
   readonly #transport: GraphTransport;
   readonly #random: () => number;
-  readonly #scheduler: MailboxScheduler;
+  readonly #scheduler: MailboxLimiter;
   readonly #host: string;
 
   constructor(options: GraphClientOptions) {
     this.#options = options;
     this.#random = options.random ?? Math.random;
-    this.#scheduler = new MailboxScheduler(options.mailbox);
+    this.#scheduler = options.limiter ?? new MailboxScheduler(options.mailbox);
     this.#transport = new GraphTransport(options.userAgent);
     this.#host = new URL(options.baseUrl).host;
     if (options.signal) {

@@ -1,5 +1,6 @@
 import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import type { MailboxLimiter } from './mailbox-limiter.js';
 
 export interface MailboxSchedulerOptions {
   /** Calls in flight per mailbox at most (Outlook allows 4). */
@@ -29,7 +30,7 @@ interface Mailbox {
  * call hit the same wall. A mailbox with nothing in flight, waiting or paused has no entry, so
  * idle mailboxes cost no memory. The limit is per process.
  */
-export class MailboxScheduler {
+export class MailboxScheduler implements MailboxLimiter {
   readonly #options: MailboxSchedulerOptions;
   readonly #mailboxes = new Map<string, Mailbox>();
 
@@ -137,7 +138,7 @@ export function waitedPastDeadline(): GatewayError {
 }
 
 /** TOO_MANY_REQUESTS with `retryAfter`: the pause left, or 1 s when not paused. */
-function throttled(message: string, pausedUntil: number): GatewayError {
+export function throttled(message: string, pausedUntil: number): GatewayError {
   const retryAfter = Math.max(1, Math.ceil((pausedUntil - Date.now()) / 1000));
   return new GatewayError(GatewayErrorCode.TOO_MANY_REQUESTS, message, { retryAfter });
 }

@@ -1,4 +1,5 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { SharedLimiterObserver } from '../redis/shared-mailbox-scheduler.js';
 
 /** What the Graph client reports as it works; a no-op unless metrics are collected. */
 export interface GraphCallObserver {
@@ -23,7 +24,7 @@ export interface PhotoObserver {
  * The gateway's Prometheus metrics, in a registry of its own (so that two gateways in one
  * process, as in tests, do not share counters), with Node's default process metrics.
  */
-export class GatewayMetrics implements GraphCallObserver, PhotoObserver {
+export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedLimiterObserver {
   readonly registry = new Registry();
   readonly #operations: Counter<'root_field' | 'code'>;
   readonly #graphCalls: Counter<'method' | 'status'>;
@@ -32,6 +33,10 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver {
   readonly #mailboxWait: Histogram;
   readonly #photoSeconds: Histogram<'operation' | 'format'>;
   readonly #photoBytes: Counter<'operation' | 'direction'>;
+  readonly #redisSeconds: Histogram<'operation' | 'outcome'>;
+  readonly #fallbacks: Counter;
+  readonly #leasesLost: Counter;
+  readonly #shared: Gauge;
   // Labelled children by label values: prom-client hashes the labels on every call otherwise.
   readonly #operationChildren = new Map<string, ReturnType<Counter<'root_field' | 'code'>['labels']>>();
   readonly #graphCallChildren = new Map<string, ReturnType<Counter<'method' | 'status'>['labels']>>();
@@ -91,6 +96,28 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver {
       labelNames: ['operation', 'direction'],
       registers,
     });
+    this.#redisSeconds = new Histogram({
+      name: 'mailbox_limit_redis_seconds',
+      help: 'Round trips of the shared mailbox limit to Redis (REDIS_URL), by operation and outcome (ok, error).',
+      labelNames: ['operation', 'outcome'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5],
+      registers,
+    });
+    this.#fallbacks = new Counter({
+      name: 'mailbox_limit_fallbacks_total',
+      help: 'Times the shared mailbox limit fell back to this process because Redis was unavailable.',
+      registers,
+    });
+    this.#leasesLost = new Counter({
+      name: 'mailbox_limit_leases_lost_total',
+      help: 'Mailbox slots of this replica found expired or gone in Redis at a refresh.',
+      registers,
+    });
+    this.#shared = new Gauge({
+      name: 'mailbox_limit_shared',
+      help: '1 while the mailbox limit is shared through Redis, 0 while this process keeps its own.',
+      registers,
+    });
     new Gauge({
       name: 'photo_images_waiting',
       help: 'Images waiting for a turn to be processed (PHOTO_CONCURRENCY are processed at once).',
@@ -140,6 +167,22 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver {
 
   mailboxWait(seconds: number): void {
     this.#mailboxWait.observe(seconds);
+  }
+
+  redisRoundTrip(operation: string, seconds: number, ok: boolean): void {
+    this.#redisSeconds.labels(operation, ok ? 'ok' : 'error').observe(seconds);
+  }
+
+  fellBack(): void {
+    this.#fallbacks.inc();
+  }
+
+  leasesLost(count: number): void {
+    this.#leasesLost.inc(count);
+  }
+
+  sharedState(shared: boolean): void {
+    this.#shared.set(shared ? 1 : 0);
   }
 
   photoProcessed(operation: 'upload' | 'thumbnail', format: string, seconds: number, bytesIn: number, bytesOut: number): void {

@@ -64,9 +64,22 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const shutdownSignal = new AbortController();
   const photos = new PhotoProcessor(config.photos);
   const metrics = new GatewayMetrics(() => graph.mailboxUsage, () => photos.usage);
+  // With REDIS_URL, replicas share the per-mailbox limit and the persisted-query cache.
+  // (ioredis is loaded only then.)
+  const shared =
+    config.redisUrl === undefined
+      ? undefined
+      : (await import('../redis/shared.js')).createShared(config.redisUrl, config.graph.mailbox, logger, metrics);
   const graph: GraphClient =
     options.graphClient ??
-    new GraphClient({ ...config.graph, userAgent: USER_AGENT, signal: shutdownSignal.signal, observer: metrics, traced: config.tracing });
+    new GraphClient({
+      ...config.graph,
+      userAgent: USER_AGENT,
+      signal: shutdownSignal.signal,
+      observer: metrics,
+      traced: config.tracing,
+      ...(shared && { limiter: shared.limiter }),
+    });
   let draining = false;
 
   const app = Fastify({
@@ -101,7 +114,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     formatError: createFormatError(logger, config.debug, limits.formatError),
     csrfPrevention: true,
     // With trusted documents, persisted queries are answered from the manifest and never registered.
-    ...(trusted && { persistedQueries: { cache: new TrustedDocumentStore(trusted) } }),
+    ...(trusted
+      ? { persistedQueries: { cache: new TrustedDocumentStore(trusted) } }
+      : shared && { persistedQueries: { cache: shared.persistedQueries } }),
     allowBatchedHttpRequests: false,
     // Shutdown is the gateway's (see shutdown()), not Apollo's own signal handlers'.
     stopOnTerminationSignals: false,
@@ -175,8 +190,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   }
 
   app.get('/healthz', async () => ({ status: 'ok' }));
+  // With Redis, the body says whether the mailbox limit is shared right now or kept per process.
+  const mailboxLimit = (): Record<string, string> => (shared ? { mailboxLimit: shared.limiter.shared ? 'shared' : 'local' } : {});
   app.get('/readyz', async (_request, reply) =>
-    draining ? reply.code(503).send({ status: 'draining' }) : { status: 'ready' },
+    draining ? reply.code(503).send({ status: 'draining', ...mailboxLimit() }) : { status: 'ready', ...mailboxLimit() },
   );
 
   await app.register(fastifyApollo(apollo), {
@@ -214,6 +231,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     } finally {
       clearTimeout(grace);
       graph.close();
+      await shared?.close();
     }
   }
 

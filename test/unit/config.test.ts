@@ -13,7 +13,7 @@ describe('loadConfig', () => {
         maxRetryAfterS: 30,
         timeoutMs: 10_000,
         deadlineMs: 30_000,
-        mailbox: { concurrency: 4, queueLimit: 100 },
+        mailbox: { concurrency: 4, queueLimit: 100, leaseMs: 5000 },
       },
       photos: { maxUploadBytes: 20 * 1024 * 1024, maxPixels: 50_000_000, maxSide: 648, concurrency: availableParallelism() },
       corsOrigins: ['https://studio.apollographql.com'],
@@ -28,6 +28,7 @@ describe('loadConfig', () => {
       apollo: undefined,
       metricsPort: undefined,
       trustedDocuments: undefined,
+      redisUrl: undefined,
     });
   });
 
@@ -52,6 +53,8 @@ describe('loadConfig', () => {
       PHOTO_MAX_PIXELS: '4000000',
       PHOTO_MAX_SIDE: '96',
       PHOTO_CONCURRENCY: '3',
+      GRAPH_MAILBOX_LEASE_MS: '1000',
+      REDIS_URL: 'redis://:secret@127.0.0.1:6380/2',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -62,9 +65,10 @@ describe('loadConfig', () => {
         maxRetryAfterS: 2.5,
         timeoutMs: 100,
         deadlineMs: 200,
-        mailbox: { concurrency: 2, queueLimit: 0 },
+        mailbox: { concurrency: 2, queueLimit: 0, leaseMs: 1000 },
       },
       photos: { maxUploadBytes: 1000, maxPixels: 4_000_000, maxSide: 96, concurrency: 3 },
+      redisUrl: 'redis://:secret@127.0.0.1:6380/2',
       corsOrigins: ['https://a.example', 'http://localhost:3000'],
       logLevel: 'warn',
       introspection: false,
@@ -104,6 +108,9 @@ describe('loadConfig', () => {
     ['PHOTO_MAX_SIDE', '0'],
     ['PHOTO_CONCURRENCY', '0'],
     ['PHOTO_CONCURRENCY', '65'],
+    ['GRAPH_MAILBOX_LEASE_MS', '10'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['REDIS_URL', 'localhost:6379'],
     ['GRAPHQL_INTROSPECTION', 'yes'],
     ['GRAPHQL_DEBUG', 'on'],
     ['SHUTDOWN_GRACE_MS', '-5'],
@@ -122,6 +129,12 @@ describe('loadConfig', () => {
     expect(error.variable).toBe(name);
     expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${name} .*\\(got ".*"\\)\\.$`));
     expect(error.message).not.toContain('\n');
+  });
+
+  it('never repeats a REDIS_URL it refuses, which may hold a password', () => {
+    expect(() => loadConfig({ REDIS_URL: 'http://:hunter2@redis.internal:6379' })).toThrow(
+      'Invalid configuration: REDIS_URL must be a redis:// or rediss:// URL (got "(hidden)").',
+    );
   });
 
   it('needs APOLLO_KEY and APOLLO_GRAPH_REF together', () => {

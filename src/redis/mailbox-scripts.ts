@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import type { Redis } from 'ioredis';
+
+/**
+ * The shared per-mailbox limit as four Lua scripts over two keys per mailbox: a sorted set of
+ * leases (members are lease tokens, scores their expiry) and a pause key. Time is Redis's own
+ * (`TIME`), never a replica's clock. Both keys share a hash tag, so this works on Redis Cluster.
+ */
+
+/** Acquire: the time left when paused; else drop expired leases and take one if fewer than the limit remain; else the time until the oldest expires. */
+const ACQUIRE = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local paused = redis.call('PTTL', KEYS[2])
+if paused > 0 then return {0, paused} end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+local lease = tonumber(ARGV[3])
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
+  redis.call('PEXPIRE', KEYS[1], lease * 2)
+  return {1, 0}
+end
+local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+return {0, math.max(1, tonumber(oldest[2]) - now)}
+`;
+
+/** Release: remove the lease and say that a slot is free. */
+const RELEASE = `
+local removed = redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[2], ARGV[3])
+return removed
+`;
+
+/** Pause after a 429: extend the pause, never shorten it. */
+const PAUSE = `
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+return 1
+`;
+
+/** Refresh this replica's leases on one mailbox; answers how many were lost (expired or gone). */
+const REFRESH = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lease = tonumber(ARGV[1])
+local lost = 0
+for i = 2, #ARGV do
+  local score = redis.call('ZSCORE', KEYS[1], ARGV[i])
+  if score and tonumber(score) > now then
+    redis.call('ZADD', KEYS[1], 'XX', now + lease, ARGV[i])
+  else
+    redis.call('ZREM', KEYS[1], ARGV[i])
+    lost = lost + 1
+  end
+end
+redis.call('PEXPIRE', KEYS[1], lease * 2)
+return lost
+`;
+
+/** The channel on which a freed slot is announced (the message is the mailbox's key tag). */
+export const SLOT_FREED_CHANNEL = 'contact-photo-gateway:mailbox-slot-freed';
+
+/** The Redis keys of a mailbox: its id hashed (ids run to 1,024 characters and may hold `{`). */
+export function mailboxKeys(mailbox: string): { tag: string; leases: string; pause: string } {
+  const tag = createHash('sha256').update(mailbox).digest('base64url').slice(0, 22);
+  return { tag, leases: `contact-photo-gateway:{${tag}}:leases`, pause: `contact-photo-gateway:{${tag}}:pause` };
+}
+
+/** The scripts' calls, typed. ioredis sends EVALSHA and falls back to EVAL once per script. */
+export interface MailboxScripts {
+  acquire(leases: string, pause: string, token: string, limit: number, leaseMs: number): Promise<[number, number]>;
+  release(leases: string, token: string, tag: string): Promise<number>;
+  pause(pause: string, ms: number): Promise<number>;
+  refresh(leases: string, leaseMs: number, tokens: string[]): Promise<number>;
+}
+
+interface Scripted {
+  mailboxAcquire(leases: string, pause: string, token: string, limit: number, leaseMs: number): Promise<[number, number]>;
+  mailboxRelease(leases: string, token: string, channel: string, tag: string): Promise<number>;
+  mailboxPause(pause: string, ms: number): Promise<number>;
+  mailboxRefresh(leases: string, leaseMs: number, ...tokens: string[]): Promise<number>;
+}
+
+export function mailboxScripts(redis: Redis): MailboxScripts {
+  redis.defineCommand('mailboxAcquire', { numberOfKeys: 2, lua: ACQUIRE });
+  redis.defineCommand('mailboxRelease', { numberOfKeys: 1, lua: RELEASE });
+  redis.defineCommand('mailboxPause', { numberOfKeys: 1, lua: PAUSE });
+  redis.defineCommand('mailboxRefresh', { numberOfKeys: 1, lua: REFRESH });
+  const scripted = redis as unknown as Scripted;
+  return {
+    acquire: (leases, pause, token, limit, leaseMs) => scripted.mailboxAcquire(leases, pause, token, limit, leaseMs),
+    release: (leases, token, tag) => scripted.mailboxRelease(leases, token, SLOT_FREED_CHANNEL, tag),
+    pause: (pause, ms) => scripted.mailboxPause(pause, Math.max(1, Math.ceil(ms))),
+    refresh: (leases, leaseMs, tokens) => scripted.mailboxRefresh(leases, leaseMs, ...tokens),
+  };
+}

@@ -1,0 +1,35 @@
+import { ErrorsAreMissesCache, type KeyValueCache } from '@apollo/utils.keyvaluecache';
+import type { Logger } from 'pino';
+import { connectRedis } from './redis-connection.js';
+import { RedisKeyValueCache } from './redis-key-value-cache.js';
+import { SharedMailboxScheduler, type SharedLimiterObserver, type SharedMailboxOptions } from './shared-mailbox-scheduler.js';
+
+/** What replicas share through Redis. */
+export interface SharedState {
+  /** The per-mailbox limit and pauses. */
+  limiter: SharedMailboxScheduler;
+  /** Apollo's persisted-query cache (when trusted documents are off). */
+  persistedQueries: KeyValueCache<string>;
+  /** Stops the limiter's timer and closes both connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to `url` (without waiting: until Redis answers, each replica keeps its own limit) with
+ * two connections, one for commands and one subscribed to freed slots.
+ */
+export function createShared(url: string, mailbox: SharedMailboxOptions, logger: Logger, observer?: SharedLimiterObserver): SharedState {
+  const redis = connectRedis(url, logger, 'commands');
+  const subscriber = connectRedis(url, logger, 'subscriber');
+  const limiter = new SharedMailboxScheduler(redis, subscriber, mailbox, logger, observer);
+  return {
+    limiter,
+    // Redis down is a cache miss: the client then sends the query text again.
+    persistedQueries: new ErrorsAreMissesCache(new RedisKeyValueCache(redis)),
+    async close() {
+      limiter.close();
+      redis.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

@@ -1,0 +1,253 @@
+import { createHash } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/config/config.js';
+import { mailboxKeys } from '../../src/redis/mailbox-scripts.js';
+import { createGateway, type Gateway } from '../../src/server/gateway.js';
+import { GraphSimulator, type GraphSimulatorOptions } from '../../src/simulator/graph-simulator.js';
+import { gate } from '../support/gate.js';
+import { UPDATE_PHOTO, errorCode, postGraphQL, type GraphQLResult } from '../support/graphql.js';
+import { killRunning, runCompiled, waitFor } from '../support/process.js';
+import { startRedis, type RedisServer } from '../support/redis.js';
+import { LogCapture } from '../support/stack.js';
+
+/**
+ * Several gateway replicas sharing Outlook's per-mailbox limit through a real redis-server,
+ * against the simulator's Outlook mode: 4 requests in flight per mailbox, 50 ms each, and a 429
+ * with Retry-After beyond.
+ */
+
+const OUTLOOK: GraphSimulatorOptions = { mailboxConcurrency: 4, latencyMs: 50, mailboxRetryAfterS: 1 };
+
+interface Replica {
+  gateway: Gateway;
+  url: string;
+  logs: LogCapture;
+}
+
+let redis: RedisServer;
+let simulator: GraphSimulator;
+let replicas: Replica[] = [];
+let probe: Redis;
+
+beforeAll(async () => {
+  redis = await startRedis();
+  probe = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => 100 });
+  probe.on('error', () => undefined);
+});
+afterAll(async () => {
+  probe.disconnect();
+  await redis.stop();
+});
+afterEach(async () => {
+  await killRunning();
+  for (const replica of replicas.splice(0)) await replica.gateway.shutdown();
+  await simulator?.close();
+  if (redis) await probe.flushall().catch(() => undefined);
+});
+
+async function startSimulator(options: GraphSimulatorOptions = OUTLOOK): Promise<string> {
+  simulator = new GraphSimulator(options);
+  return simulator.listen();
+}
+
+async function readiness(replica: Replica): Promise<Record<string, unknown>> {
+  return (await (await fetch(new URL('/readyz', replica.url))).json()) as Record<string, unknown>;
+}
+
+/** Replicas of the gateway on one Redis and one simulator, each waited for until its limit is shared. */
+async function startReplicas(count: number, graphBaseUrl: string, env: Record<string, string> = {}): Promise<Replica[]> {
+  const started: Replica[] = [];
+  for (let i = 0; i < count; i++) {
+    const logs = new LogCapture();
+    const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: graphBaseUrl, REDIS_URL: redis.url, ...env });
+    const gateway = await createGateway(config, { logDestination: logs });
+    const replica = { gateway, url: await gateway.listen(), logs };
+    replicas.push(replica);
+    started.push(replica);
+  }
+  for (const replica of started) await waitForShared(replica);
+  return started;
+}
+
+async function waitForShared(replica: Replica, shared = true): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while ((await readiness(replica))['mailboxLimit'] !== (shared ? 'shared' : 'local')) {
+    if (Date.now() > deadline) throw new Error(`The replica's limit did not become ${shared ? 'shared' : 'local'}.`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+function update(replica: Replica, invitationId: string, i: number): Promise<GraphQLResult> {
+  return postGraphQL(replica.url, UPDATE_PHOTO, { invitationId, contactId: `contact-${i}`, input: { height: i + 1, width: i + 1 } }, { token: 'shared-token' });
+}
+
+/** `count` updates to one mailbox, spread over the replicas in turn. */
+function burst(count: number, invitationId: string, over: Replica[] = replicas): Promise<GraphQLResult[]> {
+  return Promise.all(Array.from({ length: count }, (_, i) => update(over[i % over.length]!, invitationId, i)));
+}
+
+async function metric(replica: Replica, name: string): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', replica.url))).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('replicas sharing the mailbox limit through Redis', () => {
+  it('keep 4 in flight over 3 replicas: 120 concurrent updates to one mailbox all succeed with no upstream 429', async () => {
+    await startReplicas(3, await startSimulator());
+
+    const results = await burst(120, 'shared-mailbox');
+
+    expect(results.filter((result) => result.body.errors === undefined)).toHaveLength(120);
+    expect(simulator.throttledCount).toBe(0);
+    expect(simulator.requests).toHaveLength(120);
+  });
+
+  it('without Redis, the same 3 replicas hit Outlook with 429s (what the shared limit prevents)', async () => {
+    const graphBaseUrl = await startSimulator();
+    for (let i = 0; i < 3; i++) {
+      const logs = new LogCapture();
+      const gateway = await createGateway(loadConfig({ PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: graphBaseUrl }), { logDestination: logs });
+      replicas.push({ gateway, url: await gateway.listen(), logs });
+    }
+
+    await burst(120, 'unshared-mailbox');
+
+    expect(simulator.throttledCount).toBeGreaterThan(0);
+  });
+
+  it("pauses the mailbox on every replica for a 429's Retry-After", async () => {
+    const [first, second] = await startReplicas(2, await startSimulator({ latencyMs: 5 }));
+    simulator.fail({ status: 429, retryAfter: '0.8', invitationId: 'paused-mailbox' });
+
+    const throttled = update(first!, 'paused-mailbox', 0);
+    // The pause is in Redis once the first replica has read the 429.
+    const { pause } = mailboxKeys('paused-mailbox');
+    const deadline = Date.now() + 5000;
+    while ((await probe.pttl(pause)) <= 0) {
+      if (Date.now() > deadline) throw new Error('No pause was set in Redis.');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const other = await update(second!, 'paused-mailbox', 1);
+
+    expect(other.body.errors).toBeUndefined();
+    expect((await throttled).body.errors).toBeUndefined();
+    const [answered429, ...after] = simulator.requests;
+    // Nothing reached Graph for this mailbox, from either replica, until Retry-After had passed.
+    for (const request of after) expect(request.receivedAt - answered429!.receivedAt).toBeGreaterThanOrEqual(750);
+  });
+
+  it('frees the slots of a replica killed with SIGKILL within the lease', async () => {
+    const graphBaseUrl = await startSimulator({ latencyMs: 1 });
+    const [survivor] = await startReplicas(1, graphBaseUrl, { GRAPH_MAILBOX_LEASE_MS: '1000' });
+    const child = runCompiled('main.js', { PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: graphBaseUrl, REDIS_URL: redis.url, GRAPH_MAILBOX_LEASE_MS: '1000' });
+    await child.printed('gateway listening');
+    await child.printed('mailbox limit: shared through Redis');
+    const childUrl = (JSON.parse(child.output().split('\n').find((line) => line.includes('gateway listening'))!) as { url: string }).url;
+    // The child's four calls are held at Graph: it holds all four slots of the mailbox.
+    const held = gate();
+    simulator.fail({ invitationId: 'orphaned-mailbox', holdUntil: held.closed, times: 4 });
+    const childCalls = Array.from({ length: 4 }, (_, i) =>
+      postGraphQL(childUrl, UPDATE_PHOTO, { invitationId: 'orphaned-mailbox', contactId: `c${i}`, input: { height: 1 } }, { token: 't' }).catch(() => undefined),
+    );
+    await waitFor(() => simulator.requests.length === 4);
+    expect(await probe.zcard(mailboxKeys('orphaned-mailbox').leases)).toBe(4);
+
+    child.kill('SIGKILL');
+    await child.exited;
+    const started = performance.now();
+    const result = await update(survivor!, 'orphaned-mailbox', 9);
+
+    expect(result.body.errors).toBeUndefined();
+    // It waited for the dead replica's leases to expire (1 s), not for ever.
+    expect(performance.now() - started).toBeLessThan(5000);
+    expect(simulator.throttledCount).toBe(0);
+    held.open();
+    await Promise.all(childCalls);
+  });
+
+  it('shares the persisted-query cache: a hash registered on one replica runs on another', async () => {
+    const [first, second] = await startReplicas(2, await startSimulator({}));
+    const query = '{ __typename }';
+    const sha256Hash = createHash('sha256').update(query).digest('hex');
+    const persisted = (url: string, withQuery: boolean) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ...(withQuery && { query }), extensions: { persistedQuery: { version: 1, sha256Hash } } }),
+      }).then((response) => response.json());
+
+    expect(await persisted(second!.url, false)).toMatchObject({ errors: [{ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] });
+    expect(await persisted(first!.url, true)).toEqual({ data: { __typename: 'Query' } });
+    expect(await persisted(second!.url, false)).toEqual({ data: { __typename: 'Query' } });
+  });
+});
+
+describe('when Redis fails', () => {
+  it('killed mid-burst: every call is still answered, and each replica falls back, logs it once and counts it', async () => {
+    const all = await startReplicas(3, await startSimulator());
+
+    const calls = burst(60, 'burst-mailbox');
+    await waitFor(() => simulator.requests.length >= 8);
+    redis.signal('SIGKILL');
+    const results = await calls;
+
+    expect(results).toHaveLength(60);
+    for (const result of results) expect(result.body.data !== undefined || result.body.errors !== undefined).toBe(true);
+    expect(results.filter((result) => result.body.errors === undefined).length).toBeGreaterThan(0);
+    for (const replica of all) {
+      await waitForShared(replica, false);
+      expect(replica.logs.entries('mailbox limit: Redis unavailable, each replica keeps its own limit until it is back')).toHaveLength(1);
+      expect(await metric(replica, 'mailbox_limit_fallbacks_total')).toBe(1);
+      expect(await metric(replica, 'mailbox_limit_shared')).toBe(0);
+    }
+
+    // Back: each replica rejoins by itself, and the limit holds again.
+    await redis.restart();
+    for (const replica of all) await waitForShared(replica);
+    simulator.reset();
+    const again = await burst(60, 'rejoined-mailbox');
+    expect(again.every((result) => result.body.errors === undefined)).toBe(true);
+    expect(simulator.throttledCount).toBe(0);
+    for (const replica of all) expect(replica.logs.entries('mailbox limit: Redis answers again, the limit is shared again')).toHaveLength(1);
+  });
+
+  it('frozen (SIGSTOP): no call hangs past the command timeout, and the limit is shared again once it thaws', async () => {
+    const [replica] = await startReplicas(1, await startSimulator({ latencyMs: 1 }));
+    redis.signal('SIGSTOP');
+    try {
+      const started = performance.now();
+      const results = await Promise.all(Array.from({ length: 5 }, (_, i) => update(replica!, 'frozen-mailbox', i)));
+      const elapsed = performance.now() - started;
+
+      expect(results.map(errorCode)).toEqual([undefined, undefined, undefined, undefined, undefined]);
+      // The 500 ms command timeout, and then the local limit: far from a hang.
+      expect(elapsed).toBeLessThan(3000);
+      expect(await metric(replica!, 'mailbox_limit_shared')).toBe(0);
+    } finally {
+      redis.signal('SIGCONT');
+    }
+    await waitForShared(replica!);
+    expect(await readiness(replica!)).toEqual({ status: 'ready', mailboxLimit: 'shared' });
+  });
+
+  it('does not wait for Redis at start-up: a replica with Redis down serves with its own limit', async () => {
+    await redis.stop();
+    try {
+      const logs = new LogCapture();
+      const gateway = await createGateway(loadConfig({ PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: await startSimulator({}), REDIS_URL: redis.url }), {
+        logDestination: logs,
+      });
+      const replica = { gateway, url: await gateway.listen(), logs };
+      replicas.push(replica);
+
+      const result = await update(replica, 'no-redis-mailbox', 0);
+
+      expect(result.body.errors).toBeUndefined();
+      expect(await readiness(replica)).toEqual({ status: 'ready', mailboxLimit: 'local' });
+    } finally {
+      await redis.restart();
+    }
+  });
+});
