@@ -4,6 +4,7 @@
 import { THROTTLE, THROTTLE_LIMIT_MS, type ColdStartResult, type ThrottledResult } from './scenarios.js';
 import { median } from './load.js';
 import type { TargetName } from './targets.js';
+import { REPLICAS, REPLICAS_LIMIT_MS, type ReplicasResult } from './replicas.js';
 import { UPLOADS, type UploadResult } from './uploads.js';
 
 export interface BenchResults {
@@ -34,6 +35,8 @@ export interface BenchResults {
   coldStart: ColdStartResult[];
   /** Absent in results from before the upload scenario. */
   uploads?: UploadResult;
+  /** Absent without redis-server, and in results from before the replica scenario. */
+  replicas?: ReplicasResult;
 }
 
 const ms = (value: number) => value.toFixed(2);
@@ -73,6 +76,7 @@ export function formatReport(results: BenchResults): string {
     ['cold start <= 1.5 s', `${Math.round(gatewayCold.firstAnswerMs)} ms`, gatewayCold.firstAnswerMs <= 1500],
     ['RSS after one request <= 1.2x naive', `${gatewayCold.rssMiB.toFixed(1)} / ${naiveCold.rssMiB.toFixed(1)} MiB (${ratio(gatewayCold.rssMiB / naiveCold.rssMiB)})`, gatewayCold.rssMiB <= 1.2 * naiveCold.rssMiB],
     ...(results.uploads ? uploadChecks(results.uploads) : []),
+    ...(results.replicas ? replicaChecks(results.replicas) : []),
     ...compareChecks(results),
   ];
 
@@ -127,6 +131,7 @@ export function formatReport(results: BenchResults): string {
     ),
     '',
     ...(results.uploads ? [formatUploads(results.uploads), ''] : []),
+    ...(results.replicas ? [formatReplicas(results.replicas), ''] : []),
     '### Targets',
     '',
     table(
@@ -188,3 +193,31 @@ function compareChecks(results: BenchResults): Array<[string, string, boolean]> 
   ];
 }
 
+
+function replicaChecks(replicas: ReplicasResult): Array<[string, string, boolean]> {
+  const ratios = replicas.withRedisRounds.map((value, round) => value / replicas.withoutRedisRounds[round]!);
+  const throughput = median(ratios);
+  return [
+    [`3 replicas with Redis: ${REPLICAS.calls}/${REPLICAS.calls} succeed`, `${replicas.shared.successes}/${REPLICAS.calls}`, replicas.shared.successes === REPLICAS.calls],
+    ['3 replicas with Redis: 0 upstream 429s', String(replicas.shared.upstream429s), replicas.shared.upstream429s === 0],
+    [`3 replicas with Redis: wall <= 1.25x ${REPLICAS_LIMIT_MS} ms`, `${Math.round(replicas.shared.wallMs)} ms (${ratio(replicas.shared.wallMs / REPLICAS_LIMIT_MS)})`, replicas.shared.wallMs <= 1.25 * REPLICAS_LIMIT_MS],
+    ['throughput with Redis >= 0.9x without (1,000 mailboxes)', `${ratio(throughput)} (${ratios.map((value) => value.toFixed(2)).join(', ')})`, throughput >= 0.9],
+  ];
+}
+
+/** The replica scenario's section (also printed alone by `BENCH_ONLY=replicas`). */
+export function formatReplicas(replicas: ReplicasResult): string {
+  const row = (name: string, burst: ReplicasResult['shared']) => [name, `${burst.successes}/${REPLICAS.calls}`, burst.upstream429s, Math.round(burst.wallMs), ratio(burst.wallMs / REPLICAS_LIMIT_MS)];
+  return [
+    `### ${REPLICAS.count} replicas, ${REPLICAS.calls} concurrent updates to one mailbox (physical limit ${REPLICAS_LIMIT_MS} ms)`,
+    '',
+    table(['replicas', 'successes', 'upstream 429s', 'wall ms', 'wall / limit'], [row('sharing the limit through Redis', replicas.shared), row('each with its own limit', replicas.perProcess)]),
+    '',
+    `One gateway with Redis and one without, over 1,000 mailboxes, req/s by round: with ${replicas.withRedisRounds.join(', ')}; without ${replicas.withoutRedisRounds.join(', ')}.`,
+    '',
+    table(
+      ['target', 'measured', 'met'],
+      replicaChecks(replicas).map(([name, value, met]) => [name, value, met ? 'yes' : '**no**']),
+    ),
+  ].join('\n');
+}

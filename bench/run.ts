@@ -5,13 +5,14 @@
  *
  * Settings (environment): BENCH_ROUNDS (5), BENCH_DURATION_S (5 per target and round),
  * BENCH_CONNECTIONS (100), BENCH_RATE (200 req/s for the latency run), BENCH_QUICK=1 (a short
- * run for trying the bench itself, not for figures), BENCH_ONLY=uploads (the upload scenario alone).
+ * run for trying the bench itself, not for figures), BENCH_ONLY=uploads or replicas (that scenario alone).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { median, runLoad, runPaced, type LoadResult } from './load.js';
 import { repoPath, rssMiB, type RunningProcess } from './processes.js';
-import { formatReport, formatUploads, type BenchResults } from './report.js';
+import { formatReplicas, formatReport, formatUploads, type BenchResults } from './report.js';
+import { runReplicas } from './replicas.js';
 import { runColdStart, runThrottled, startSimulatorProcess } from './scenarios.js';
 import { TARGETS, type Target } from './targets.js';
 import { runUploads } from './uploads.js';
@@ -58,6 +59,14 @@ async function sideBySide(
 const simulator = await startSimulatorProcess();
 log(`simulator: ${simulator.url}`);
 
+if (process.env['BENCH_ONLY'] === 'replicas') {
+  log('replicas');
+  const replicas = await runReplicas(simulator.url, log);
+  await simulator.stop();
+  if (replicas) process.stdout.write(`${formatReplicas(replicas)}\n`);
+  process.exit(replicas ? 0 : 1);
+}
+
 if (process.env['BENCH_ONLY'] === 'uploads') {
   log('uploads');
   const uploads = await runUploads(simulator.url, log);
@@ -98,6 +107,8 @@ for (const target of TARGETS.filter((candidate) => candidate.graphql)) {
 
 log('uploads');
 const uploads = await runUploads(simulator.url, log);
+log('replicas');
+const replicas = await runReplicas(simulator.url, log);
 await simulator.stop();
 
 const results: BenchResults = {
@@ -124,6 +135,7 @@ const results: BenchResults = {
   throttled,
   coldStart,
   uploads,
+  ...(replicas && { replicas }),
 };
 
 const report = formatReport(results);
