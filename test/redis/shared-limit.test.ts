@@ -104,6 +104,28 @@ describe('replicas sharing the mailbox limit through Redis', () => {
     expect(simulator.requests).toHaveLength(120);
   });
 
+  it('counts its round trips to Redis, and the leases it finds lost at a refresh', async () => {
+    const [replica] = await startReplicas(1, await startSimulator({ latencyMs: 1 }), { GRAPH_MAILBOX_LEASE_MS: '300' });
+    const held = gate();
+    simulator.fail({ invitationId: 'lost-mailbox', holdUntil: held.closed });
+    const call = update(replica!, 'lost-mailbox', 0);
+    await waitFor(() => simulator.requests.length === 1);
+
+    // Redis forgets the lease (a flush, a failover to a replica that had not seen it yet).
+    await probe.del(mailboxKeys('lost-mailbox').leases);
+    const deadline = Date.now() + 5000;
+    while ((await metric(replica!, 'mailbox_limit_leases_lost_total')) < 1) {
+      if (Date.now() > deadline) throw new Error('No lost lease was counted.');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    held.open();
+
+    expect((await call).body.errors).toBeUndefined();
+    expect(await metric(replica!, 'mailbox_limit_leases_lost_total')).toBe(1);
+    expect(await metric(replica!, 'mailbox_limit_redis_seconds_count{operation="acquire",outcome="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(await metric(replica!, 'mailbox_limit_redis_seconds_count{operation="refresh",outcome="ok"}')).toBeGreaterThanOrEqual(1);
+  });
+
   it('without Redis, the same 3 replicas hit Outlook with 429s (what the shared limit prevents)', async () => {
     const graphBaseUrl = await startSimulator();
     for (let i = 0; i < 3; i++) {
