@@ -8,12 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { GraphSimulator } from '../src/simulator/graph-simulator.js';
 import { startRedis } from '../test/support/redis.js';
 import { median, runLoad } from './load.js';
-import { startProcess, type RunningProcess } from './processes.js';
-import { THROTTLE } from './scenarios.js';
-import { TARGETS } from './targets.js';
-
-const GATEWAY_LISTENING = /"url":"([^"]+)"[^\n]*"msg":"gateway listening"/;
-const UPDATE = 'mutation U($invitationId: ID!, $contactId: ID!, $input: ProfilePhotoInput!) { updateContactPhoto(invitationId: $invitationId, contactId: $contactId, input: $input) { id } }';
+import type { RunningProcess } from './processes.js';
+import { THROTTLE, update } from './scenarios.js';
+import { startGatewayProcess, TARGETS } from './targets.js';
 
 export const REPLICAS = { count: 3, calls: 120, rounds: 3, throughputRounds: 5, durationS: 5, connections: 100 } as const;
 /** ceil(120 / 4) x 50 ms: no set of replicas can do one mailbox's 120 calls faster. */
@@ -34,28 +31,13 @@ export interface ReplicasResult {
 }
 
 function startGateway(graphBaseUrl: string, redisUrl?: string): Promise<RunningProcess> {
-  return startProcess(
-    'dist/main.js',
-    { GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', ...(redisUrl && { REDIS_URL: redisUrl }) },
-    GATEWAY_LISTENING,
-  );
+  return startGatewayProcess(graphBaseUrl, redisUrl ? { REDIS_URL: redisUrl } : {});
 }
 
 async function shared(url: string): Promise<void> {
   while (((await (await fetch(new URL('/readyz', url))).json()) as { mailboxLimit?: string }).mailboxLimit !== 'shared') {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
-}
-
-function update(url: string, invitationId: string, contactId: string): Promise<boolean> {
-  return fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },
-    body: JSON.stringify({ query: UPDATE, variables: { invitationId, contactId, input: { height: 1, width: 1 } } }),
-  }).then(
-    async (response) => response.ok && ((await response.json()) as { errors?: unknown }).errors === undefined,
-    () => false,
-  );
 }
 
 /** 120 concurrent updates to one mailbox spread over the replicas, `rounds` times; the medians. */

@@ -8,7 +8,8 @@ import type { Target } from './targets.js';
 
 const UPDATE = 'mutation U($invitationId: ID!, $contactId: ID!, $input: ProfilePhotoInput!) { updateContactPhoto(invitationId: $invitationId, contactId: $contactId, input: $input) { id } }';
 
-function update(url: string, invitationId: string, contactId: string): Promise<boolean> {
+/** One update through a gateway: whether it was answered without errors. */
+export function update(url: string, invitationId: string, contactId: string): Promise<boolean> {
   return fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: 'Bearer bench-token' },

@@ -22,6 +22,14 @@ export const MAILBOXES = 1000;
 const LISTENING = /listening (\S+)/;
 const GATEWAY_LISTENING = /"url":"([^"]+)"[^\n]*"msg":"gateway listening"/;
 
+/**
+ * This gateway (or the build `main` names) as its own process, in its production configuration:
+ * NODE_ENV=production, info logs (read and dropped by the runner), and `env` on top.
+ */
+export function startGatewayProcess(graphBaseUrl: string, env: Record<string, string> = {}, main = process.env['BENCH_GATEWAY'] ?? 'dist/main.js'): Promise<RunningProcess> {
+  return startProcess(main, { GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', ...env }, GATEWAY_LISTENING);
+}
+
 const UPDATE = 'mutation UpdateContactPhoto($invitationId: ID!, $contactId: ID!, $input: ProfilePhotoInput!) { updateContactPhoto(invitationId: $invitationId, contactId: $contactId, input: $input) { id height width } }';
 
 function callOf(n: number) {
@@ -101,10 +109,8 @@ export const TARGETS: readonly Target[] = [
   {
     name: 'this gateway',
     graphql: true,
-    // Its production configuration: NODE_ENV=production, info logs (read and dropped by the runner).
     // BENCH_GATEWAY names another build's main.js, e.g. an older commit's, for a before/after table.
-    start: (graphBaseUrl) =>
-      startProcess(process.env['BENCH_GATEWAY'] ?? 'dist/main.js', { GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1' }, GATEWAY_LISTENING),
+    start: (graphBaseUrl) => startGatewayProcess(graphBaseUrl),
     workload: graphqlWorkload,
   },
   // BENCH_COMPARE_GATEWAY names another build's main.js (an older commit's, built in a worktree):
@@ -114,8 +120,7 @@ export const TARGETS: readonly Target[] = [
         {
           name: 'compare build' as const,
           graphql: true,
-          start: (graphBaseUrl: string) =>
-            startProcess(process.env['BENCH_COMPARE_GATEWAY']!, { GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1' }, GATEWAY_LISTENING),
+          start: (graphBaseUrl: string) => startGatewayProcess(graphBaseUrl, {}, process.env['BENCH_COMPARE_GATEWAY']),
           workload: graphqlWorkload,
         },
       ]

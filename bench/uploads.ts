@@ -6,9 +6,8 @@
 import { readFileSync } from 'node:fs';
 import sharp from 'sharp';
 import { median } from './load.js';
-import { startProcess, type RunningProcess } from './processes.js';
+import { startGatewayProcess } from './targets.js';
 
-const GATEWAY_LISTENING = /"url":"([^"]+)"[^\n]*"msg":"gateway listening"/;
 const UPLOAD = 'mutation U($invitationId: ID!, $contactId: ID!, $file: Upload!) { uploadContactPhoto(invitationId: $invitationId, contactId: $contactId, file: $file) { id } }';
 
 export const UPLOADS = { width: 4000, height: 3000, images: 4, concurrency: 8, perClient: 6, serial: 12, burst: 16 } as const;
@@ -86,17 +85,13 @@ function peakRssMiB(pid: number): number {
   return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 }
 
-function startGateway(graphBaseUrl: string): Promise<RunningProcess> {
-  return startProcess(process.env['BENCH_GATEWAY'] ?? 'dist/main.js', { GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1' }, GATEWAY_LISTENING);
-}
-
 export async function runUploads(graphBaseUrl: string, log: (line: string) => void): Promise<UploadResult> {
   const images = await Promise.all(Array.from({ length: UPLOADS.images }, (_, seed) => photoLikeJpeg(seed)));
   const imageMB = median(images.map((image) => image.length / 1e6));
   log(`  ${UPLOADS.images} images of ${UPLOADS.width} x ${UPLOADS.height}, median ${imageMB.toFixed(2)} MB`);
 
   // One at a time, alternating gateway and sharp alone, so that drift of the machine hits both.
-  const gateway = await startGateway(graphBaseUrl);
+  const gateway = await startGatewayProcess(graphBaseUrl);
   const sharpTimes: number[] = [];
   let gatewayMs = 0;
   let concurrent;
@@ -145,7 +140,7 @@ export async function runUploads(graphBaseUrl: string, log: (line: string) => vo
   }
 
   // A burst from a fresh process: its peak memory is the burst's.
-  const fresh = await startGateway(graphBaseUrl);
+  const fresh = await startGatewayProcess(graphBaseUrl);
   try {
     const answers = await Promise.all(Array.from({ length: UPLOADS.burst }, (_, n) => upload(fresh.url, images[n % images.length]!, 5000 + n)));
     const burstPeak = peakRssMiB(fresh.pid);
