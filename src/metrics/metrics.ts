@@ -41,6 +41,7 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
   readonly #operationChildren = new Map<string, ReturnType<Counter<'root_field' | 'code'>['labels']>>();
   readonly #graphCallChildren = new Map<string, ReturnType<Counter<'method' | 'status'>['labels']>>();
   readonly #durationChildren = new Map<string, ReturnType<Histogram<'method'>['labels']>>();
+  readonly #redisChildren = new Map<string, ReturnType<Histogram<'operation' | 'outcome'>['labels']>>();
 
   /**
    * `waitingCalls` reads how many calls wait for their mailbox, and `images` how many images are
@@ -170,7 +171,11 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
   }
 
   redisRoundTrip(operation: string, seconds: number, ok: boolean): void {
-    this.#redisSeconds.labels(operation, ok ? 'ok' : 'error').observe(seconds);
+    // Two of these per Graph call with Redis: the labelled child is cached, as for the others.
+    const key = `${operation} ${ok}`;
+    let child = this.#redisChildren.get(key);
+    if (!child) this.#redisChildren.set(key, (child = this.#redisSeconds.labels(operation, ok ? 'ok' : 'error')));
+    child.observe(seconds);
   }
 
   fellBack(): void {

@@ -7,27 +7,39 @@ import type { Redis } from 'ioredis';
  * (`TIME`), never a replica's clock. Both keys share a hash tag, so this works on Redis Cluster.
  */
 
-/** Acquire: the time left when paused; else drop expired leases and take one if fewer than the limit remain; else the time until the oldest expires. */
+/**
+ * Acquire: the time left when paused; else drop expired leases and take one if fewer than the
+ * limit remain; else mark that a replica waits (KEYS[3], for a lease) and answer the time until
+ * the oldest lease expires.
+ */
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local paused = redis.call('PTTL', KEYS[2])
-if paused > 0 then return {0, paused} end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local lease = tonumber(ARGV[3])
+local paused = redis.call('PTTL', KEYS[2])
+if paused > 0 then
+  redis.call('SET', KEYS[3], '1', 'PX', lease)
+  return {0, paused}
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
   redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
   redis.call('PEXPIRE', KEYS[1], lease * 2)
   return {1, 0}
 end
+redis.call('SET', KEYS[3], '1', 'PX', lease)
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return {0, math.max(1, tonumber(oldest[2]) - now)}
 `;
 
-/** Release: remove the lease and say that a slot is free. */
+/**
+ * Release: remove the lease and, when a replica was refused one lately, say that a slot is free
+ * (an uncontended mailbox publishes nothing: with 1,000 busy mailboxes every replica would
+ * otherwise read a message per call).
+ */
 const RELEASE = `
 local removed = redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('PUBLISH', ARGV[2], ARGV[3])
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
 return removed
 `;
 
@@ -60,35 +72,38 @@ return lost
 export const SLOT_FREED_CHANNEL = 'contact-photo-gateway:mailbox-slot-freed';
 
 /** The Redis keys of a mailbox: its id hashed (ids run to 1,024 characters and may hold `{`). */
-export function mailboxKeys(mailbox: string): { tag: string; leases: string; pause: string } {
+export function mailboxKeys(mailbox: string): { tag: string; leases: string; pause: string; waiting: string } {
   const tag = createHash('sha256').update(mailbox).digest('base64url').slice(0, 22);
-  return { tag, leases: `contact-photo-gateway:{${tag}}:leases`, pause: `contact-photo-gateway:{${tag}}:pause` };
+  const prefix = `contact-photo-gateway:{${tag}}`;
+  return { tag, leases: `${prefix}:leases`, pause: `${prefix}:pause`, waiting: `${prefix}:waiting` };
 }
 
 /** The scripts' calls, typed. ioredis sends EVALSHA and falls back to EVAL once per script. */
 export interface MailboxScripts {
-  acquire(leases: string, pause: string, token: string, limit: number, leaseMs: number): Promise<[number, number]>;
-  release(leases: string, token: string, tag: string): Promise<number>;
+  acquire(keys: MailboxKeys, token: string, limit: number, leaseMs: number): Promise<[number, number]>;
+  release(keys: MailboxKeys, token: string): Promise<number>;
   pause(pause: string, ms: number): Promise<number>;
   refresh(leases: string, leaseMs: number, tokens: string[]): Promise<number>;
 }
 
+export type MailboxKeys = ReturnType<typeof mailboxKeys>;
+
 interface Scripted {
-  mailboxAcquire(leases: string, pause: string, token: string, limit: number, leaseMs: number): Promise<[number, number]>;
-  mailboxRelease(leases: string, token: string, channel: string, tag: string): Promise<number>;
+  mailboxAcquire(leases: string, pause: string, waiting: string, token: string, limit: number, leaseMs: number): Promise<[number, number]>;
+  mailboxRelease(leases: string, waiting: string, token: string, channel: string, tag: string): Promise<number>;
   mailboxPause(pause: string, ms: number): Promise<number>;
   mailboxRefresh(leases: string, leaseMs: number, ...tokens: string[]): Promise<number>;
 }
 
 export function mailboxScripts(redis: Redis): MailboxScripts {
-  redis.defineCommand('mailboxAcquire', { numberOfKeys: 2, lua: ACQUIRE });
-  redis.defineCommand('mailboxRelease', { numberOfKeys: 1, lua: RELEASE });
+  redis.defineCommand('mailboxAcquire', { numberOfKeys: 3, lua: ACQUIRE });
+  redis.defineCommand('mailboxRelease', { numberOfKeys: 2, lua: RELEASE });
   redis.defineCommand('mailboxPause', { numberOfKeys: 1, lua: PAUSE });
   redis.defineCommand('mailboxRefresh', { numberOfKeys: 1, lua: REFRESH });
   const scripted = redis as unknown as Scripted;
   return {
-    acquire: (leases, pause, token, limit, leaseMs) => scripted.mailboxAcquire(leases, pause, token, limit, leaseMs),
-    release: (leases, token, tag) => scripted.mailboxRelease(leases, token, SLOT_FREED_CHANNEL, tag),
+    acquire: (keys, token, limit, leaseMs) => scripted.mailboxAcquire(keys.leases, keys.pause, keys.waiting, token, limit, leaseMs),
+    release: (keys, token) => scripted.mailboxRelease(keys.leases, keys.waiting, token, SLOT_FREED_CHANNEL, keys.tag),
     pause: (pause, ms) => scripted.mailboxPause(pause, Math.max(1, Math.ceil(ms))),
     refresh: (leases, leaseMs, tokens) => scripted.mailboxRefresh(leases, leaseMs, ...tokens),
   };

@@ -154,7 +154,7 @@ export class SharedMailboxScheduler implements MailboxLimiter {
     } else {
       const token = held.tokens.pop();
       // Not awaited: a release that does not reach Redis frees its slot when the lease expires.
-      if (token !== undefined) void this.roundTrip('release', () => this.#scripts.release(held.keys.leases, token, held.keys.tag)).catch(() => undefined);
+      if (token !== undefined) void this.roundTrip('release', () => this.#scripts.release(held.keys, token)).catch(() => undefined);
     }
     if (held.local === 0 && held.tokens.length === 0) this.#held.delete(mailbox);
   }
@@ -202,7 +202,7 @@ export class SharedMailboxScheduler implements MailboxLimiter {
         let answer: [number, number];
         try {
           answer = await this.roundTrip('acquire', () =>
-            this.#scripts.acquire(queue.keys.leases, queue.keys.pause, token, this.#options.concurrency, this.#options.leaseMs),
+            this.#scripts.acquire(queue.keys, token, this.#options.concurrency, this.#options.leaseMs),
           );
         } catch {
           this.fallBack('a command to Redis failed or timed out');

@@ -18,9 +18,9 @@ export interface GatewayContext {
   photos: PhotoProcessor;
   /**
    * This request's reads of pictures and thumbnails, by photo (and size): each is fetched or made
-   * once per request, however many `dataUrl` fields ask for it.
+   * once per request, however many `dataUrl` fields ask for it. Made by the first `dataUrl`.
    */
-  photoValues: Map<string, Promise<PhotoValue | null>>;
+  photoValues?: Map<string, Promise<PhotoValue | null>>;
   /** Told of each image processed (the gateway's metrics). */
   observer?: PhotoObserver;
 }

@@ -56,19 +56,20 @@ export async function photoDataUrl(
     throw badUserInput('size', `size must be one of Outlook's photo sizes: ${OUTLOOK_PHOTO_SIZES.join(', ')}.`);
   }
   const key = `${photo.invitationId}\u0000${photo.contactId}`;
-  let value = context.photoValues.get(key);
+  const values = (context.photoValues ??= new Map());
+  let value = values.get(key);
   if (value === undefined) {
     value = context.graph.getContactPhotoValue(photo.invitationId, photo.contactId, call());
-    context.photoValues.set(key, value);
+    values.set(key, value);
   }
   const original = await value;
   if (original === null) return null;
   if (size === null || size === undefined) return dataUrl(original.contentType, original.bytes);
   const thumbnailKey = `${key}\u0000${size}`;
-  let thumbnail = context.photoValues.get(thumbnailKey);
+  let thumbnail = values.get(thumbnailKey);
   if (thumbnail === undefined) {
     thumbnail = resized(original, size, context);
-    context.photoValues.set(thumbnailKey, thumbnail);
+    values.set(thumbnailKey, thumbnail);
   }
   const scaled = (await thumbnail)!;
   return dataUrl(scaled.contentType, scaled.bytes);

@@ -209,7 +209,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         stats: { attempts: 0, upstreamStatus: null },
         requestId: request.id,
         photos,
-        photoValues: new Map(),
         observer: metrics,
       };
     },
