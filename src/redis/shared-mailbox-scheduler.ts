@@ -224,13 +224,13 @@ export class SharedMailboxScheduler implements MailboxLimiter {
         }
         // The slot goes to whoever is at the head now (the one who asked may have timed out).
         const head = queue.waiting.shift();
+        if (head === undefined) {
+          void this.roundTrip('release', () => this.#scripts.release(queue.keys, token)).catch(() => undefined);
+          break;
+        }
         let held = this.#held.get(mailbox);
         if (held === undefined) this.#held.set(mailbox, (held = { keys: queue.keys, tokens: [], local: 0 }));
         held.tokens.push(token);
-        if (head === undefined) {
-          this.release(mailbox);
-          break;
-        }
         clearTimeout(head.timer);
         head.resolve();
       }
