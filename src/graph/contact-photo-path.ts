@@ -34,3 +34,8 @@ export function contactPhotoPath(invitationId: string, contactId: string): strin
   assertValidId('contactId', contactId);
   return `/invitations/${encodeURIComponent(invitationId)}/invitedUser/contacts/${encodeURIComponent(contactId)}/photo`;
 }
+
+/** The path of a contact's picture itself (`.../photo/$value`), ids checked and encoded as above. */
+export function contactPhotoValuePath(invitationId: string, contactId: string): string {
+  return `${contactPhotoPath(invitationId, contactId)}/$value`;
+}

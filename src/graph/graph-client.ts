@@ -5,14 +5,14 @@ import type { Method } from 'got';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError, failureCause, type UpstreamErrorInfo } from '../errors/gateway-error.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
-import { contactPhotoPath } from './contact-photo-path.js';
+import { contactPhotoPath, contactPhotoValuePath } from './contact-photo-path.js';
 import { CONTACT_PHOTO_ROUTE, CONTACT_PHOTO_VALUE_ROUTE } from './contact-photo-route.js';
 import type { GraphCallObserver } from '../metrics/metrics.js';
 import type { MailboxLimiter } from './mailbox-limiter.js';
 import { MailboxScheduler, waitedPastDeadline, type MailboxSchedulerOptions } from './mailbox-scheduler.js';
 import { errorFromResponse, errorFromTransportFailure, transportFailureKind } from './error-mapping.js';
 import { GraphTransport } from './graph-transport.js';
-import { parsePhotoValue, type PhotoValue } from './photo-value.js';
+import { GRAPH_MAX_PHOTO_BYTES, parsePhotoValue, type PhotoValue } from './photo-value.js';
 import { parseProfilePhoto } from './profile-photo.js';
 import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
 import type { GraphProfilePhoto, GraphResponse, ProfilePhotoPatch } from './types.js';
@@ -86,8 +86,8 @@ const ODATA_TYPE = '#microsoft.graph.profilePhoto';
 /** Largest JSON answer read; a photo's metadata is under 1 KiB, Graph's errors a few KiB. */
 const MAX_JSON_RESPONSE_BYTES = 1024 * 1024;
 
-/** Largest photo read from `photo/$value`: Graph stores at most 4 MB, plus room for its framing. */
-const MAX_PHOTO_RESPONSE_BYTES = 4 * 1024 * 1024 + 64 * 1024;
+/** Largest photo read from `photo/$value`: Graph's 4 MB, and some slack. */
+const MAX_PHOTO_RESPONSE_BYTES = GRAPH_MAX_PHOTO_BYTES + 64 * 1024;
 
 /** What the JSON calls on the photo's metadata share. */
 const JSON_CALL = { route: CONTACT_PHOTO_ROUTE, accept: 'application/json', maxResponseBytes: MAX_JSON_RESPONSE_BYTES, binary: false } as const;
@@ -156,12 +156,13 @@ export class GraphClient {
    * and mailbox rules as the PATCH (it is idempotent).
    */
   async putContactPhotoValue(invitationId: string, contactId: string, jpeg: Buffer, call: GraphCallContext): Promise<void> {
-    const path = `${contactPhotoPath(invitationId, contactId)}/$value`;
-    const response = await this.send(
-      { ...JSON_CALL, route: CONTACT_PHOTO_VALUE_ROUTE, method: 'PUT', mailbox: invitationId, path, body: { data: jpeg, contentType: 'image/jpeg' } },
-      call,
+    const path = contactPhotoValuePath(invitationId, contactId);
+    successful(
+      await this.send(
+        { ...JSON_CALL, route: CONTACT_PHOTO_VALUE_ROUTE, method: 'PUT', mailbox: invitationId, path, body: { data: jpeg, contentType: 'image/jpeg' } },
+        call,
+      ),
     );
-    if (response.status < 200 || response.status > 299) throw errorFromResponse(response, response.retryAfter);
   }
 
   /**
@@ -169,14 +170,13 @@ export class GraphClient {
    * answers 404 (no photo, or no such contact).
    */
   async getContactPhotoValue(invitationId: string, contactId: string, call: GraphCallContext): Promise<PhotoValue | null> {
-    const path = `${contactPhotoPath(invitationId, contactId)}/$value`;
+    const path = contactPhotoValuePath(invitationId, contactId);
     const response = await this.send(
       { method: 'GET', mailbox: invitationId, path, route: CONTACT_PHOTO_VALUE_ROUTE, accept: 'image/*', maxResponseBytes: MAX_PHOTO_RESPONSE_BYTES, binary: true },
       call,
     );
     if (response.status === 404) return null;
-    if (response.status < 200 || response.status > 299) throw errorFromResponse(response, response.retryAfter);
-    const value = parsePhotoValue(response);
+    const value = parsePhotoValue(successful(response));
     if (value instanceof GatewayError) throw value;
     return value;
   }
@@ -192,8 +192,7 @@ export class GraphClient {
   }
 
   private photoFromResponse(response: FinalResponse): GraphProfilePhoto {
-    if (response.status < 200 || response.status > 299) throw errorFromResponse(response, response.retryAfter);
-    const photo = parseProfilePhoto(response);
+    const photo = parseProfilePhoto(successful(response));
     if (photo instanceof GatewayError) throw photo;
     return photo;
   }
@@ -330,6 +329,12 @@ export class GraphClient {
     }
     return errorFromTransportFailure(cause);
   }
+}
+
+/** Graph's answer when it is a success; its error (with the wait it asked for) otherwise. */
+function successful(response: FinalResponse): FinalResponse {
+  if (response.status < 200 || response.status > 299) throw errorFromResponse(response, response.retryAfter);
+  return response;
 }
 
 /** Timeouts and connection failures are retried; a malformed answer is not. */

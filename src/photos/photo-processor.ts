@@ -1,5 +1,6 @@
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { OutputInfo, Sharp, SharpConstructor } from 'sharp';
+import { GRAPH_MAX_PHOTO_BYTES } from '../graph/photo-value.js';
 import { decodeHeic } from './heic-decoder.js';
 import { ACCEPTED_FORMATS, detectImageFormat, type ImageFormat } from './image-format.js';
 
@@ -30,9 +31,6 @@ export class UnusableImageError extends Error {
     this.name = 'UnusableImageError';
   }
 }
-
-/** Graph accepts at most 4 MB per photo. */
-export const GRAPH_MAX_PHOTO_BYTES = 4 * 1024 * 1024;
 
 const JPEG_QUALITY = 85;
 /** Qualities tried in turn when a JPEG is over Graph's 4 MB (only with a very large PHOTO_MAX_SIDE). */
