@@ -72,7 +72,6 @@ interface Held {
 export class SharedMailboxScheduler implements MailboxLimiter {
   readonly #options: SharedMailboxOptions;
   readonly #redis: Redis;
-  readonly #subscriber: Redis;
   readonly #scripts: MailboxScripts;
   readonly #local: MailboxScheduler;
   readonly #logger: Logger;
@@ -87,7 +86,6 @@ export class SharedMailboxScheduler implements MailboxLimiter {
   constructor(redis: Redis, subscriber: Redis, options: SharedMailboxOptions, logger: Logger, observer?: SharedLimiterObserver) {
     this.#options = options;
     this.#redis = redis;
-    this.#subscriber = subscriber;
     this.#scripts = mailboxScripts(redis);
     this.#local = new MailboxScheduler({ concurrency: options.concurrency, queueLimit: options.queueLimit });
     this.#logger = logger;
@@ -332,10 +330,5 @@ export class SharedMailboxScheduler implements MailboxLimiter {
       this.#observer?.redisRoundTrip(operation, (performance.now() - started) / 1000, false);
       throw error;
     }
-  }
-
-  /** The subscriber connection, for closing with the other. */
-  get subscriber(): Redis {
-    return this.#subscriber;
   }
 }

@@ -24,6 +24,9 @@ const MAX_FIELD_BYTES = 100 * 1024;
 const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name'] as const;
 
 const MULTIPART = 'multipart/form-data';
+/** Tested on every GraphQL request's header: a regular expression, so no lower-cased copy is made. */
+const IS_MULTIPART = /^multipart\/form-data/i;
+const SPEC_FIELDS = 'A GraphQL multipart request has the fields operations and map, then one file.';
 
 export interface MultipartOptions {
   /** Largest file, in bytes (`PHOTO_MAX_UPLOAD_BYTES`). */
@@ -55,7 +58,8 @@ function badRequest(message: string): MultipartRequestError {
  * cannot make the gateway read (and buffer) its file. Same rule as Apollo's.
  */
 export function refuseMultipartWithoutPreflight(request: FastifyRequest, reply: FastifyReply): boolean {
-  if (request.headers['content-type']?.toLowerCase().startsWith(MULTIPART) !== true) return false;
+  const contentType = request.headers['content-type'];
+  if (contentType === undefined || !IS_MULTIPART.test(contentType)) return false;
   if (PREFLIGHT_HEADERS.some((name) => (request.headers[name] ?? '') !== '')) return false;
   sendError(
     reply,
@@ -146,8 +150,8 @@ function readGraphQLMultipart(
       upload.catch(fail);
     });
     busboy.on('filesLimit', () => fail(badRequest('Send one file per request.')));
-    busboy.on('fieldsLimit', () => fail(badRequest('A GraphQL multipart request has the fields operations and map, then one file.')));
-    busboy.on('partsLimit', () => fail(badRequest('A GraphQL multipart request has the fields operations and map, then one file.')));
+    busboy.on('fieldsLimit', () => fail(badRequest(SPEC_FIELDS)));
+    busboy.on('partsLimit', () => fail(badRequest(SPEC_FIELDS)));
     busboy.on('error', () => fail(badRequest('The multipart/form-data body is malformed.')));
     busboy.on('finish', () => {
       void (upload ?? Promise.resolve(undefined)).then(() => {

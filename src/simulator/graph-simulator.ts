@@ -2,7 +2,6 @@ import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { HUGE_BODY_BYTES, changesAnswer, defaultErrorCode, faultBody, type Fault } from './faults.js';
-import sharp from 'sharp';
 import {
   GraphHttpError,
   ODATA_TYPE,
@@ -236,6 +235,9 @@ export class GraphSimulator {
       case 'PUT':
       case 'PATCH': {
         checkPhotoUpload(request.headers['content-type'], bytes);
+        // sharp (libvips) is loaded with the first upload: the demo and the bench's upstream
+        // start without it, as the gateway does.
+        const { default: sharp } = await import('sharp');
         const { width, height, format } = await sharp(bytes)
           .metadata()
           .catch(() => ({ width: undefined, height: undefined, format: undefined }));
