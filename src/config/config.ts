@@ -36,8 +36,12 @@ export interface PhotoConfig {
   maxPixels: number;
   /** Longest side of the JPEG sent to Graph (`PHOTO_MAX_SIDE`). */
   maxSide: number;
-  /** Images processed at once (`PHOTO_CONCURRENCY`). */
+  /** Images processed at once (`PHOTO_CONCURRENCY`); below libuv's thread pool size. */
   concurrency: number;
+  /** Images admitted beyond those, waiting for a turn (`PHOTO_QUEUE`); past it, TOO_MANY_REQUESTS. */
+  queue: number;
+  /** Wall time one image may take once its turn has come (`PHOTO_TIMEOUT_MS`). */
+  timeoutMs: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -124,6 +128,31 @@ function boolean(env: Env, name: string, fallback: boolean): boolean {
     default:
       throw new ConfigError(name, 'must be true or false', value);
   }
+}
+
+/** libuv's thread pool: 4 threads unless `UV_THREADPOOL_SIZE` (which `src/threadpool.cjs` sets) says otherwise. */
+function threadPoolSize(env: Env): number {
+  const value = Number(raw(env, 'UV_THREADPOOL_SIZE') ?? 4);
+  return Number.isInteger(value) && value > 0 ? Math.min(value, 1024) : 4;
+}
+
+/**
+ * sharp takes one thread of libuv's pool per image at work, and dns.lookup needs one for every
+ * Graph call's host name: images may never take them all. The default leaves two free; an explicit
+ * value must leave one.
+ */
+function photoConcurrency(env: Env): number {
+  const pool = threadPoolSize(env);
+  const concurrency = integer(env, 'PHOTO_CONCURRENCY', Math.max(1, Math.min(availableParallelism(), pool - 2)), 1, 64);
+  if (concurrency >= pool) {
+    throw new ConfigError(
+      'PHOTO_CONCURRENCY',
+      `must be below libuv's thread pool size (${pool}), so that image work leaves threads for DNS look-ups; ` +
+        'start the gateway with npm start (which sizes the pool) or set UV_THREADPOOL_SIZE',
+      String(concurrency),
+    );
+  }
+  return concurrency;
 }
 
 function graphBaseUrl(env: Env): string {
@@ -232,7 +261,9 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxUploadBytes: integer(env, 'PHOTO_MAX_UPLOAD_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
       maxPixels: integer(env, 'PHOTO_MAX_PIXELS', 50_000_000, 1, 268_402_689),
       maxSide: integer(env, 'PHOTO_MAX_SIDE', 648, 1, 16_384),
-      concurrency: integer(env, 'PHOTO_CONCURRENCY', availableParallelism(), 1, 64),
+      concurrency: photoConcurrency(env),
+      queue: integer(env, 'PHOTO_QUEUE', 8, 0, 10_000),
+      timeoutMs: integer(env, 'PHOTO_TIMEOUT_MS', 10_000, 100, 600_000),
     },
     corsOrigins: corsOrigins(env),
     logLevel: logLevel(env),

@@ -32,6 +32,11 @@ export enum GatewayErrorCode {
   BAD_REQUEST = 'BAD_REQUEST',
   /** The gateway is shutting down: the request was refused, or its Graph call was ended at the grace deadline. */
   SHUTTING_DOWN = 'SHUTTING_DOWN',
+  /**
+   * The caller went away before its answer (logged and counted, never received): an upload's
+   * image work stopped and nothing was sent to Graph. nginx's 499 "Client Closed Request".
+   */
+  CLIENT_CLOSED_REQUEST = 'CLIENT_CLOSED_REQUEST',
   /** A bug in the gateway. The details are logged, never answered. */
   INTERNAL_SERVER_ERROR = 'INTERNAL_SERVER_ERROR',
 }

@@ -71,6 +71,7 @@ const DEFAULT_MESSAGES: Record<GatewayErrorCode, string> = {
   [GatewayErrorCode.BAD_GATEWAY]: 'Microsoft Graph gave an answer the gateway cannot use.',
   [GatewayErrorCode.BAD_REQUEST]: 'The HTTP request is malformed.',
   [GatewayErrorCode.SHUTTING_DOWN]: 'The gateway is shutting down; retry the request.',
+  [GatewayErrorCode.CLIENT_CLOSED_REQUEST]: 'The caller went away before the answer; the work was stopped.',
   [GatewayErrorCode.INTERNAL_SERVER_ERROR]: 'Internal server error.',
 };
 
@@ -111,4 +112,9 @@ export function missingToken(): GatewayError {
     GatewayErrorCode.UNAUTHENTICATED,
     'Send the Microsoft Graph access token as an `Authorization: Bearer <token>` header.',
   );
+}
+
+/** The caller closed its connection before the answer: the abort reason of an upload's work. */
+export function callerLeft(): GatewayError {
+  return new GatewayError(GatewayErrorCode.CLIENT_CLOSED_REQUEST, null);
 }

@@ -9,28 +9,29 @@ export const GRAPH_MAX_PHOTO_BYTES = 4 * 1024 * 1024;
 /** A contact's photo as Graph serves it from `photo/$value`. */
 export interface PhotoValue {
   bytes: Buffer;
-  /** Graph's `Content-Type` (an `image/*` type, without parameters). */
+  /** The media type of `format`: what the bytes are, whatever Graph's header said. */
   contentType: string;
   /** The format the bytes are in. */
   format: ImageFormat;
 }
 
 /**
- * Reads a successful `photo/$value` answer. Its content type must be an image type and its bytes
- * an image of a known format: anything else (a proxy's HTML page, an empty body) is Graph's fault,
- * answered as BAD_GATEWAY, and must never reach a frontend as a `data:` URL.
+ * Reads a successful `photo/$value` answer. Its content type must be an image type (a specific
+ * one, or the generic `image/*`) and its bytes an image of a known format: anything else (a
+ * proxy's HTML page, an empty body) is Graph's fault, answered as BAD_GATEWAY, and must never
+ * reach a frontend as a `data:` URL. The photo is labelled with the type its bytes are, not the
+ * header's: a PNG served as `image/jpeg` is still a PNG to the browser that shows it.
  */
 export function parsePhotoValue(response: GraphResponse): PhotoValue | GatewayError {
   const header = response.headers['content-type'];
   const contentType = (Array.isArray(header) ? header[0] : header)?.split(';')[0]?.trim().toLowerCase() ?? '';
   const bytes = response.bytes ?? Buffer.alloc(0);
-  if (!/^image\/[a-z0-9.+-]+$/.test(contentType)) {
+  if (!/^image\/([a-z0-9.+-]+|\*)$/.test(contentType)) {
     return errorFromUnusableBody(response, `a photo whose Content-Type is ${contentType === '' ? 'missing' : `"${contentType}"`}, not an image type`);
   }
   const format = detectImageFormat(bytes);
   if (format === undefined) {
     return errorFromUnusableBody(response, bytes.length === 0 ? 'an empty photo' : 'photo bytes that are not an image');
   }
-  // Graph's own type when it names an image; a generic one (`image/*`) is replaced by the format's.
-  return { bytes, contentType: contentType.includes('*') ? MEDIA_TYPES[format] : contentType, format };
+  return { bytes, contentType: MEDIA_TYPES[format], format };
 }

@@ -1,5 +1,4 @@
-import { createRequire } from 'node:module';
-import { Worker } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 
 /** Raw RGBA pixels of a decoded image. */
 export interface RawImage {
@@ -9,46 +8,44 @@ export interface RawImage {
 }
 
 /**
- * The worker's code. heic-decode runs libheif compiled to WebAssembly, synchronously: on the main
- * thread a 12-megapixel photo would hold the event loop (and every other request) for about a
- * second, so it runs in a worker of its own. It is CommonJS run with `eval`, so that it needs no
- * file of its own in the build (and works the same from the sources under Jest).
+ * The worker threads' JavaScript heap is small (the pixels live in WebAssembly memory, which V8's
+ * limits do not cover, and come back as a transferred buffer): these limits stop a decoder bug from
+ * growing a worker's heap without bound. A worker past them is ended and its task rejected.
  */
-const WORKER_SOURCE = `
-const { parentPort, workerData } = require('node:worker_threads');
-const decode = require(workerData.decoderPath);
-decode({ buffer: workerData.bytes }).then(
-  (image) => {
-    const data = new Uint8Array(image.data.buffer, image.data.byteOffset, image.data.byteLength);
-    parentPort.postMessage({ width: image.width, height: image.height, data }, [data.buffer]);
-  },
-  (error) => parentPort.postMessage({ error: String(error && error.message ? error.message : error) }),
-);
-`;
+const RESOURCE_LIMITS = { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16, stackSizeMb: 4 };
 
-const decoderPath = createRequire(import.meta.url).resolve('heic-decode');
+/** An idle worker exits after this long, giving its WebAssembly memory (the size of its largest image) back. */
+const IDLE_TIMEOUT_MS = 30_000;
 
 /**
- * Decodes the primary image of a HEIC/HEIF file (iPhones' format) to RGBA, in a worker thread.
- * libvips as sharp ships it reads HEIF headers but has no HEVC decoder. Rejects with the
- * decoder's message when the file cannot be decoded.
+ * Decodes HEIC/HEIF (iPhones' format) to RGBA in a pool of long-lived worker threads: libvips as
+ * sharp ships it reads HEIF headers but has no HEVC decoder. A worker is started on first use and
+ * kept while images come (no worker and no decoder compile per image), at most `threads` at once.
  */
-export function decodeHeic(bytes: Buffer): Promise<RawImage> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { decoderPath, bytes } });
-    let settled = false;
-    worker.once('message', (message: RawImage | { error: string }) => {
-      settled = true;
-      void worker.terminate();
-      if ('error' in message) reject(new Error(message.error));
-      else resolve(message);
+export class HeicDecoder {
+  readonly #pool: Piscina;
+
+  constructor(threads: number) {
+    this.#pool = new Piscina({
+      filename: new URL('./heic-worker.mjs', import.meta.url).href,
+      minThreads: 0,
+      maxThreads: threads,
+      idleTimeout: IDLE_TIMEOUT_MS,
+      resourceLimits: RESOURCE_LIMITS,
     });
-    worker.once('error', (error) => {
-      settled = true;
-      reject(error);
-    });
-    worker.once('exit', (code) => {
-      if (!settled) reject(new Error(`The HEIC decoder stopped (exit code ${code}).`));
-    });
-  });
+  }
+
+  /**
+   * The primary image of `bytes`. An abort (the caller left, or the time limit passed) ends the
+   * worker that is decoding it, so no CPU is spent for nobody. Rejects with the decoder's error
+   * when the file cannot be decoded.
+   */
+  decode(bytes: Buffer, signal: AbortSignal): Promise<RawImage> {
+    return this.#pool.run(bytes, { signal }) as Promise<RawImage>;
+  }
+
+  /** Ends the workers (at shutdown). */
+  close(): Promise<void> {
+    return this.#pool.destroy();
+  }
 }

@@ -21,6 +21,8 @@ export interface GatewayContext {
    * once per request, however many `dataUrl` fields ask for it. Made by the first `dataUrl`.
    */
   photoValues?: Map<string, Promise<PhotoValue | null>>;
+  /** For an upload: aborted when the caller goes away before its answer (see upload-admission.ts). */
+  callerSignal?: AbortSignal;
   /** Told of each image processed (the gateway's metrics). */
   observer?: PhotoObserver;
 }

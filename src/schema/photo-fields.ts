@@ -4,7 +4,7 @@ import { assertValidId } from '../graph/contact-photo-path.js';
 import type { GraphCallContext } from '../graph/graph-client.js';
 import type { PhotoValue } from '../graph/photo-value.js';
 import type { GraphProfilePhoto } from '../graph/types.js';
-import { UnusableImageError } from '../photos/photo-processor.js';
+import { PhotoQueueFullError, UnusableImageError } from '../photos/photo-processor.js';
 import type { GatewayContext } from './context.js';
 import type { PhotoUpload } from './upload.js';
 
@@ -13,7 +13,9 @@ export const OUTLOOK_PHOTO_SIZES: readonly number[] = [48, 64, 96, 120, 240, 360
 
 /**
  * `uploadContactPhoto`: the file made into a clean JPEG, sent with `PUT .../photo/$value`, then
- * the photo's metadata as Graph now has it. Ids are checked before any image work.
+ * the photo's metadata as Graph now has it. Ids are checked before any image work. When the
+ * caller goes away, the image work stops and nothing is sent to Graph; once the PUT has started,
+ * it is completed (a half-sent photo helps nobody) and the operation's log line says the caller left.
  */
 export async function uploadContactPhoto(
   invitationId: string,
@@ -26,19 +28,35 @@ export async function uploadContactPhoto(
   assertValidId('contactId', contactId);
   let photo;
   try {
-    photo = await context.photos.normalise(file.bytes);
+    photo = await context.photos.normalise(file.bytes, {
+      ...(file.ticket && { ticket: file.ticket }),
+      ...(file.signal && { signal: file.signal }),
+    });
   } catch (error) {
-    if (error instanceof UnusableImageError) throw badUserInput('file', error.message);
-    throw error;
+    throw photoError(error, (message) => badUserInput('file', message));
   }
   context.stats.photo = { inputFormat: photo.inputFormat, bytesIn: file.bytes.length, bytesOut: photo.jpeg.length, processingSeconds: photo.seconds };
   context.observer?.photoProcessed('upload', photo.inputFormat, photo.seconds, file.bytes.length, photo.jpeg.length);
+  file.signal?.throwIfAborted();
   await context.graph.putContactPhotoValue(invitationId, contactId, photo.jpeg, call);
   const stored = await context.graph.getContactPhoto(invitationId, contactId, call);
   if (stored === null) {
     throw new GatewayError(GatewayErrorCode.BAD_GATEWAY, 'Microsoft Graph accepted the photo but then had none for this contact.');
   }
   return stored;
+}
+
+/**
+ * The answer for an image that could not be processed: `unusable` says whose fault an unusable
+ * image is (the uploader's, or Graph's); a full queue is TOO_MANY_REQUESTS; anything else (the
+ * caller left, a bug) goes on as it is.
+ */
+function photoError(error: unknown, unusable: (message: string) => GatewayError): unknown {
+  if (error instanceof UnusableImageError) return unusable(error.message);
+  if (error instanceof PhotoQueueFullError) {
+    return new GatewayError(GatewayErrorCode.TOO_MANY_REQUESTS, error.message, { retryAfter: error.retryAfterS });
+  }
+  return error;
 }
 
 /**
@@ -82,10 +100,10 @@ async function resized(original: PhotoValue, size: number, context: GatewayConte
     return { bytes: photo.jpeg, contentType: 'image/jpeg', format: 'jpeg' };
   } catch (error) {
     // Graph's bytes looked like an image but do not decode: Graph's fault, not the caller's.
-    if (error instanceof UnusableImageError) {
-      throw new GatewayError(GatewayErrorCode.BAD_GATEWAY, `Microsoft Graph answered with a photo the gateway cannot read: ${error.message}`);
-    }
-    throw error;
+    throw photoError(
+      error,
+      (message) => new GatewayError(GatewayErrorCode.BAD_GATEWAY, `Microsoft Graph answered with a photo the gateway cannot read: ${message}`),
+    );
   }
 }
 

@@ -21,10 +21,11 @@ import { sendError } from './http-errors.js';
 import { landingPagePlugin } from './landing-page.js';
 import { createLogger, OperationLogController, operationLogger } from './logger.js';
 import { createMetricsServer } from './metrics-server.js';
-import { addMultipartParser, answerMultipartError, refuseMultipartWithoutPreflight } from './multipart.js';
+import { addMultipartParser, answerMultipartError } from './multipart.js';
 import { operationLogPlugin } from './operation-log-plugin.js';
 import { apolloReportingPlugins, loadFederation } from './optional-plugins.js';
 import { isTrustedRequest, TrustedDocumentStore, UNTRUSTED_DOCUMENT_MESSAGE } from './trusted-documents.js';
+import { admitUpload, uploadAdmission } from './upload-admission.js';
 
 /** Request bodies larger than this are answered 413 before any GraphQL work. */
 const BODY_LIMIT_BYTES = 100 * 1024;
@@ -152,10 +153,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       sendError(reply, 503, GatewayErrorCode.SHUTTING_DOWN, defaultMessage(GatewayErrorCode.SHUTTING_DOWN));
     } else if (authorizationHeaderCount(request.raw.rawHeaders) > 1) {
       sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, 'Send at most one Authorization header.');
-    } else if (!(request.url.startsWith(GRAPHQL_PATH) && refuseMultipartWithoutPreflight(request, reply))) {
+    } else if (!(request.routeOptions.url === GRAPHQL_PATH && admitUpload(request, reply, photos, config.photos.maxUploadBytes))) {
+      // Node leaves "100 Continue" to us (see checkContinue below): the body is asked for only now.
+      if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue();
       done();
     }
   });
+  // A client that sends `Expect: 100-continue` waits for leave to send its body. Without this
+  // listener Node grants it before any hook runs; with it, the hook above decides first, so an
+  // upload that is too large or finds the photo queue full is refused before its body is sent.
+  app.server.on('checkContinue', (request, response) => app.server.emit('request', request, response));
   // While draining, every answer closes its connection, so that keep-alive clients move on.
   app.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) void reply.header('connection', 'close');
@@ -201,6 +208,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     method: ['GET', 'POST'],
     context: async (request, reply): Promise<GatewayContext> => {
       const id = clientRequestId(request.headers['client-request-id']);
+      const admission = uploadAdmission(request.raw);
       void reply.header('client-request-id', id);
       return {
         graph,
@@ -210,6 +218,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         requestId: request.id,
         photos,
         observer: metrics,
+        ...(admission && { callerSignal: admission.signal }),
       };
     },
   });
@@ -230,6 +239,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     } finally {
       clearTimeout(grace);
       graph.close();
+      await photos.close();
       await shared?.close();
     }
   }

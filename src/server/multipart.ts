@@ -4,13 +4,16 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { PhotoUpload } from '../schema/upload.js';
 import { sendError } from './http-errors.js';
+import { uploadAdmission, type UploadAdmission } from './upload-admission.js';
 
 /**
  * The GraphQL multipart request spec (https://github.com/jaydenseric/graphql-multipart-request-spec)
  * as a Fastify body parser for `multipart/form-data`: the fields `operations` (the GraphQL request
  * as JSON) and `map` (which variable the file goes to), then one file, read into memory within
  * `maxFileBytes` and put into the variables as a `PhotoUpload`. Apollo then sees an ordinary
- * request. Nothing is written to disk, so a killed process leaves nothing behind.
+ * request. Nothing is written to disk, so a killed process leaves nothing behind. The request was
+ * admitted from its headers first (upload-admission.ts): it has a place in the photo queue and a
+ * Content-Length, which bounds the file, so the file is read into one buffer of that size at most.
  *
  * Why a body parser over busboy (Fastify's own multipart parser) rather than a plugin around it:
  * it runs for multipart requests only. `@fastify/multipart` adds two hooks and a listener to
@@ -20,12 +23,7 @@ import { sendError } from './http-errors.js';
 /** The JSON fields get the same limit as a JSON body. */
 const MAX_FIELD_BYTES = 100 * 1024;
 
-/** Apollo's CSRF prevention: a `multipart/form-data` request needs one of these headers. */
-const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name'] as const;
-
 const MULTIPART = 'multipart/form-data';
-/** Tested on every GraphQL request's header: a regular expression, so no lower-cased copy is made. */
-const IS_MULTIPART = /^multipart\/form-data/i;
 const SPEC_FIELDS = 'A GraphQL multipart request has the fields operations and map, then one file.';
 
 export interface MultipartOptions {
@@ -52,29 +50,13 @@ function badRequest(message: string): MultipartRequestError {
   return new MultipartRequestError(400, GatewayErrorCode.BAD_REQUEST, message);
 }
 
-/**
- * Apollo's CSRF check runs inside its handler, after the body is read: a multipart request
- * without a preflight header is refused here, from its headers alone, so that a cross-site form
- * cannot make the gateway read (and buffer) its file. Same rule as Apollo's.
- */
-export function refuseMultipartWithoutPreflight(request: FastifyRequest, reply: FastifyReply): boolean {
-  const contentType = request.headers['content-type'];
-  if (contentType === undefined || !IS_MULTIPART.test(contentType)) return false;
-  if (PREFLIGHT_HEADERS.some((name) => (request.headers[name] ?? '') !== '')) return false;
-  sendError(
-    reply,
-    400,
-    GatewayErrorCode.BAD_REQUEST,
-    'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). A multipart/form-data ' +
-      'request must carry a non-empty apollo-require-preflight (or x-apollo-operation-name) header.',
-  );
-  return true;
-}
-
 /** Adds the `multipart/form-data` body parser. */
 export function addMultipartParser(app: FastifyInstance, options: MultipartOptions): void {
   app.addContentTypeParser(MULTIPART, (request, payload, done) => {
-    readGraphQLMultipart(payload as IncomingMessage, request.headers, options.maxFileBytes).then(
+    const admission = uploadAdmission(request.raw);
+    // Only GraphQL requests are admitted; a multipart body anywhere else has no business here.
+    if (!admission) return done(new MultipartRequestError(400, GatewayErrorCode.BAD_REQUEST, 'multipart/form-data is accepted on the GraphQL endpoint only.'));
+    readGraphQLMultipart(payload as IncomingMessage, request.headers, options.maxFileBytes, admission).then(
       (body) => done(null, body),
       (error: Error) => done(error),
     );
@@ -95,6 +77,7 @@ function readGraphQLMultipart(
   payload: IncomingMessage,
   headers: FastifyRequest['headers'],
   maxFileBytes: number,
+  admission: UploadAdmission,
 ): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     let operations: Record<string, unknown> | undefined;
@@ -142,8 +125,8 @@ function readGraphQLMultipart(
         return void file.resume();
       }
       const target = operations;
-      upload = readFile(file, maxFileBytes).then((bytes) => {
-        const photo = new PhotoUpload(filename, mimeType, bytes);
+      upload = readFile(file, maxFileBytes, admission.contentLength).then((bytes) => {
+        const photo = new PhotoUpload(filename, mimeType, bytes, admission.ticket, admission.signal);
         for (const path of paths) putAtPath(target, path, photo);
         return photo;
       });
@@ -165,21 +148,26 @@ function readGraphQLMultipart(
   });
 }
 
-/** The file's bytes, or PAYLOAD_TOO_LARGE as soon as it passes `maxFileBytes` (busboy stops there). */
-function readFile(file: BusboyFileStream, maxFileBytes: number): Promise<Buffer> {
+/**
+ * The file's bytes, or PAYLOAD_TOO_LARGE as soon as it passes `maxFileBytes` (busboy stops there).
+ * They are copied into one buffer as they come, allocated once: the file is no larger than the
+ * body's Content-Length, so no second copy (a list of chunks, then their concatenation) is made.
+ */
+function readFile(file: BusboyFileStream, maxFileBytes: number, contentLength: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
+    let buffer: Buffer | undefined;
     let size = 0;
     file.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      chunks.push(chunk);
+      buffer ??= Buffer.allocUnsafe(Math.min(contentLength, maxFileBytes));
+      // busboy never gives more than the limit, and the body never more than its length.
+      size += chunk.copy(buffer, size);
     });
     file.once('limit', () => {
-      chunks.length = 0;
+      buffer = undefined;
       reject(new MultipartRequestError(413, GatewayErrorCode.PAYLOAD_TOO_LARGE, `The file is larger than the gateway accepts (${maxFileBytes} bytes).`));
     });
     file.once('end', () => {
-      if (!file.truncated) resolve(Buffer.concat(chunks, size));
+      if (!file.truncated) resolve(buffer === undefined ? Buffer.alloc(0) : buffer.subarray(0, size));
     });
     file.once('error', () => reject(badRequest('The request was cut short.')));
   });

@@ -35,8 +35,8 @@ function failureOf(errors: ReadonlyArray<GraphQLError> | undefined): FailureCaus
 /**
  * Counts each GraphQL operation in `metrics` and writes one structured log line for it: its name, root field(s), result code,
  * Graph's last status, the number of Graph attempts, latency, client-request-id, an uploaded
- * photo's format, sizes and processing time (never its content), and the cause when Graph gave
- * no answer. Nothing of the request's headers or variables is logged, so no
+ * photo's format, sizes and processing time (never its content), the cause when Graph gave
+ * no answer, and whether an upload's caller left before its answer. Nothing of the request's headers or variables is logged, so no
  * token can reach the log.
  */
 export function operationLogPlugin(metrics: GatewayMetrics, logger: Logger): ApolloServerPlugin<GatewayContext> {
@@ -64,6 +64,8 @@ export function operationLogPlugin(metrics: GatewayMetrics, logger: Logger): Apo
               clientRequestId: contextValue.clientRequestId,
               ...(contextValue.stats.photo && { photo: contextValue.stats.photo }),
               ...(cause && { cause }),
+              // The upload's caller went away before this answer (which nobody will read).
+              ...(contextValue.callerSignal?.aborted && { callerLeft: true }),
             },
             'graphql operation',
           );

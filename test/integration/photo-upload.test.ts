@@ -82,11 +82,11 @@ describe('uploadContactPhoto', () => {
   });
 
   it('puts transparency on white, not black', async () => {
-    const transparent = await sharp({ create: { width: 60, height: 40, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
+    const transparent = await sharp({ create: { width: 60, height: 48, channels: 4, background: { r: 0, g: 0, b: 0, alpha: 0 } } }).png().toBuffer();
 
     await upload(transparent);
 
-    expect(near(await pixelAt(stored(), 30, 20), { r: 255, g: 255, b: 255 }, 3)).toBe(true);
+    expect(near(await pixelAt(stored(), 30, 24), { r: 255, g: 255, b: 255 }, 3)).toBe(true);
   });
 
   it('scales a large photo down to 648 px on its longer side, keeping its shape', async () => {
@@ -121,13 +121,13 @@ describe('uploadContactPhoto', () => {
   });
 
   it("takes a GIF's first frame", async () => {
-    const frames = [RED, BLUE].map((colour) => sharp({ create: { width: 32, height: 32, channels: 3, background: colour } }).png().toBuffer());
+    const frames = [RED, BLUE].map((colour) => sharp({ create: { width: 48, height: 48, channels: 3, background: colour } }).png().toBuffer());
     const animated = await sharp(await Promise.all(frames), { join: { animated: true } }).gif().toBuffer();
     expect((await sharp(animated).metadata()).pages).toBe(2);
 
     await upload(animated, { type: 'image/gif' });
 
-    expect(near(await pixelAt(stored(), 16, 16), RED)).toBe(true);
+    expect(near(await pixelAt(stored(), 24, 24), RED)).toBe(true);
   });
 
   it('logs and counts what it did, never the content', async () => {

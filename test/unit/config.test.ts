@@ -15,7 +15,15 @@ describe('loadConfig', () => {
         deadlineMs: 30_000,
         mailbox: { concurrency: 4, queueLimit: 100, leaseMs: 5000 },
       },
-      photos: { maxUploadBytes: 20 * 1024 * 1024, maxPixels: 50_000_000, maxSide: 648, concurrency: availableParallelism() },
+      photos: {
+        maxUploadBytes: 20 * 1024 * 1024,
+        maxPixels: 50_000_000,
+        maxSide: 648,
+        // The cores, leaving two of libuv's 4 default threads free.
+        concurrency: Math.min(availableParallelism(), 2),
+        queue: 8,
+        timeoutMs: 10_000,
+      },
       corsOrigins: ['https://studio.apollographql.com'],
       logLevel: 'info',
       introspection: true,
@@ -53,6 +61,8 @@ describe('loadConfig', () => {
       PHOTO_MAX_PIXELS: '4000000',
       PHOTO_MAX_SIDE: '96',
       PHOTO_CONCURRENCY: '3',
+      PHOTO_QUEUE: '0',
+      PHOTO_TIMEOUT_MS: '2500',
       GRAPH_MAILBOX_LEASE_MS: '1000',
       REDIS_URL: 'redis://:secret@127.0.0.1:6380/2',
     });
@@ -67,7 +77,7 @@ describe('loadConfig', () => {
         deadlineMs: 200,
         mailbox: { concurrency: 2, queueLimit: 0, leaseMs: 1000 },
       },
-      photos: { maxUploadBytes: 1000, maxPixels: 4_000_000, maxSide: 96, concurrency: 3 },
+      photos: { maxUploadBytes: 1000, maxPixels: 4_000_000, maxSide: 96, concurrency: 3, queue: 0, timeoutMs: 2500 },
       redisUrl: 'redis://:secret@127.0.0.1:6380/2',
       corsOrigins: ['https://a.example', 'http://localhost:3000'],
       logLevel: 'warn',
@@ -108,6 +118,10 @@ describe('loadConfig', () => {
     ['PHOTO_MAX_SIDE', '0'],
     ['PHOTO_CONCURRENCY', '0'],
     ['PHOTO_CONCURRENCY', '65'],
+    // libuv's pool has 4 threads unless UV_THREADPOOL_SIZE says more: images may not take them all.
+    ['PHOTO_CONCURRENCY', '4'],
+    ['PHOTO_QUEUE', '-1'],
+    ['PHOTO_TIMEOUT_MS', '99'],
     ['GRAPH_MAILBOX_LEASE_MS', '10'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
     ['REDIS_URL', 'localhost:6379'],
@@ -129,6 +143,15 @@ describe('loadConfig', () => {
     expect(error.variable).toBe(name);
     expect(error.message).toMatch(new RegExp(`^Invalid configuration: ${name} .*\\(got ".*"\\)\\.$`));
     expect(error.message).not.toContain('\n');
+  });
+
+  it('sizes image work by libuv\'s thread pool: below it, and by default two threads under it', () => {
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '12', PHOTO_CONCURRENCY: '11' }).photos.concurrency).toBe(11);
+    expect(() => loadConfig({ UV_THREADPOOL_SIZE: '12', PHOTO_CONCURRENCY: '12' })).toThrow(
+      /^Invalid configuration: PHOTO_CONCURRENCY must be below libuv's thread pool size \(12\)/,
+    );
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '3' }).photos.concurrency).toBe(1);
+    expect(loadConfig({ UV_THREADPOOL_SIZE: '64' }).photos.concurrency).toBe(availableParallelism());
   });
 
   it('never repeats a REDIS_URL it refuses, which may hold a password', () => {
