@@ -49,7 +49,7 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
    */
   constructor(
     waitingCalls: () => { mailboxes: number; waiting: number },
-    images: () => { active: number; waiting: number } = () => ({ active: 0, waiting: 0 }),
+    images: () => { active: number; waiting: number; admitted: number } = () => ({ active: 0, waiting: 0, admitted: 0 }),
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -125,6 +125,22 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
       registers,
       collect() {
         this.set(images().waiting);
+      },
+    });
+    new Gauge({
+      name: 'photo_images_processing',
+      help: 'Images being processed (at most PHOTO_CONCURRENCY), including any past PHOTO_TIMEOUT_MS still stopping.',
+      registers,
+      collect() {
+        this.set(images().active);
+      },
+    });
+    new Gauge({
+      name: 'photo_images_admitted',
+      help: 'Images held in memory: uploads being read, waiting, processed or sent, and thumbnails (at most PHOTO_CONCURRENCY + PHOTO_QUEUE).',
+      registers,
+      collect() {
+        this.set(images().admitted);
       },
     });
     new Gauge({

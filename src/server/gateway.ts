@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
@@ -223,9 +224,18 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     },
   });
 
+  // Connections that have not sent a byte yet: Node's server.close() leaves them open (they are
+  // not "idle" to it) until their headers time out, which held shutdown for up to the grace period.
+  const connections = new Set<Socket>();
+  app.server.on('connection', (socket: Socket) => {
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+  });
+
   let stopping: Promise<void> | undefined;
   async function stop(): Promise<void> {
     draining = true;
+    for (const socket of connections) if (socket.bytesRead === 0) socket.destroy();
     const grace = setTimeout(() => {
       logger.warn({ graceMs: config.shutdownGraceMs }, 'grace period over: ending the Graph calls still in flight');
       shutdownSignal.abort();

@@ -96,7 +96,9 @@ function readGraphQLMultipart(
     try {
       busboy = new Busboy({
         headers: headers as { 'content-type': string },
-        limits: { fileSize: maxFileBytes, files: 1, fields: 2, parts: 3, fieldSize: MAX_FIELD_BYTES, headerPairs: 100 },
+        // parts: one more than the 3 expected, so that a second file is told as such (filesLimit)
+        // rather than as a part too many.
+        limits: { fileSize: maxFileBytes, files: 1, fields: 2, parts: 4, fieldSize: MAX_FIELD_BYTES, headerPairs: 100 },
       });
     } catch {
       reject(badRequest('The multipart/form-data body is malformed (no boundary).'));

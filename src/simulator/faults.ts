@@ -36,7 +36,7 @@ export interface Fault {
    * JSON, a photo without `id`, a photo whose `height` is not a number, or exactly this text.
    * `huge` streams a 2 MiB JSON photo in chunks, without `Content-Length`.
    */
-  body?: 'html' | 'empty' | 'not-json' | 'no-id' | 'bad-height' | 'huge' | { raw: string; contentType: string };
+  body?: 'html' | 'empty' | 'not-json' | 'no-id' | 'bad-height' | 'huge' | { raw: string | Buffer; contentType: string };
   /** Answer a redirect to this URL (status 302 unless `status` says otherwise). */
   redirectTo?: string;
   /** Destroy the connection before any answer, or after the headers and part of the body. */
@@ -92,7 +92,7 @@ export function changesAnswer(fault: Fault): boolean {
 export const HUGE_BODY_BYTES = 2 * 1024 * 1024;
 
 /** The content type and text of a fault's `body` (`huge` is streamed, not built here). */
-export function faultBody(body: Exclude<NonNullable<Fault['body']>, 'huge'>): [string | undefined, string] {
+export function faultBody(body: Exclude<NonNullable<Fault['body']>, 'huge'>): [string | undefined, string | Buffer] {
   if (typeof body === 'object') return [body.contentType, body.raw];
   switch (body) {
     case 'html':

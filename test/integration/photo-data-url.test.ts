@@ -84,6 +84,33 @@ describe('ProfilePhoto.dataUrl', () => {
     expect(photo['b']).toBe(photo['c']);
   });
 
+  it('makes each thumbnail size once per photo, however many fields ask for it', async () => {
+    await givenAPicture();
+    const thumbnails = async () =>
+      Number(/^photo_processing_seconds_count\{operation="thumbnail",format="jpeg"\} (\d+)/m.exec(await (await fetch(`${new URL(stack.url).origin}/metrics`)).text())?.[1] ?? 0);
+    const before = await thumbnails();
+
+    const result = await query('b: dataUrl(size: 48) c: dataUrl(size: 48) d: dataUrl(size: 96) e: dataUrl(size: 48)');
+
+    expect(result.body.errors).toBeUndefined();
+    expect((await thumbnails()) - before).toBe(2);
+  });
+
+  it.each([
+    ['image/*', 'png'],
+    ['image/jpeg', 'png'],
+    ['image/png', 'jpeg'],
+  ])('labels a picture Graph serves as %s by what its bytes are (%s)', async (header, format) => {
+    await givenAPicture();
+    const bytes = await (await twoColourImage(60, 40)).toFormat(format as 'png' | 'jpeg').toBuffer();
+    stack.simulator.fail({ method: 'GET', value: true, status: 200, body: { raw: bytes, contentType: header } });
+
+    const result = await query('dataUrl');
+
+    expect(result.body.errors).toBeUndefined();
+    expect(decode((result.body.data!['contactPhoto'] as { dataUrl: string }).dataUrl)).toEqual({ contentType: `image/${format}`, bytes });
+  });
+
   it('answers null when the contact has no picture (404)', async () => {
     // The metadata exists (a PATCH made it), the picture does not.
     await postGraphQL(stack.url, 'mutation { updateContactPhoto(invitationId: "inv-data-url", contactId: "contact-data-url", input: { height: 1, width: 1 }) { id } }', {}, { token: TOKEN });

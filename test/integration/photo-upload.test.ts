@@ -162,6 +162,19 @@ describe('uploadContactPhoto', () => {
     expect(puts[0]!.bytes.length).toBeGreaterThan(0);
   });
 
+  it('answers BAD_GATEWAY when Graph accepts the PUT and then has no photo for the contact', async () => {
+    stack.simulator.fail({ method: 'GET', value: false, status: 404 });
+
+    const result = await upload(await (await twoColourImage(64, 48)).jpeg().toBuffer());
+
+    expect(result.body.data).toBeNull();
+    expect(result.body.errors![0]).toMatchObject({
+      message: 'Microsoft Graph accepted the photo but then had none for this contact.',
+      extensions: { code: 'BAD_GATEWAY' },
+    });
+    expect(stack.simulator.requests.map((request) => request.method)).toEqual(['PUT', 'GET']);
+  });
+
   it("answers Graph's 413 as PAYLOAD_TOO_LARGE", async () => {
     stack.simulator.fail({ method: 'PUT', status: 413, code: 'requestTooLarge', message: 'The photo is too large.' });
 
@@ -171,6 +184,14 @@ describe('uploadContactPhoto', () => {
     expect(result.body.errors![0]).toMatchObject({ message: 'The photo is too large.', extensions: { code: 'PAYLOAD_TOO_LARGE', upstream: { status: 413 } } });
   });
 });
+
+/** The HEIC fixture with its coded image (the `mdat` box's content) zeroed: the header still reads, as 64 x 48. */
+async function corruptHeicData(): Promise<Buffer> {
+  const bytes = Buffer.from(HEIC);
+  bytes.fill(0, bytes.indexOf('mdat') + 4);
+  expect((await sharp(bytes).metadata()).width).toBe(64);
+  return bytes;
+}
 
 describe('uploadContactPhoto refuses what it cannot use, with no Graph call', () => {
   const acceptedFormats = /JPEG, PNG, GIF, WebP, AVIF or HEIC\/HEIF/;
@@ -182,6 +203,7 @@ describe('uploadContactPhoto refuses what it cannot use, with no Graph call', ()
     ['a truncated JPEG (its first half)', async () => noiseJpeg(400, 300).then((jpeg) => jpeg.subarray(0, jpeg.length / 2)), /truncated or corrupt/],
     ['a JPEG whose data is garbage', async () => Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0]), Buffer.alloc(2000, 0x5a)]), /truncated or corrupt/],
     ['a truncated HEIC', async () => HEIC.subarray(0, 400), /truncated or corrupt/],
+    ['a HEIC whose header reads but whose image data is garbage', async () => corruptHeicData(), /HEIC image could not be decoded/],
   ])('%s is BAD_USER_INPUT naming the accepted formats', async (_case, make, message) => {
     const result = await upload(await make());
 
@@ -189,6 +211,19 @@ describe('uploadContactPhoto refuses what it cannot use, with no Graph call', ()
     expect(result.body.data).toBeNull();
     expect(result.body.errors![0]).toMatchObject({ message: expect.stringMatching(message), extensions: { code: 'BAD_USER_INPUT', argument: 'file' } });
     expect(result.body.errors![0]!.message).toMatch(acceptedFormats);
+    expect(stack.simulator.requests).toHaveLength(0);
+  });
+
+  it.each([
+    ['an image of 1 x 1 pixels (Graph takes 1x1 to mean no photo)', () => sharp({ create: { width: 1, height: 1, channels: 3, background: RED } }).png().toBuffer(), '1 x 1'],
+    ['an image 47 pixels high', () => twoColourImage(400, 47).then((image) => image.jpeg().toBuffer()), '400 x 47'],
+  ])('%s is BAD_USER_INPUT: Outlook\'s smallest photo is 48 px', async (_case, make, size) => {
+    const result = await upload(await make());
+
+    expect(result.body.errors![0]).toMatchObject({
+      message: `The image is ${size} pixels: a contact photo needs at least 48 pixels on its shorter side.`,
+      extensions: { code: 'BAD_USER_INPUT', argument: 'file' },
+    });
     expect(stack.simulator.requests).toHaveLength(0);
   });
 
@@ -247,7 +282,7 @@ describe('uploadContactPhoto refuses what it cannot use, with no Graph call', ()
       new Promise<'waited for the body'>((resolve) => setTimeout(() => resolve('waited for the body'), 5000).unref()),
     ]);
 
-    expect(answer).toMatchObject({ status: 400 });
+    expect(answer).toMatchObject({ status: 400, headers: { connection: 'close' } });
   });
 
   it('accepts x-apollo-operation-name as the preflight header, as Apollo does', async () => {
@@ -270,17 +305,20 @@ describe('uploadContactPhoto refuses what it cannot use, with no Graph call', ()
     const response = await fetch(stack.url, { method: 'POST', headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${TOKEN}` }, body: form });
 
     expect(response.status).toBe(400);
-    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'BAD_REQUEST' } }] });
+    expect(await response.json()).toEqual({ errors: [{ message: 'Send one file per request.', extensions: { code: 'BAD_REQUEST' } }] });
+    // The rest of the body was not read: the connection cannot carry another request.
+    expect(response.headers.get('connection')).toBe('close');
     expect(stack.simulator.requests).toHaveLength(0);
   });
 
   it.each([
-    ['map before operations', (form: FormData) => (form.append('map', '{"0":["variables.file"]}'), form.append('operations', '{}'))],
-    ['a map path outside the variables', (form: FormData) => (form.append('operations', JSON.stringify({ query: UPLOAD_PHOTO, variables: { ...ids, file: null } })), form.append('map', '{"0":["query"]}'))],
-    ['a map path onto the prototype', (form: FormData) => (form.append('operations', JSON.stringify({ query: UPLOAD_PHOTO, variables: { ...ids, file: null } })), form.append('map', '{"0":["variables.__proto__"]}'))],
-    ['operations that are not JSON', (form: FormData) => (form.append('operations', '{nope'), form.append('map', '{"0":["variables.file"]}'))],
-    ['a batch of operations', (form: FormData) => (form.append('operations', JSON.stringify([{ query: UPLOAD_PHOTO }])), form.append('map', '{"0":["0.variables.file"]}'))],
-  ])('answers 400 BAD_REQUEST to %s', async (_case, fill) => {
+    ['map before operations', (form: FormData) => (form.append('map', '{"0":["variables.file"]}'), form.append('operations', '{}')), /operations and map, in that order/],
+    ['a map path outside the variables', (form: FormData) => (form.append('operations', JSON.stringify({ query: UPLOAD_PHOTO, variables: { ...ids, file: null } })), form.append('map', '{"0":["query"]}')), /The map path "query" must point into the variables/],
+    ['a map path onto the prototype', (form: FormData) => (form.append('operations', JSON.stringify({ query: UPLOAD_PHOTO, variables: { ...ids, file: null } })), form.append('map', '{"0":["variables.__proto__"]}')), /must point into the variables/],
+    ['a map path onto a variable that is not null', (form: FormData) => (form.append('operations', JSON.stringify({ query: UPLOAD_PHOTO, variables: { ...ids, file: 'already here' } })), form.append('map', '{"0":["variables.file"]}')), /The map path "variables.file" must point at a null in the operations/],
+    ['operations that are not JSON', (form: FormData) => (form.append('operations', '{nope'), form.append('map', '{"0":["variables.file"]}')), /The operations field is not valid JSON/],
+    ['a batch of operations', (form: FormData) => (form.append('operations', JSON.stringify([{ query: UPLOAD_PHOTO }])), form.append('map', '{"0":["0.variables.file"]}')), /^Operation batching is not supported by this gateway\.$/],
+  ])('answers 400 BAD_REQUEST to %s, saying why', async (_case, fill, message) => {
     const form = new FormData();
     fill(form);
     form.append('0', new Blob([Buffer.from('x')]), 'a.jpg');
@@ -288,7 +326,8 @@ describe('uploadContactPhoto refuses what it cannot use, with no Graph call', ()
     const response = await fetch(stack.url, { method: 'POST', headers: { 'apollo-require-preflight': 'true', authorization: `Bearer ${TOKEN}` }, body: form });
 
     expect(response.status).toBe(400);
-    expect(((await response.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('BAD_REQUEST');
+    const { errors } = (await response.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+    expect(errors[0]).toEqual({ message: expect.stringMatching(message), extensions: { code: 'BAD_REQUEST' } });
     expect(stack.simulator.requests).toHaveLength(0);
   });
 
@@ -392,7 +431,7 @@ describe('PHOTO_MAX_UPLOAD_BYTES', () => {
       new Promise<'waited for the body'>((resolve) => setTimeout(() => resolve('waited for the body'), 5000).unref()),
     ]);
 
-    expect(answer).toMatchObject({ status: 413 });
+    expect(answer).toMatchObject({ status: 413, headers: { connection: 'close' } });
     expect(JSON.parse((answer as { body: string }).body)).toMatchObject({ errors: [{ extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
   });
 
@@ -404,5 +443,25 @@ describe('PHOTO_MAX_UPLOAD_BYTES', () => {
     });
 
     expect(response.status).toBe(413);
+  });
+});
+
+describe('PHOTO_MAX_PIXELS', () => {
+  let limited: Stack;
+  beforeAll(async () => {
+    limited = await startStack({ env: { PHOTO_MAX_PIXELS: String(64 * 48) } });
+  });
+  afterAll(() => limited.close());
+
+  it('accepts an image of exactly the limit', async () => {
+    const result = await postUpload(limited.url, UPLOAD_PHOTO, ids, await (await twoColourImage(64, 48)).png().toBuffer(), { token: TOKEN });
+
+    expect(result.body).toEqual({ data: { uploadContactPhoto: { id: '64X48', height: 48, width: 64 } } });
+  });
+
+  it('refuses one pixel column more, from its header', async () => {
+    const result = await postUpload(limited.url, UPLOAD_PHOTO, ids, await (await twoColourImage(65, 48)).png().toBuffer(), { token: TOKEN });
+
+    expect(result.body.errors![0]).toMatchObject({ message: 'The image is 65 x 48 pixels, over the limit of 3072 pixels.', extensions: { code: 'BAD_USER_INPUT' } });
   });
 });

@@ -43,12 +43,15 @@ export async function killRunning(): Promise<void> {
 }
 
 /**
- * Runs a file of the build (`dist/`, made by `npm test` before Jest) as `npm start` would;
+ * Runs a file of the build (`dist/`, made by `npm test` before Jest) as `npm start` would (libuv's
+ * thread pool sized by `dist/threadpool.cjs`);
  * `preload` names a file of `test/fixtures/` to load first (`node --import`).
  */
 export function runCompiled(file: 'main.js' | 'demo.js', env: Record<string, string>, preload?: string): CompiledProcess {
   const script = fileURLToPath(new URL(`../../dist/${file}`, import.meta.url));
-  const args = preload === undefined ? [script] : ['--import', new URL(`../fixtures/${preload}`, import.meta.url).href, script];
+  // As `npm start` and `npm run demo` do: libuv's thread pool sized first (src/threadpool.cjs).
+  const threadPool = ['--require', fileURLToPath(new URL('../../dist/threadpool.cjs', import.meta.url))];
+  const args = [...threadPool, ...(preload === undefined ? [] : ['--import', new URL(`../fixtures/${preload}`, import.meta.url).href]), script];
   const child = spawn(process.execPath, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   const exited = once(child, 'exit').then(([code]) => {

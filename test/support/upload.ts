@@ -8,6 +8,8 @@ export interface UploadOptions {
   /** The type the file is declared as (Apollo Sandbox declares every file application/octet-stream). */
   type?: string;
   filename?: string;
+  /** Aborts the request (a caller who leaves). */
+  signal?: AbortSignal;
 }
 
 export const UPLOAD_PHOTO = `mutation UploadContactPhoto($invitationId: ID!, $contactId: ID!, $file: Upload!) {
@@ -37,6 +39,7 @@ export async function postUpload(
       ...options.headers,
     },
     body: form,
+    ...(options.signal && { signal: options.signal }),
   });
   return { status: response.status, headers: response.headers, body: (await response.json()) as GraphQLResult['body'] };
 }
