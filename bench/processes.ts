@@ -28,11 +28,11 @@ export function repoPath(path: string): string {
  * generating load, would fill and push back on the target's logging, which a benchmark must not
  * measure.
  */
-export async function startProcess(script: string, env: Record<string, string>, ready: RegExp): Promise<RunningProcess> {
+export async function startProcess(script: string, env: Record<string, string>, ready: RegExp, nodeArgs: string[] = []): Promise<RunningProcess> {
   const outputFile = join(mkdtempSync(join(os.tmpdir(), 'bench-')), 'output.log');
   const output = openSync(outputFile, 'w');
   const started = performance.now();
-  const child = spawn(process.execPath, [repoPath(script)], { env: { ...process.env, ...env }, stdio: ['ignore', output, output] });
+  const child = spawn(process.execPath, [...nodeArgs, repoPath(script)], { env: { ...process.env, ...env }, stdio: ['ignore', output, output] });
   closeSync(output);
   let url: string | undefined;
   while (url === undefined) {

@@ -1,6 +1,7 @@
 /**
  * The benchmark's results as markdown tables, with the issue's targets checked against them.
  */
+import { formatUploadBounds, type UploadBoundsResult } from './upload-bounds.js';
 import { THROTTLE, THROTTLE_LIMIT_MS, type ColdStartResult, type ThrottledResult } from './scenarios.js';
 import { median } from './load.js';
 import type { TargetName } from './targets.js';
@@ -35,6 +36,8 @@ export interface BenchResults {
   coldStart: ColdStartResult[];
   /** Absent in results from before the upload scenario. */
   uploads?: UploadResult;
+  /** Absent in results from before the picture path's bounds. */
+  uploadBounds?: UploadBoundsResult;
   /** Absent without redis-server, and in results from before the replica scenario. */
   replicas?: ReplicasResult;
 }
@@ -131,6 +134,7 @@ export function formatReport(results: BenchResults): string {
     ),
     '',
     ...(results.uploads ? [formatUploads(results.uploads), ''] : []),
+    ...(results.uploadBounds ? [formatUploadBounds(results.uploadBounds), ''] : []),
     ...(results.replicas ? [formatReplicas(results.replicas), ''] : []),
     '### Targets',
     '',

@@ -16,6 +16,7 @@ import { runReplicas } from './replicas.js';
 import { runColdStart, runThrottled, startSimulatorProcess } from './scenarios.js';
 import { TARGETS, type Target } from './targets.js';
 import { runUploads } from './uploads.js';
+import { formatUploadBounds, runUploadBounds } from './upload-bounds.js';
 
 const quick = process.env['BENCH_QUICK'] === '1';
 const settings = {
@@ -67,6 +68,14 @@ if (process.env['BENCH_ONLY'] === 'replicas') {
   process.exit(replicas ? 0 : 1);
 }
 
+if (process.env['BENCH_ONLY'] === 'upload-bounds') {
+  log('upload bounds');
+  const bounds = await runUploadBounds(simulator.url, log);
+  await simulator.stop();
+  process.stdout.write(`${formatUploadBounds(bounds)}\n`);
+  process.exit(0);
+}
+
 if (process.env['BENCH_ONLY'] === 'uploads') {
   log('uploads');
   const uploads = await runUploads(simulator.url, log);
@@ -107,6 +116,8 @@ for (const target of TARGETS.filter((candidate) => candidate.graphql)) {
 
 log('uploads');
 const uploads = await runUploads(simulator.url, log);
+log('upload bounds');
+const uploadBounds = await runUploadBounds(simulator.url, log);
 log('replicas');
 const replicas = await runReplicas(simulator.url, log);
 await simulator.stop();
@@ -135,6 +146,7 @@ const results: BenchResults = {
   throttled,
   coldStart,
   uploads,
+  uploadBounds,
   ...(replicas && { replicas }),
 };
 

@@ -3,7 +3,9 @@
  * simulator, and the workload that drives each one.
  */
 import type { Workload } from './load.js';
-import { startProcess, type RunningProcess } from './processes.js';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { repoPath, startProcess, type RunningProcess } from './processes.js';
 
 export type TargetName = 'direct REST' | 'bare forwarder (limit)' | 'naive baseline' | 'RESTDataSource peer' | 'this gateway' | 'compare build';
 
@@ -27,7 +29,10 @@ const GATEWAY_LISTENING = /"url":"([^"]+)"[^\n]*"msg":"gateway listening"/;
  * NODE_ENV=production, info logs (read and dropped by the runner), and `env` on top.
  */
 export function startGatewayProcess(graphBaseUrl: string, env: Record<string, string> = {}, main = process.env['BENCH_GATEWAY'] ?? 'dist/main.js'): Promise<RunningProcess> {
-  return startProcess(main, { GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', ...env }, GATEWAY_LISTENING);
+  // As npm start does: libuv's thread pool sized first, where the build has the preload (older builds did not).
+  const threadPool = join(dirname(repoPath(main)), 'threadpool.cjs');
+  const nodeArgs = existsSync(threadPool) ? ['--require', threadPool] : [];
+  return startProcess(main, { GRAPH_BASE_URL: graphBaseUrl, NODE_ENV: 'production', PORT: '0', HOST: '127.0.0.1', ...env }, GATEWAY_LISTENING, nodeArgs);
 }
 
 const UPDATE = 'mutation UpdateContactPhoto($invitationId: ID!, $contactId: ID!, $input: ProfilePhotoInput!) { updateContactPhoto(invitationId: $invitationId, contactId: $contactId, input: $input) { id height width } }';

@@ -49,9 +49,14 @@ export function uploadAdmission(request: IncomingMessage): UploadAdmission | und
 export function admitUpload(request: FastifyRequest, reply: FastifyReply, photos: PhotoProcessor, maxFileBytes: number): boolean {
   const contentType = request.headers['content-type'];
   if (contentType === undefined || !IS_MULTIPART.test(contentType)) return false;
-  // The body is not read: this connection cannot carry another request.
-  const refuse = (status: number, code: GatewayErrorCode, message: string, extensions?: Record<string, unknown>): true => {
-    void reply.header('connection', 'close');
+  const expectsContinue = request.headers.expect?.toLowerCase() === '100-continue';
+  // A refused body is never buffered. Closing the connection at once spares reading it, but a
+  // client still sending (fetch, a browser) then sees a reset, not the answer; so a body of a
+  // size the gateway accepts anyway is read and discarded by Node (keep-alive), and only a
+  // client that has not sent its body (Expect: 100-continue), a body of unknown or excessive
+  // size, or a cross-site form is answered with the connection closed.
+  const refuse = (status: number, code: GatewayErrorCode, message: string, extensions?: Record<string, unknown>, drain = false): true => {
+    if (!drain || expectsContinue) void reply.header('connection', 'close');
     sendError(reply, status, code, message, extensions);
     return true;
   };
@@ -79,7 +84,7 @@ export function admitUpload(request: FastifyRequest, reply: FastifyReply, photos
   } catch (error) {
     if (!(error instanceof PhotoQueueFullError)) throw error;
     void reply.header('retry-after', String(error.retryAfterS));
-    return refuse(429, GatewayErrorCode.TOO_MANY_REQUESTS, error.message, { retryAfter: error.retryAfterS });
+    return refuse(429, GatewayErrorCode.TOO_MANY_REQUESTS, error.message, { retryAfter: error.retryAfterS }, true);
   }
   const caller = new AbortController();
   // 'close' comes once the answer is written, or earlier when the connection goes.
