@@ -1,0 +1,31 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, describe, expect, it } from '@jest/globals';
+import { HeicDecoder } from '../../src/photos/heic-decoder.js';
+
+const HEIC = readFileSync(new URL('../fixtures/images/red-blue-64x48.heic', import.meta.url));
+
+describe('HeicDecoder', () => {
+  const decoder = new HeicDecoder(1);
+  afterAll(() => decoder.close());
+
+  it('decodes to RGBA in a worker, the pixels moved back', async () => {
+    const image = await decoder.decode(HEIC, new AbortController().signal);
+
+    expect([image.width, image.height, image.data.length]).toEqual([64, 48, 64 * 48 * 4]);
+    // Left half red (220, 30, 30), as the fixture was made.
+    expect(Math.abs(image.data[(24 * 64 + 8) * 4]! - 220)).toBeLessThan(12);
+  });
+
+  it('gives up a decode that is aborted, and keeps decoding afterwards', async () => {
+    const aborted = new AbortController();
+    const decoding = decoder.decode(HEIC, aborted.signal);
+    aborted.abort(new Error('the caller left'));
+
+    await expect(decoding).rejects.toThrow();
+    await expect(decoder.decode(HEIC, new AbortController().signal)).resolves.toMatchObject({ width: 64, height: 48 });
+  });
+
+  it('rejects with the decoder’s error for bytes that are not a HEIC', async () => {
+    await expect(decoder.decode(Buffer.from('not a heic at all, just text'), new AbortController().signal)).rejects.toThrow();
+  });
+});
