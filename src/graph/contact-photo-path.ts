@@ -7,6 +7,10 @@ export const MAX_ID_LENGTH = 1024;
 // eslint-disable-next-line no-control-regex
 const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f]/;
 
+// A surrogate half without its other half: not well-formed UTF-16, so not encodable into a URL
+// (encodeURIComponent throws). JSON lets a caller send one ("\ud800").
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /**
  * Checks an id the caller gave before it goes into a Graph URL. Ids are opaque to the gateway
  * (Outlook ids contain `/`, `+` and `=`), so only what can never be a real id, or could change
@@ -22,6 +26,9 @@ export function assertValidId(argument: string, id: string): void {
   }
   if (CONTROL_CHARACTER.test(id)) {
     throw badUserInput(argument, `${argument} must not contain control characters.`);
+  }
+  if (LONE_SURROGATE.test(id)) {
+    throw badUserInput(argument, `${argument} must be well-formed Unicode (it has half of a surrogate pair).`);
   }
 }
 

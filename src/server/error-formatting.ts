@@ -6,6 +6,17 @@ import { GatewayErrorCode } from '../errors/codes.js';
 import { defaultMessage } from '../errors/gateway-error.js';
 
 /**
+ * graphql-js's "Did you mean ...?" for a misspelt field of an input variable. Apollo's
+ * `hideSchemaDetailsFromClientErrors` removes suggestions from validation errors only; a
+ * variable is coerced later, and its error would still map the schema for a guesser.
+ */
+const SUGGESTION = / Did you mean [^?]*\?$/;
+
+function withoutSuggestion(formatted: GraphQLFormattedError): GraphQLFormattedError {
+  return SUGGESTION.test(formatted.message) ? { ...formatted, message: formatted.message.replace(SUGGESTION, '') } : formatted;
+}
+
+/**
  * Apollo's `formatError`. Errors the gateway answers on purpose (`GatewayError`) and Apollo's
  * own request errors are `GraphQLError`s and pass unchanged. Anything else thrown while
  * executing is a bug: it is logged and masked, so that no internal detail reaches a caller.
@@ -16,10 +27,11 @@ export function createFormatError(
   logger: Logger,
   debug: boolean,
   hideLimits: (formatted: GraphQLFormattedError) => GraphQLFormattedError,
+  hideSuggestions = false,
 ) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
     const original = unwrapResolverError(error);
-    if (original instanceof GraphQLError) return hideLimits(formatted);
+    if (original instanceof GraphQLError) return hideLimits(hideSuggestions ? withoutSuggestion(formatted) : formatted);
     const summary =
       original instanceof Error
         ? { name: original.name, message: original.message, stack: original.stack }

@@ -113,7 +113,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // In production, no "Did you mean ...?" in validation errors: the schema is not to be mapped by guessing.
     hideSchemaDetailsFromClientErrors: config.production,
     includeStacktraceInErrorResponses: config.debug,
-    formatError: createFormatError(logger, config.debug, limits.formatError),
+    formatError: createFormatError(logger, config.debug, limits.formatError, config.production),
     csrfPrevention: true,
     // With trusted documents, persisted queries are answered from the manifest and never registered.
     ...(trusted
@@ -149,12 +149,16 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   // One hook for what is refused before any parsing: it runs on every request, so it stays cheap.
   // Callback-style hooks: an async hook costs a promise per request for what is a flag check.
   app.addHook('onRequest', (request, reply, done) => {
-    if (draining && request.url.startsWith(GRAPHQL_PATH)) {
+    // The matched route, not the raw URL: /%67raphql is routed to GraphQL too.
+    const graphql = request.routeOptions.url === GRAPHQL_PATH;
+    if (!validHost(request.headers.host)) {
+      sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, 'The Host header is not a valid host.');
+    } else if (draining && graphql) {
       void reply.header('connection', 'close');
       sendError(reply, 503, GatewayErrorCode.SHUTTING_DOWN, defaultMessage(GatewayErrorCode.SHUTTING_DOWN));
     } else if (authorizationHeaderCount(request.raw.rawHeaders) > 1) {
       sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, 'Send at most one Authorization header.');
-    } else if (!(request.routeOptions.url === GRAPHQL_PATH && admitUpload(request, reply, photos, config.photos.maxUploadBytes))) {
+    } else if (!(graphql && admitUpload(request, reply, photos, config.photos.maxUploadBytes))) {
       // Node leaves "100 Continue" to us (see checkContinue below): the body is asked for only now.
       if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue();
       done();
@@ -272,6 +276,18 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       return stopping;
     },
   };
+}
+
+/** What may stand in a Host header (a name, IPv4, or bracketed IPv6, and a port); the common case is tested by one regular expression. */
+const PLAIN_HOST = /^[A-Za-z0-9.-]+(:\d{1,5})?$/;
+
+/**
+ * Whether `host` can be the authority of a URL. A malformed one (`Host: a b`) made the Apollo
+ * integration's URL parsing throw, which Fastify answered with a 500 and a stack in the log.
+ */
+function validHost(host: string | undefined): boolean {
+  if (host === undefined || PLAIN_HOST.test(host)) return true;
+  return URL.canParse(`http://${host}/`) && !/[\s/?#@\\]/.test(host);
 }
 
 /** The host part of a URL for a listener on `host` (a wildcard address is reached as localhost). */
