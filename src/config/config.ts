@@ -76,8 +76,13 @@ export interface GatewayConfig {
         schemaReportingUrl: string | undefined;
       }
     | undefined;
-  /** Port of a separate listener for `GET /metrics` (`METRICS_PORT`); on the main port when unset. */
+  /** Port of a separate listener for `GET /metrics` (`METRICS_PORT`). */
   metricsPort: number | undefined;
+  /**
+   * Without `METRICS_PORT`, whether `GET /metrics` is served on the main (public) port
+   * (`METRICS_ON_MAIN_PORT`; by default not in production, where it would tell anyone the traffic).
+   */
+  metricsOnMainPort: boolean;
   /** From the manifest `TRUSTED_DOCUMENTS` names: when set, only its documents are accepted. */
   trustedDocuments: TrustedDocuments | undefined;
   /**
@@ -276,6 +281,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     federation: boolean(env, 'FEDERATION', false),
     apollo: apolloReporting(env),
     metricsPort: raw(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, 65535),
+    metricsOnMainPort: boolean(env, 'METRICS_ON_MAIN_PORT', !production),
     trustedDocuments: trustedDocuments(env),
     redisUrl: redisUrl(env),
   };

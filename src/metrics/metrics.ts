@@ -161,10 +161,11 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
     });
   }
 
-  operation(rootField: string | null, code: string): void {
+  /** One operation answered: `rootField` is a label from a fixed set (see operation-log-plugin.ts). */
+  operation(rootField: string, code: string): void {
     const key = `${rootField}\u0000${code}`;
     let child = this.#operationChildren.get(key);
-    if (!child) this.#operationChildren.set(key, (child = this.#operations.labels(rootField ?? 'none', code)));
+    if (!child) this.#operationChildren.set(key, (child = this.#operations.labels(rootField, code)));
     child.inc();
   }
 

@@ -194,7 +194,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   // Metrics on their own port when METRICS_PORT is set (to keep them off the public one).
   const metricsServer = config.metricsPort === undefined ? undefined : createMetricsServer(metrics);
-  if (!metricsServer) {
+  if (!metricsServer && config.metricsOnMainPort) {
     app.get('/metrics', async (_request, reply) => {
       void reply.header('content-type', metrics.registry.contentType);
       return metrics.registry.metrics();

@@ -23,6 +23,35 @@ function rootFields(operation: OperationDefinitionNode | undefined): string | nu
   return fields;
 }
 
+/** The root fields that call Graph: the only root field names a metric label may take. */
+const GRAPH_CALLING_ROOT_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'updateContactPhoto', 'uploadContactPhoto', '_entities']);
+
+/** The `root_field` label by operation, from a fixed set (see `metricRootField`). */
+const metricRootFieldOf = new WeakMap<OperationDefinitionNode, string>();
+
+/**
+ * The operation's Graph-calling root field, `multiple` when it has several kinds, `none` when it
+ * has none: never the document's own words, so that no sequence of operations can grow the
+ * number of series (varying `__typename`s around one field made 8,000 of them).
+ */
+function metricRootField(operation: OperationDefinitionNode | undefined): string {
+  if (!operation) return 'none';
+  let label = metricRootFieldOf.get(operation);
+  if (label === undefined) {
+    const kinds = new Set<string>();
+    const visit = (selections: OperationDefinitionNode['selectionSet']['selections']): void => {
+      for (const selection of selections) {
+        if (selection.kind === Kind.FIELD && GRAPH_CALLING_ROOT_FIELDS.has(selection.name.value)) kinds.add(selection.name.value);
+        else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet.selections);
+      }
+    };
+    visit(operation.selectionSet.selections);
+    label = kinds.size === 0 ? 'none' : kinds.size === 1 ? [...kinds][0]! : 'multiple';
+    metricRootFieldOf.set(operation, label);
+  }
+  return label;
+}
+
 /** Why the first failed Graph call failed, when no answer came (a refused connection, a timeout). */
 function failureOf(errors: ReadonlyArray<GraphQLError> | undefined): FailureCause | undefined {
   for (const error of errors ?? []) {
@@ -50,7 +79,7 @@ export function operationLogPlugin(metrics: GatewayMetrics, logger: Logger): Apo
           const cause = failureOf(originalErrors);
           const rootField = rootFields(operation);
           const code = errors?.length ? (typeof firstCode === 'string' ? firstCode : 'ERROR') : 'OK';
-          metrics.operation(rootField, code);
+          metrics.operation(metricRootField(operation), code);
           logger.info(
             {
               reqId: contextValue.requestId,

@@ -35,6 +35,7 @@ describe('loadConfig', () => {
       federation: false,
       apollo: undefined,
       metricsPort: undefined,
+      metricsOnMainPort: true,
       trustedDocuments: undefined,
       redisUrl: undefined,
     });
