@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { GraphQLError, parse, type GraphQLSchema } from 'graphql';
+import { GraphQLError, Kind, parse, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { graphCall, resolvers } from './resolvers.js';
 import type { GatewayContext } from './context.js';
 import { typeDefs } from './type-defs.js';
@@ -50,16 +50,19 @@ export function buildContactPhotoSubgraph(): GraphQLSchema {
 }
 
 /**
- * The Graph-call limit for `_entities`: a router sends the photos it wants as a
- * `representations` variable, each one a Graph call, which no document limit can see.
+ * The Graph-call limit for `_entities`: each representation is one Graph call, which no document
+ * limit can see. Counted before anything runs, over every `_entities` field of the operation
+ * (aliases, fragments), whatever its argument is: a variable of any name, or a list written in
+ * the document. Every other Graph-calling root field counts one, as in the document rule.
  */
 export function entityBatchLimitPlugin(maxGraphCalls: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request }) {
-          const representations = request.variables?.['representations'];
-          if (Array.isArray(representations) && representations.length > maxGraphCalls) {
+        async didResolveOperation({ request, operation, document }) {
+          if (!operation) return;
+          const calls = graphCallsOf(operation.selectionSet, fragmentsOf(document), request.variables ?? {}, new Set());
+          if (calls > maxGraphCalls) {
             throw new GraphQLError(`Too many Microsoft Graph calls in one operation: at most ${maxGraphCalls} entities per request.`, {
               extensions: { code: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, http: { status: 400 } },
             });
@@ -68,4 +71,49 @@ export function entityBatchLimitPlugin(maxGraphCalls: number): ApolloServerPlugi
       };
     },
   };
+}
+
+const GRAPH_CALLING_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'updateContactPhoto', 'uploadContactPhoto']);
+
+function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  return fragments;
+}
+
+function graphCallsOf(
+  selectionSet: SelectionSetNode,
+  fragments: Map<string, FragmentDefinitionNode>,
+  variables: Record<string, unknown>,
+  seen: Set<string>,
+): number {
+  let calls = 0;
+  for (const selection of selectionSet.selections) {
+    if (selection.kind === Kind.FIELD) {
+      if (selection.name.value === '_entities') calls += representationsOf(selection, variables);
+      else if (GRAPH_CALLING_FIELDS.has(selection.name.value)) calls++;
+    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+      calls += graphCallsOf(selection.selectionSet, fragments, variables, seen);
+    } else {
+      const fragment = fragments.get(selection.name.value);
+      if (fragment && !seen.has(fragment.name.value)) {
+        seen.add(fragment.name.value);
+        calls += graphCallsOf(fragment.selectionSet, fragments, variables, seen);
+      }
+    }
+  }
+  return calls;
+}
+
+/** How many representations an `_entities` field asks for: a list's length, one for a lone value (list input coercion). */
+function representationsOf(field: FieldNode, variables: Record<string, unknown>): number {
+  const argument = field.arguments?.find((candidate) => candidate.name.value === 'representations');
+  if (!argument) return 0;
+  const { value } = argument;
+  if (value.kind === Kind.LIST) return value.values.length;
+  if (value.kind === Kind.VARIABLE) {
+    const given = variables[value.name.value];
+    return Array.isArray(given) ? given.length : given === null || given === undefined ? 0 : 1;
+  }
+  return value.kind === Kind.NULL ? 0 : 1;
 }

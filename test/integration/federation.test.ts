@@ -119,5 +119,36 @@ describe('the Federation 2 subgraph (FEDERATION=true)', () => {
       expect(result.body.errors![0]!.message).toMatch(/at most 10 entities/);
       expect(stack.simulator.requests).toHaveLength(0);
     });
+
+    const photo = (i: number) => ({ __typename: 'ProfilePhoto', invitationId: 'i', contactId: `c${i}` });
+    const inline = (n: number) => `[${Array.from({ length: n }, (_, i) => `{ __typename: "ProfilePhoto", invitationId: "i", contactId: "c${i}" }`).join(', ')}]`;
+
+    it.each([
+      [
+        '15 aliased _entities sharing one variable of 5',
+        `query ($r: [_Any!]!) { ${Array.from({ length: 15 }, (_, i) => `e${i}: _entities(representations: $r) { ... on ProfilePhoto { id } }`).join(' ')} }`,
+        { r: [0, 1, 2, 3, 4].map(photo) },
+      ],
+      ['a variable of another name', 'query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on ProfilePhoto { id } } }', { reps: Array.from({ length: 11 }, (_, i) => photo(i)) }],
+      ['representations written in the document', `{ _entities(representations: ${inline(11)}) { ... on ProfilePhoto { id } } }`, {}],
+      ['_entities in a fragment, beside contactPhoto fields', `query ($r: [_Any!]!) { ...F a: contactPhoto(invitationId: "i", contactId: "x") { id } b: contactPhoto(invitationId: "i", contactId: "y") { id } } fragment F on Query { _entities(representations: $r) { ... on ProfilePhoto { id } } }`, { r: Array.from({ length: 9 }, (_, i) => photo(i)) }],
+    ])('counts every representation against the limit: %s', async (_case, query, variables) => {
+      stack.simulator.reset();
+
+      const result = await postGraphQL(stack.url, query, variables, { token: 'fed-token' });
+
+      expect(result.status).toBe(400);
+      expect(result.body.errors![0]!.message).toMatch(/at most 10 entities/);
+      expect(stack.simulator.requests).toHaveLength(0);
+    });
+
+    it('lets exactly 10 through', async () => {
+      stack.simulator.reset();
+
+      const result = await postGraphQL(stack.url, `{ a: _entities(representations: ${inline(4)}) { __typename } b: _entities(representations: ${inline(6)}) { __typename } }`, {}, { token: 'fed-token' });
+
+      expect(result.body.errors).toBeUndefined();
+      expect(stack.simulator.requests).toHaveLength(10);
+    });
   });
 });
