@@ -76,6 +76,8 @@ export interface GatewayConfig {
         schemaReportingUrl: string | undefined;
       }
     | undefined;
+  /** Automatic persisted queries: how long an entry lives (`APQ_TTL_S`), and the largest document kept (`APQ_MAX_BYTES`). */
+  persistedQueries: { ttlSeconds: number; maxBytes: number };
   /** Port of a separate listener for `GET /metrics` (`METRICS_PORT`). */
   metricsPort: number | undefined;
   /**
@@ -282,6 +284,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     apollo: apolloReporting(env),
     metricsPort: raw(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, 65535),
     metricsOnMainPort: boolean(env, 'METRICS_ON_MAIN_PORT', !production),
+    persistedQueries: {
+      ttlSeconds: integer(env, 'APQ_TTL_S', 3600, 1, 7 * 24 * 3600),
+      maxBytes: integer(env, 'APQ_MAX_BYTES', 16 * 1024, 1, 100 * 1024),
+    },
     trustedDocuments: trustedDocuments(env),
     redisUrl: redisUrl(env),
   };

@@ -25,6 +25,7 @@ import { createMetricsServer } from './metrics-server.js';
 import { addMultipartParser, answerMultipartError } from './multipart.js';
 import { operationLogPlugin } from './operation-log-plugin.js';
 import { apolloReportingPlugins, loadFederation } from './optional-plugins.js';
+import { persistedQueries } from './persisted-queries.js';
 import { isTrustedRequest, TrustedDocumentStore, UNTRUSTED_DOCUMENT_MESSAGE } from './trusted-documents.js';
 import { admitUpload, uploadAdmission } from './upload-admission.js';
 
@@ -118,7 +119,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     // With trusted documents, persisted queries are answered from the manifest and never registered.
     ...(trusted
       ? { persistedQueries: { cache: new TrustedDocumentStore(trusted) } }
-      : shared && { persistedQueries: { cache: shared.persistedQueries } }),
+      : { persistedQueries: persistedQueries(config.persistedQueries, shared?.persistedQueries) }),
     allowBatchedHttpRequests: false,
     // Shutdown is the gateway's (see shutdown()), not Apollo's own signal handlers'.
     stopOnTerminationSignals: false,

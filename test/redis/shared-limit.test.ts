@@ -203,6 +203,25 @@ describe('replicas sharing the mailbox limit through Redis', () => {
     expect(await persisted(second!.url, false)).toMatchObject({ errors: [{ extensions: { code: 'PERSISTED_QUERY_NOT_FOUND' } }] });
     expect(await persisted(first!.url, true)).toEqual({ data: { __typename: 'Query' } });
     expect(await persisted(second!.url, false)).toEqual({ data: { __typename: 'Query' } });
+    // Registered by anyone, so never kept for ever: APQ_TTL_S (an hour by default) in Redis too.
+    const ttl = await probe.pttl(`contact-photo-gateway:apq:apq:${sha256Hash}`);
+    expect(ttl).toBeGreaterThan(3_500_000);
+    expect(ttl).toBeLessThanOrEqual(3_600_000);
+  });
+
+  it('keeps no persisted document over APQ_MAX_BYTES in Redis', async () => {
+    const [replica] = await startReplicas(1, await startSimulator({}), { APQ_MAX_BYTES: '100' });
+    const query = `{ __typename ${' '.repeat(200)}}`;
+    const sha256Hash = createHash('sha256').update(query).digest('hex');
+
+    const response = await fetch(replica!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, extensions: { persistedQuery: { version: 1, sha256Hash } } }),
+    });
+
+    expect(await response.json()).toEqual({ data: { __typename: 'Query' } });
+    expect(await probe.keys('contact-photo-gateway:apq:*')).not.toContainEqual(expect.stringContaining(sha256Hash));
   });
 });
 

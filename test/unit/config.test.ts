@@ -36,6 +36,7 @@ describe('loadConfig', () => {
       apollo: undefined,
       metricsPort: undefined,
       metricsOnMainPort: true,
+      persistedQueries: { ttlSeconds: 3600, maxBytes: 16 * 1024 },
       trustedDocuments: undefined,
       redisUrl: undefined,
     });
