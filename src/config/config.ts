@@ -42,6 +42,10 @@ export interface PhotoConfig {
   queue: number;
   /** Wall time one image may take once its turn has come (`PHOTO_TIMEOUT_MS`). */
   timeoutMs: number;
+  /** Announced bytes of the uploads admitted at once, at most (`PHOTO_UPLOAD_BUDGET_BYTES`); past it, 503. */
+  uploadBudgetBytes: number;
+  /** Time an admitted upload has to send its whole body (`PHOTO_UPLOAD_TIMEOUT_MS`), at most the request timeout. */
+  uploadTimeoutMs: number;
 }
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -271,6 +275,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       concurrency: photoConcurrency(env),
       queue: integer(env, 'PHOTO_QUEUE', 8, 0, 10_000),
       timeoutMs: integer(env, 'PHOTO_TIMEOUT_MS', 10_000, 100, 600_000),
+      uploadBudgetBytes: integer(env, 'PHOTO_UPLOAD_BUDGET_BYTES', 256 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
+      uploadTimeoutMs: Math.min(
+        integer(env, 'PHOTO_UPLOAD_TIMEOUT_MS', 20_000, 100, 600_000),
+        integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+      ),
     },
     corsOrigins: corsOrigins(env),
     logLevel: logLevel(env),

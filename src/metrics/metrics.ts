@@ -49,7 +49,7 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
    */
   constructor(
     waitingCalls: () => { mailboxes: number; waiting: number },
-    images: () => { active: number; waiting: number; admitted: number } = () => ({ active: 0, waiting: 0, admitted: 0 }),
+    images: () => { active: number; waiting: number; admitted: number; uploadBytes: number } = () => ({ active: 0, waiting: 0, admitted: 0, uploadBytes: 0 }),
   ) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
@@ -133,6 +133,14 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
       registers,
       collect() {
         this.set(images().active);
+      },
+    });
+    new Gauge({
+      name: 'photo_upload_bytes_admitted',
+      help: 'Announced bytes of the uploads admitted now (at most PHOTO_UPLOAD_BUDGET_BYTES).',
+      registers,
+      collect() {
+        this.set(images().uploadBytes);
       },
     });
     new Gauge({

@@ -121,9 +121,13 @@ export class PhotoProcessor {
   admit(): PhotoTicket {
     const ticket = this.#queue.tryAdmit();
     if (ticket) return ticket;
-    const { concurrency } = this.#settings;
-    const turnsAhead = Math.ceil(this.#queue.usage.admitted / concurrency);
-    throw new PhotoQueueFullError(Math.max(1, Math.ceil(turnsAhead * this.#typicalSeconds)));
+    throw new PhotoQueueFullError(this.retryAfterS());
+  }
+
+  /** A fair guess, in whole seconds (at least 1), of when the images admitted now will be done. */
+  retryAfterS(): number {
+    const turnsAhead = Math.ceil(this.#queue.usage.admitted / this.#settings.concurrency);
+    return Math.max(1, Math.ceil(turnsAhead * this.#typicalSeconds));
   }
 
   /**

@@ -27,7 +27,7 @@ import { operationLogPlugin } from './operation-log-plugin.js';
 import { apolloReportingPlugins, loadFederation } from './optional-plugins.js';
 import { persistedQueries } from './persisted-queries.js';
 import { isTrustedRequest, TrustedDocumentStore, UNTRUSTED_DOCUMENT_MESSAGE } from './trusted-documents.js';
-import { admitUpload, uploadAdmission } from './upload-admission.js';
+import { UploadGate, uploadAdmission } from './upload-admission.js';
 
 /** Request bodies larger than this are answered 413 before any GraphQL work. */
 const BODY_LIMIT_BYTES = 100 * 1024;
@@ -66,7 +66,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const logger = createLogger(config.logLevel, options.logDestination, config.tracing);
   const shutdownSignal = new AbortController();
   const photos = new PhotoProcessor(config.photos);
-  const metrics = new GatewayMetrics(() => graph.mailboxUsage, () => photos.usage);
+  const uploads = new UploadGate({
+    photos,
+    maxFileBytes: config.photos.maxUploadBytes,
+    budgetBytes: config.photos.uploadBudgetBytes,
+    bodyTimeoutMs: config.photos.uploadTimeoutMs,
+  });
+  const metrics = new GatewayMetrics(() => graph.mailboxUsage, () => ({ ...photos.usage, uploadBytes: uploads.bytesAdmitted }));
   // With REDIS_URL, replicas share the per-mailbox limit and the persisted-query cache.
   // (ioredis is loaded only then.)
   const shared =
@@ -159,7 +165,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       sendError(reply, 503, GatewayErrorCode.SHUTTING_DOWN, defaultMessage(GatewayErrorCode.SHUTTING_DOWN));
     } else if (authorizationHeaderCount(request.raw.rawHeaders) > 1) {
       sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, 'Send at most one Authorization header.');
-    } else if (!(graphql && admitUpload(request, reply, photos, config.photos.maxUploadBytes))) {
+    } else if (!(graphql && uploads.admit(request, reply))) {
       // Node leaves "100 Continue" to us (see checkContinue below): the body is asked for only now.
       if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue();
       done();

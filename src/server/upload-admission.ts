@@ -1,16 +1,19 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayErrorCode } from '../errors/codes.js';
-import { callerLeft } from '../errors/gateway-error.js';
+import { callerLeft, missingToken } from '../errors/gateway-error.js';
 import { PhotoQueueFullError, type PhotoProcessor, type PhotoTicket } from '../photos/photo-processor.js';
+import { bearerAuthorization } from './caller.js';
 import { sendError } from './http-errors.js';
 
 /**
  * Uploads are decided from their headers, before a byte of the body is read (and, for a client
- * that sent `Expect: 100-continue`, before it is told to send it): a cross-site form, a body too
- * large, one of unknown length, or one that would not fit the photo queue is refused at once.
- * An admitted upload holds a place in the photo queue until its answer is sent (its bytes are in
- * memory until then), and carries a signal that is aborted if the caller leaves before that.
+ * that sent `Expect: 100-continue`, before it is told to send it): a cross-site form, a caller
+ * without a bearer token, a body too large or of unknown length, one that would not fit the
+ * photo queue or the process's budget of upload bytes is refused at once. An admitted upload
+ * holds its place and its bytes of budget until its answer is sent, carries a signal that is
+ * aborted if the caller leaves before that, and must have sent its whole body within
+ * `bodyTimeoutMs`.
  */
 
 /** What an admitted upload carries from its headers to its resolver. */
@@ -21,6 +24,16 @@ export interface UploadAdmission {
   signal: AbortSignal;
   /** The body's announced length: an upper bound for the file, so its buffer is allocated once. */
   contentLength: number;
+}
+
+export interface UploadGateOptions {
+  photos: PhotoProcessor;
+  /** `PHOTO_MAX_UPLOAD_BYTES`. */
+  maxFileBytes: number;
+  /** `PHOTO_UPLOAD_BUDGET_BYTES`: the announced lengths of the uploads admitted at once, at most. */
+  budgetBytes: number;
+  /** `PHOTO_UPLOAD_TIMEOUT_MS`: time an admitted upload has to send its whole body. */
+  bodyTimeoutMs: number;
 }
 
 /** Apollo's CSRF prevention: a `multipart/form-data` request needs one of these headers. */
@@ -35,63 +48,102 @@ const IS_MULTIPART = /^multipart\/form-data/i;
  */
 export const MULTIPART_OVERHEAD_BYTES = 2 * 100 * 1024 + 16 * 1024;
 
+/** What Node itself answers when a request's time runs out. */
+const REQUEST_TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
+
 const admissions = new WeakMap<IncomingMessage, UploadAdmission>();
 
-/** The admission of this request's upload, made by `admitUpload` from its headers. */
+/** The admission of this request's upload, made by `UploadGate.admit` from its headers. */
 export function uploadAdmission(request: IncomingMessage): UploadAdmission | undefined {
   return admissions.get(request);
 }
 
-/**
- * For a GraphQL request: when it is a multipart upload, either refuses it (answering, and
- * returning `true`) or admits it. Other requests pass (`false`) untouched.
- */
-export function admitUpload(request: FastifyRequest, reply: FastifyReply, photos: PhotoProcessor, maxFileBytes: number): boolean {
-  const contentType = request.headers['content-type'];
-  if (contentType === undefined || !IS_MULTIPART.test(contentType)) return false;
-  const expectsContinue = request.headers.expect?.toLowerCase() === '100-continue';
-  // A refused body is never buffered. Closing the connection at once spares reading it, but a
-  // client still sending (fetch, a browser) then sees a reset, not the answer; so a body of a
-  // size the gateway accepts anyway is read and discarded by Node (keep-alive), and only a
-  // client that has not sent its body (Expect: 100-continue), a body of unknown or excessive
-  // size, or a cross-site form is answered with the connection closed.
-  const refuse = (status: number, code: GatewayErrorCode, message: string, extensions?: Record<string, unknown>, drain = false): true => {
-    if (!drain || expectsContinue) void reply.header('connection', 'close');
-    sendError(reply, status, code, message, extensions);
-    return true;
-  };
-  if (!PREFLIGHT_HEADERS.some((name) => (request.headers[name] ?? '') !== '')) {
-    return refuse(
-      400,
-      GatewayErrorCode.BAD_REQUEST,
-      'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). A multipart/form-data ' +
-        'request must carry a non-empty apollo-require-preflight (or x-apollo-operation-name) header.',
-    );
+/** The gate uploads pass through before their body is read; one per gateway. */
+export class UploadGate {
+  readonly #options: UploadGateOptions;
+  #bytesAdmitted = 0;
+
+  constructor(options: UploadGateOptions) {
+    this.#options = options;
   }
-  const declared = request.headers['content-length'];
-  if (declared === undefined || !/^\d+$/.test(declared)) {
-    // Browsers, curl and Apollo's upload link all send it: a streamed body of unknown size could
-    // not be given its one buffer, nor refused before it is read.
-    return refuse(411, GatewayErrorCode.BAD_REQUEST, 'An upload must be sent with a Content-Length header.');
+
+  /** The announced lengths of the uploads admitted now, in bytes. */
+  get bytesAdmitted(): number {
+    return this.#bytesAdmitted;
   }
-  const contentLength = Number(declared);
-  if (contentLength > maxFileBytes + MULTIPART_OVERHEAD_BYTES) {
-    return refuse(413, GatewayErrorCode.PAYLOAD_TOO_LARGE, `The file is larger than the gateway accepts (${maxFileBytes} bytes).`);
+
+  /**
+   * For a GraphQL request: when it is a multipart upload, either refuses it (answering, and
+   * returning `true`) or admits it. Other requests pass (`false`) untouched.
+   */
+  admit(request: FastifyRequest, reply: FastifyReply): boolean {
+    const contentType = request.headers['content-type'];
+    if (contentType === undefined || !IS_MULTIPART.test(contentType)) return false;
+    const { photos, maxFileBytes, budgetBytes } = this.#options;
+    const expectsContinue = request.headers.expect?.toLowerCase() === '100-continue';
+    // A refused body is never buffered. Closing the connection at once spares reading it, but a
+    // client still sending (fetch, a browser) then sees a reset, not the answer; so a body of a
+    // size the gateway accepts anyway is read and discarded by Node (keep-alive), and only a
+    // client that has not sent its body (Expect: 100-continue), a body of unknown or excessive
+    // size, or a cross-site form is answered with the connection closed.
+    const refuse = (status: number, code: GatewayErrorCode, message: string, options: { drain?: boolean; retryAfterS?: number } = {}): true => {
+      if (!options.drain || expectsContinue) void reply.header('connection', 'close');
+      if (options.retryAfterS !== undefined) void reply.header('retry-after', String(options.retryAfterS));
+      sendError(reply, status, code, message, options.retryAfterS === undefined ? undefined : { retryAfter: options.retryAfterS });
+      return true;
+    };
+    if (!PREFLIGHT_HEADERS.some((name) => (request.headers[name] ?? '') !== '')) {
+      return refuse(
+        400,
+        GatewayErrorCode.BAD_REQUEST,
+        'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). A multipart/form-data ' +
+          'request must carry a non-empty apollo-require-preflight (or x-apollo-operation-name) header.',
+      );
+    }
+    const declared = request.headers['content-length'];
+    if (declared === undefined || !/^\d+$/.test(declared)) {
+      // Browsers, curl and Apollo's upload link all send it: a streamed body of unknown size could
+      // not be given its one buffer, nor refused before it is read.
+      return refuse(411, GatewayErrorCode.BAD_REQUEST, 'An upload must be sent with a Content-Length header.');
+    }
+    const contentLength = Number(declared);
+    if (contentLength > maxFileBytes + MULTIPART_OVERHEAD_BYTES) {
+      return refuse(413, GatewayErrorCode.PAYLOAD_TOO_LARGE, `The file is larger than the gateway accepts (${maxFileBytes} bytes).`);
+    }
+    // Nothing of an upload is read for a caller who could not use it: no token, no body.
+    if (bearerAuthorization(request.headers.authorization) === undefined) {
+      void reply.header('www-authenticate', 'Bearer');
+      return refuse(401, GatewayErrorCode.UNAUTHENTICATED, missingToken().message, { drain: true });
+    }
+    if (this.#bytesAdmitted + contentLength > budgetBytes) {
+      return refuse(503, GatewayErrorCode.TOO_MANY_REQUESTS, 'The gateway is receiving as many upload bytes as it holds; try again shortly.', {
+        drain: true,
+        retryAfterS: photos.retryAfterS(),
+      });
+    }
+    let ticket: PhotoTicket;
+    try {
+      ticket = photos.admit();
+    } catch (error) {
+      if (!(error instanceof PhotoQueueFullError)) throw error;
+      return refuse(429, GatewayErrorCode.TOO_MANY_REQUESTS, error.message, { drain: true, retryAfterS: error.retryAfterS });
+    }
+    this.#bytesAdmitted += contentLength;
+    const caller = new AbortController();
+    // A slow sender holds a place and its budget: it gets bodyTimeoutMs, not the whole request timeout.
+    const bodyTimer = setTimeout(() => {
+      if (request.raw.complete || reply.raw.headersSent) return;
+      request.raw.socket.end(REQUEST_TIMEOUT_RESPONSE, () => request.raw.socket.destroy());
+    }, this.#options.bodyTimeoutMs);
+    request.raw.once('end', () => clearTimeout(bodyTimer));
+    // 'close' comes once the answer is written, or earlier when the connection goes.
+    reply.raw.once('close', () => {
+      clearTimeout(bodyTimer);
+      ticket.release();
+      this.#bytesAdmitted -= contentLength;
+      if (!reply.raw.writableFinished) caller.abort(callerLeft());
+    });
+    admissions.set(request.raw, { ticket, signal: caller.signal, contentLength });
+    return false;
   }
-  let ticket: PhotoTicket;
-  try {
-    ticket = photos.admit();
-  } catch (error) {
-    if (!(error instanceof PhotoQueueFullError)) throw error;
-    void reply.header('retry-after', String(error.retryAfterS));
-    return refuse(429, GatewayErrorCode.TOO_MANY_REQUESTS, error.message, { retryAfter: error.retryAfterS }, true);
-  }
-  const caller = new AbortController();
-  // 'close' comes once the answer is written, or earlier when the connection goes.
-  reply.raw.once('close', () => {
-    ticket.release();
-    if (!reply.raw.writableFinished) caller.abort(callerLeft());
-  });
-  admissions.set(request.raw, { ticket, signal: caller.signal, contentLength });
-  return false;
 }

@@ -59,7 +59,7 @@ async function firstAnswerToExpect(port: number, headers: string[]): Promise<str
   const socket = net.connect(port, '127.0.0.1');
   await once(socket, 'connect');
   socket.write(
-    ['POST /graphql HTTP/1.1', 'host: 127.0.0.1', 'content-type: multipart/form-data; boundary=x', 'expect: 100-continue', ...headers, '', ''].join('\r\n'),
+    ['POST /graphql HTTP/1.1', 'host: 127.0.0.1', 'content-type: multipart/form-data; boundary=x', 'expect: 100-continue', `authorization: Bearer ${TOKEN}`, ...headers, '', ''].join('\r\n'),
   );
   const [chunk] = (await once(socket, 'data')) as [Buffer];
   socket.destroy();
@@ -151,6 +151,64 @@ describe('the photo queue (PHOTO_CONCURRENCY + PHOTO_QUEUE)', () => {
     expect(raw).toContain('"code":"BAD_REQUEST"');
     expect(raw).toMatch(/Content-Length/);
     expect(stack.simulator.requests).toHaveLength(0);
+  });
+});
+
+describe('the upload byte budget, the token and the body timeout', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { PHOTO_UPLOAD_BUDGET_BYTES: String(3_000_000), PHOTO_UPLOAD_TIMEOUT_MS: '300', GRAPH_MAX_RETRIES: '0' } });
+  });
+  afterAll(() => stack.close());
+  beforeEach(() => stack.simulator.reset());
+  const port = () => Number(new URL(stack.url).port);
+  const multipartHead = (extra: string[] = [`authorization: Bearer ${TOKEN}`]) => [
+    'POST /graphql HTTP/1.1',
+    'content-type: multipart/form-data; boundary=x',
+    'apollo-require-preflight: true',
+    ...extra,
+  ];
+
+  it('answers 503 with Retry-After, from the headers, once the announced bytes would pass PHOTO_UPLOAD_BUDGET_BYTES', async () => {
+    const file = await noiseJpeg(1600, 1200);
+    const graph = gate();
+    stack.simulator.fail({ method: 'PUT', holdUntil: graph.closed });
+    const held = postUpload(stack.url, UPLOAD_PHOTO, ids, file, { token: TOKEN });
+    await waitFor(() => stack.simulator.requests.some((request) => request.method === 'PUT'), 10_000);
+    expect(await metric(stack.url, 'photo_upload_bytes_admitted')).toBeGreaterThan(file.length);
+
+    const refused = await sendRawRequest(port(), multipartHead(), '', 2_000_000);
+
+    expect(refused.status).toBe(503);
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThanOrEqual(1);
+    expect(JSON.parse(refused.body)).toMatchObject({ errors: [{ extensions: { code: 'TOO_MANY_REQUESTS', retryAfter: Number(refused.headers['retry-after']) } }] });
+    graph.open();
+    expect((await held).body.errors).toBeUndefined();
+    await waitForMetric(stack.url, 'photo_upload_bytes_admitted', (value) => value === 0);
+  });
+
+  it('refuses an upload without a bearer token with 401 before reading its body', async () => {
+    const answer = await Promise.race([
+      sendRawRequest(port(), multipartHead([]), '', 19_000_000),
+      new Promise<'waited for the body'>((resolve) => setTimeout(() => resolve('waited for the body'), 5000).unref()),
+    ]);
+
+    expect(answer).toMatchObject({ status: 401, headers: { 'www-authenticate': 'Bearer' } });
+    expect(JSON.parse((answer as { body: string }).body)).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect(await metric(stack.url, 'photo_images_admitted')).toBe(0);
+  });
+
+  it('gives an upload PHOTO_UPLOAD_TIMEOUT_MS to send its body, then 408 and its place back', async () => {
+    const started = performance.now();
+
+    // 1 MB announced, a few bytes sent, then nothing.
+    const answer = await sendRawRequest(port(), multipartHead(), '--x\r\n', 1_000_000);
+
+    expect(answer.status).toBe(408);
+    // Well before the request timeout (30 s).
+    expect(performance.now() - started).toBeLessThan(10_000);
+    await waitForMetric(stack.url, 'photo_images_admitted', (value) => value === 0);
+    expect(await metric(stack.url, 'photo_upload_bytes_admitted')).toBe(0);
   });
 });
 

@@ -23,6 +23,8 @@ describe('loadConfig', () => {
         concurrency: Math.min(availableParallelism(), 2),
         queue: 8,
         timeoutMs: 10_000,
+        uploadBudgetBytes: 256 * 1024 * 1024,
+        uploadTimeoutMs: 20_000,
       },
       corsOrigins: ['https://studio.apollographql.com'],
       logLevel: 'info',
@@ -65,6 +67,9 @@ describe('loadConfig', () => {
       PHOTO_CONCURRENCY: '3',
       PHOTO_QUEUE: '0',
       PHOTO_TIMEOUT_MS: '2500',
+      PHOTO_UPLOAD_BUDGET_BYTES: '5000',
+      // Above HTTP_REQUEST_TIMEOUT_MS (500): the request's own timeout is the bound then.
+      PHOTO_UPLOAD_TIMEOUT_MS: '900',
       GRAPH_MAILBOX_LEASE_MS: '1000',
       REDIS_URL: 'redis://:secret@127.0.0.1:6380/2',
     });
@@ -79,7 +84,7 @@ describe('loadConfig', () => {
         deadlineMs: 200,
         mailbox: { concurrency: 2, queueLimit: 0, leaseMs: 1000 },
       },
-      photos: { maxUploadBytes: 1000, maxPixels: 4_000_000, maxSide: 96, concurrency: 3, queue: 0, timeoutMs: 2500 },
+      photos: { maxUploadBytes: 1000, maxPixels: 4_000_000, maxSide: 96, concurrency: 3, queue: 0, timeoutMs: 2500, uploadBudgetBytes: 5000, uploadTimeoutMs: 500 },
       redisUrl: 'redis://:secret@127.0.0.1:6380/2',
       corsOrigins: ['https://a.example', 'http://localhost:3000'],
       logLevel: 'warn',
