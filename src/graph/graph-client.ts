@@ -251,7 +251,7 @@ export class GraphClient {
 
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw shuttingDown();
-      const slot = this.#scheduler.acquire(request.mailbox, deadline, attempt > 1);
+      const slot = this.#scheduler.acquire(request.mailbox, deadline, attempt > 1, call.authorization);
       if (slot !== undefined) {
         const waitStarted = performance.now();
         await slot;
@@ -294,8 +294,10 @@ export class GraphClient {
         retryable && !(outcome instanceof GatewayError) ? parseRetryAfter(headerValue(outcome, 'retry-after'), Date.now()) : undefined;
       // Only a call that may be retried has a wait (a 429 is retryable, so pausing below has one).
       const waitMs = !retryable ? 0 : retryAfter !== undefined ? retryAfter * 1000 : backoffDelayMs(attempt, this.#random());
-      // A 429 is about the mailbox, not this call: the calls waiting for it hold back as well.
-      if (!(outcome instanceof GatewayError) && outcome.status === 429) this.#scheduler.pause(request.mailbox, waitMs);
+      // A 429 is about the mailbox, not this call: the calls waiting for it hold back as well, but
+      // for GRAPH_MAX_RETRY_AFTER_S at most: one caller's 429 with Retry-After: 86400 must not stop
+      // the mailbox for every caller (and every replica) for a day.
+      if (!(outcome instanceof GatewayError) && outcome.status === 429) this.#scheduler.pause(request.mailbox, Math.min(waitMs, maxRetryAfterS * 1000));
       this.#scheduler.release(request.mailbox);
       if (!retryable) {
         if (outcome instanceof GatewayError) throw outcome;

@@ -1,5 +1,6 @@
 import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import { callerOf, FairQueue, mayQueue } from './fair-queue.js';
 import type { MailboxLimiter } from './mailbox-limiter.js';
 
 export interface MailboxSchedulerOptions {
@@ -17,7 +18,7 @@ interface Waiter {
 
 interface Mailbox {
   active: number;
-  waiting: Waiter[];
+  waiting: FairQueue<Waiter>;
   /** Epoch ms until which no call starts (a 429's Retry-After); 0 when not paused. */
   pausedUntil: number;
   resumeTimer: NodeJS.Timeout | undefined;
@@ -25,8 +26,8 @@ interface Mailbox {
 
 /**
  * Keeps Outlook's per-mailbox limit on this side of the wire: for each mailbox (an
- * `invitationId`) at most `concurrency` calls are in flight, later ones wait in a bounded FIFO
- * queue, and a 429 pauses the mailbox for its `Retry-After` instead of letting every waiting
+ * `invitationId`) at most `concurrency` calls are in flight, later ones wait in a bounded queue
+ * where callers take turns (see FairQueue), and a 429 pauses the mailbox for its `Retry-After` instead of letting every waiting
  * call hit the same wall. A mailbox with nothing in flight, waiting or paused has no entry, so
  * idle mailboxes cost no memory. The limit is per process.
  */
@@ -43,10 +44,10 @@ export class MailboxScheduler implements MailboxLimiter {
    * with GATEWAY_TIMEOUT; `retry` puts the call at the head of the queue, since it has waited
    * once already. Every successful acquire must be followed by one `release`.
    */
-  acquire(mailbox: string, deadline: number, retry = false): Promise<void> | undefined {
+  acquire(mailbox: string, deadline: number, retry = false, caller = ''): Promise<void> | undefined {
     let entry = this.#mailboxes.get(mailbox);
     if (entry === undefined) {
-      entry = { active: 0, waiting: [], pausedUntil: 0, resumeTimer: undefined };
+      entry = { active: 0, waiting: new FairQueue(), pausedUntil: 0, resumeTimer: undefined };
       this.#mailboxes.set(mailbox, entry);
     }
     if (entry.pausedUntil === 0 && entry.waiting.length === 0 && entry.active < this.#options.concurrency) {
@@ -56,6 +57,10 @@ export class MailboxScheduler implements MailboxLimiter {
     if (entry.waiting.length >= this.#options.queueLimit) {
       throw throttled('Too many calls are waiting for this mailbox; retry later.', entry.pausedUntil);
     }
+    const who = callerOf(caller);
+    if (!mayQueue(entry.waiting, who, this.#options.queueLimit)) {
+      throw throttled('Too many of your calls are waiting for this mailbox; retry later.', entry.pausedUntil);
+    }
     // Paused past this call's deadline: say when to come back rather than wait into a timeout.
     if (entry.pausedUntil >= deadline) {
       throw throttled('Microsoft Graph is throttling this mailbox; retry later.', entry.pausedUntil);
@@ -64,12 +69,11 @@ export class MailboxScheduler implements MailboxLimiter {
       const waiter: Waiter = { resolve, reject, timer: undefined };
       const waitMs = deadline - Date.now();
       waiter.timer = setTimeout(() => {
-        removeWaiter(entry, waiter);
+        entry.waiting.remove(waiter);
         this.forgetIfIdle(mailbox, entry);
         reject(waitedPastDeadline());
       }, Math.max(0, waitMs)).unref();
-      if (retry) entry.waiting.unshift(waiter);
-      else entry.waiting.push(waiter);
+      entry.waiting.push(who, waiter, retry);
     });
   }
 
@@ -101,7 +105,7 @@ export class MailboxScheduler implements MailboxLimiter {
   /** Fails every waiting call with `error` (at shutdown); calls in flight are the caller's to end. */
   rejectAll(error: () => GatewayError): void {
     for (const [mailbox, entry] of this.#mailboxes) {
-      for (const waiter of entry.waiting.splice(0)) {
+      for (const { item: waiter } of entry.waiting.drain()) {
         clearTimeout(waiter.timer);
         waiter.reject(error());
       }
@@ -143,7 +147,3 @@ export function throttled(message: string, pausedUntil: number): GatewayError {
   return new GatewayError(GatewayErrorCode.TOO_MANY_REQUESTS, message, { retryAfter });
 }
 
-function removeWaiter(entry: Mailbox, waiter: Waiter): void {
-  const index = entry.waiting.indexOf(waiter);
-  if (index !== -1) entry.waiting.splice(index, 1);
-}

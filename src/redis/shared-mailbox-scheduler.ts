@@ -1,3 +1,4 @@
+import { callerOf, FairQueue, mayQueue } from '../graph/fair-queue.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -32,12 +33,15 @@ interface Waiter {
   reject(error: GatewayError): void;
   deadline: number;
   timer: NodeJS.Timeout;
+  /** The call's `Authorization`, handed to the fall-back when the calls move there. */
+  caller: string;
 }
 
 /** This replica's calls waiting for one mailbox; only the head talks to Redis. */
 interface Queue {
   keys: ReturnType<typeof mailboxKeys>;
-  waiting: Waiter[];
+  /** Callers take turns here as in MailboxScheduler: the head (whoever's turn it is) asks Redis. */
+  waiting: FairQueue<Waiter>;
   pumping: boolean;
   /** Ends the head's wait early: a slot was freed on this mailbox, somewhere. */
   wake: (() => void) | undefined;
@@ -110,11 +114,11 @@ export class SharedMailboxScheduler implements MailboxLimiter {
     return this.#shared;
   }
 
-  acquire(mailbox: string, deadline: number, retry = false): Promise<void> | undefined {
-    if (!this.#shared) return this.acquireLocally(mailbox, deadline, retry);
+  acquire(mailbox: string, deadline: number, retry = false, caller = ''): Promise<void> | undefined {
+    if (!this.#shared) return this.acquireLocally(mailbox, deadline, retry, caller);
     let queue = this.#queues.get(mailbox);
     if (queue === undefined) {
-      queue = { keys: mailboxKeys(mailbox), waiting: [], pumping: false, wake: undefined, freed: false };
+      queue = { keys: mailboxKeys(mailbox), waiting: new FairQueue(), pumping: false, wake: undefined, freed: false };
       this.#queues.set(mailbox, queue);
       this.#queuesByTag.set(queue.keys.tag, queue);
     }
@@ -122,22 +126,26 @@ export class SharedMailboxScheduler implements MailboxLimiter {
     if (queue.waiting.length > this.#options.queueLimit) {
       throw throttled('Too many calls are waiting for this mailbox; retry later.', 0);
     }
+    const who = callerOf(caller);
+    // As above, the head counted as about to be in flight.
+    if (!mayQueue(queue.waiting, who, this.#options.queueLimit + 1)) {
+      throw throttled('Too many of your calls are waiting for this mailbox; retry later.', 0);
+    }
     const waiting = queue;
     const slot = new Promise<void>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
         deadline,
+        caller,
         timer: setTimeout(() => {
-          const index = waiting.waiting.indexOf(waiter);
-          if (index !== -1) waiting.waiting.splice(index, 1);
+          waiting.waiting.remove(waiter);
           this.forgetIfIdle(mailbox);
           reject(waitedPastDeadline());
         }, Math.max(0, deadline - Date.now())),
       };
       waiter.timer.unref();
-      if (retry) waiting.waiting.unshift(waiter);
-      else waiting.waiting.push(waiter);
+      waiting.waiting.push(who, waiter, retry);
     });
     void this.pump(mailbox, waiting);
     return slot;
@@ -166,7 +174,7 @@ export class SharedMailboxScheduler implements MailboxLimiter {
 
   rejectAll(error: () => GatewayError): void {
     for (const [mailbox, queue] of this.#queues) {
-      for (const waiter of queue.waiting.splice(0)) {
+      for (const { item: waiter } of queue.waiting.drain()) {
         clearTimeout(waiter.timer);
         waiter.reject(error());
       }
@@ -239,8 +247,8 @@ export class SharedMailboxScheduler implements MailboxLimiter {
   }
 
   /** The fall-back: this process's own limit, with the slot counted so that `release` finds it. */
-  private acquireLocally(mailbox: string, deadline: number, retry: boolean): Promise<void> | undefined {
-    const slot = this.#local.acquire(mailbox, deadline, retry);
+  private acquireLocally(mailbox: string, deadline: number, retry: boolean, caller: string): Promise<void> | undefined {
+    const slot = this.#local.acquire(mailbox, deadline, retry, caller);
     if (slot === undefined) {
       this.noteLocalSlot(mailbox);
       return undefined;
@@ -256,10 +264,10 @@ export class SharedMailboxScheduler implements MailboxLimiter {
 
   /** Hands a mailbox's waiting calls to the fall-back, in order, each with its own deadline. */
   private moveToLocal(mailbox: string, queue: Queue): void {
-    for (const waiter of queue.waiting.splice(0)) {
+    for (const { item: waiter } of queue.waiting.drain()) {
       clearTimeout(waiter.timer);
       try {
-        const slot = this.acquireLocally(mailbox, waiter.deadline, false);
+        const slot = this.acquireLocally(mailbox, waiter.deadline, false, waiter.caller);
         if (slot === undefined) waiter.resolve();
         else slot.then(waiter.resolve, waiter.reject);
       } catch (error) {

@@ -11,17 +11,24 @@ const OUTLOOK = { mailboxConcurrency: 4, latencyMs: 50, mailboxRetryAfterS: 1 };
 let stack: Stack | undefined;
 afterEach(() => stack?.close());
 
-function updates(count: number, invitationId = 'busy-mailbox'): Promise<GraphQLResult[]> {
+/** `count` concurrent updates to one mailbox, from one caller (or, with `callers`, each from a caller of its own). */
+function updates(count: number, invitationId = 'busy-mailbox', callers: 'one' | 'many' = 'one'): Promise<GraphQLResult[]> {
   return Promise.all(
     Array.from({ length: count }, (_, i) =>
-      postGraphQL(stack!.url, UPDATE_PHOTO, { invitationId, contactId: `contact-${i}`, input: { height: i + 1, width: i + 1 } }, { token: 'mailbox-token' }),
+      postGraphQL(
+        stack!.url,
+        UPDATE_PHOTO,
+        { invitationId, contactId: `contact-${i}`, input: { height: i + 1, width: i + 1 } },
+        { token: callers === 'one' ? 'mailbox-token' : `mailbox-token-${i}` },
+      ),
     ),
   );
 }
 
 describe('the per-mailbox limit', () => {
   it('sends 100 concurrent updates to one mailbox at most 4 at a time: all succeed and Graph answers no 429', async () => {
-    stack = await startStack({ simulator: OUTLOOK });
+    // One caller may use three quarters of the queue (the rest is kept for others): 96 waiting need 128.
+    stack = await startStack({ simulator: OUTLOOK, env: { GRAPH_MAILBOX_QUEUE: '128' } });
 
     const results = await updates(100);
 
@@ -54,7 +61,8 @@ describe('the per-mailbox limit', () => {
     // Slow answers, so that all 30 calls arrive while the first 4 are still in flight.
     stack = await startStack({ simulator: { ...OUTLOOK, latencyMs: 1000 }, env: { GRAPH_MAILBOX_QUEUE: '6' } });
 
-    const results = await updates(30);
+    // Thirty callers, one call each: the queue's own limit, not one caller's share of it.
+    const results = await updates(30, 'busy-mailbox', 'many');
 
     const refused = results.filter((result) => errorCode(result) === 'TOO_MANY_REQUESTS');
     expect(refused).toHaveLength(30 - 4 - 6);
@@ -95,5 +103,45 @@ describe('the per-mailbox limit', () => {
     // millisecond may time out before its request reaches Graph).
     expect(stack.simulator.requests.length).toBeGreaterThanOrEqual(1);
     expect(stack.simulator.requests.length).toBeLessThanOrEqual(sent.length);
+  });
+});
+
+describe('fairness between callers on one mailbox', () => {
+  it('an attacker flooding a mailbox with one token does not keep another caller out, nor make it wait more than one turn', async () => {
+    stack = await startStack();
+    const held = gate();
+    stack.simulator.fail({ invitationId: 'victim-mailbox', holdUntil: held.closed, times: Infinity });
+    const flood = Array.from({ length: 150 }, (_, i) =>
+      postGraphQL(stack!.url, UPDATE_PHOTO, { invitationId: 'victim-mailbox', contactId: `flood-${i}`, input: { height: 1 } }, { token: 'made-up-token' }),
+    );
+    await waitFor(() => stack!.simulator.requests.length === 4);
+    const floodAnswers = await Promise.race([Promise.all(flood), new Promise((resolve) => setTimeout(resolve, 300))]);
+    expect(floodAnswers).toBeUndefined();
+
+    const victim = postGraphQL(stack.url, UPDATE_PHOTO, { invitationId: 'victim-mailbox', contactId: 'victim-contact', input: { height: 2 } }, { token: 'victim-token' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    held.open();
+
+    expect((await victim).body.errors).toBeUndefined();
+    const order = stack.simulator.requests.map((request) => request.url);
+    // Four of the flood were in flight; one more of theirs had its turn; then the victim's.
+    expect(order.findIndex((url) => url.includes('victim-contact'))).toBeLessThanOrEqual(5);
+    const answers = await Promise.all(flood);
+    // The flood kept three quarters of the queue and was told to come back for the rest.
+    expect(answers.filter((answer) => errorCode(answer) === 'TOO_MANY_REQUESTS')).toHaveLength(150 - 4 - 75);
+  });
+
+  it('caps the pause after a 429 at GRAPH_MAX_RETRY_AFTER_S, whatever Retry-After says', async () => {
+    stack = await startStack({ env: { GRAPH_MAX_RETRY_AFTER_S: '1', GRAPH_MAX_RETRIES: '1' } });
+    stack.simulator.fail({ invitationId: 'paused-mailbox', status: 429, retryAfter: '86400' });
+
+    const throttled = await postGraphQL(stack.url, UPDATE_PHOTO, { invitationId: 'paused-mailbox', contactId: 'c', input: { height: 1 } }, { token: 'one-caller' });
+    expect(errorCode(throttled)).toBe('TOO_MANY_REQUESTS');
+    expect(throttled.body.errors![0]!.extensions).toMatchObject({ retryAfter: 86400 });
+
+    await new Promise((resolve) => setTimeout(resolve, 1200));
+    const later = await postGraphQL(stack.url, UPDATE_PHOTO, { invitationId: 'paused-mailbox', contactId: 'c', input: { height: 1 } }, { token: 'another-caller' });
+
+    expect(later.body.errors).toBeUndefined();
   });
 });

@@ -160,6 +160,18 @@ describe('replicas sharing the mailbox limit through Redis', () => {
     for (const request of after) expect(request.receivedAt - answered429!.receivedAt).toBeGreaterThanOrEqual(750);
   });
 
+  it('caps the shared pause at GRAPH_MAX_RETRY_AFTER_S: one 429 asking for a day pauses no replica for a day', async () => {
+    const [first] = await startReplicas(1, await startSimulator({ latencyMs: 1 }), { GRAPH_MAX_RETRY_AFTER_S: '2' });
+    simulator.fail({ status: 429, retryAfter: '86400', invitationId: 'day-long-mailbox' });
+
+    const throttled = await update(first!, 'day-long-mailbox', 0);
+
+    expect(errorCode(throttled)).toBe('TOO_MANY_REQUESTS');
+    const ttl = await probe.pttl(mailboxKeys('day-long-mailbox').pause);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2000);
+  });
+
   it('frees the slots of a replica killed with SIGKILL within the lease', async () => {
     const graphBaseUrl = await startSimulator({ latencyMs: 1 });
     const [survivor] = await startReplicas(1, graphBaseUrl, { GRAPH_MAILBOX_LEASE_MS: '1000' });
