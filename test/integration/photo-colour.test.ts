@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
@@ -23,13 +23,18 @@ const TRUE_COLOUR = { r: 200, g: 80, b: 60 };
 const TOLERANCE = 3;
 
 let stack: Stack;
+let profileDir: string;
 let adobeProfilePath: string;
 beforeAll(async () => {
   stack = await startStack();
-  adobeProfilePath = join(mkdtempSync(join(tmpdir(), 'icc-')), 'adobe-rgb.icc');
+  profileDir = mkdtempSync(join(tmpdir(), 'icc-'));
+  adobeProfilePath = join(profileDir, 'adobe-rgb.icc');
   writeFileSync(adobeProfilePath, matrixProfile(ADOBE_RGB));
 });
-afterAll(() => stack.close());
+afterAll(async () => {
+  await stack.close();
+  rmSync(profileDir, { recursive: true, force: true });
+});
 beforeEach(() => stack.simulator.reset());
 
 const solid = () => sharp({ create: { width: 64, height: 64, channels: 3, background: TRUE_COLOUR } });
