@@ -237,6 +237,85 @@ describe('replicas sharing the mailbox limit through Redis', () => {
   });
 });
 
+describe("the shared limit's own guarantees", () => {
+  const slotsInRedis = (mailbox: string) => probe.zcard(mailboxKeys(mailbox).leases);
+
+  it('keeps the slot of a Graph call that outlives its lease: no fifth call gets in meanwhile', async () => {
+    const [replica] = await startReplicas(1, await startSimulator({ latencyMs: 1 }), { GRAPH_MAILBOX_LEASE_MS: '300' });
+    const held = gate();
+    simulator.fail({ invitationId: 'long-mailbox', holdUntil: held.closed, times: Infinity });
+    const calls = burst(4, 'long-mailbox', [replica!]);
+    await waitFor(() => simulator.requests.length === 4);
+    const fifth = postGraphQL(replica!.url, UPDATE_PHOTO, { invitationId: 'long-mailbox', contactId: 'fifth', input: { height: 5 } }, { token: 'another-token' });
+
+    try {
+      // Five leases' worth of time: only refreshes (every lease / 3) keep the four slots held.
+      await new Promise((resolve) => setTimeout(resolve, 1500));
+
+      expect(simulator.requests).toHaveLength(4);
+      expect(await slotsInRedis('long-mailbox')).toBe(4);
+      expect(await metric(replica!, 'mailbox_limit_leases_lost_total')).toBe(0);
+    } finally {
+      // Failing or not, nothing stays held for the tests after this one.
+      held.open();
+    }
+    expect([...(await calls), await fifth].every((result) => result.body.errors === undefined)).toBe(true);
+    expect(simulator.requests).toHaveLength(5);
+  });
+
+  it("gives the leases key an expiry from the first acquire, so a dead replica's mailbox is forgotten", async () => {
+    const [replica] = await startReplicas(1, await startSimulator({ latencyMs: 1 }));
+    const held = gate();
+    simulator.fail({ invitationId: 'expiring-mailbox', holdUntil: held.closed });
+    const call = update(replica!, 'expiring-mailbox', 0);
+    await waitFor(() => simulator.requests.length === 1);
+
+    // Read at once: well before the first refresh (every 5 s / 3) could have set it instead.
+    const ttl = await probe.pttl(mailboxKeys('expiring-mailbox').leases);
+    held.open();
+    await call;
+
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(2 * 5000);
+  });
+
+  it('lets GRAPH_MAILBOX_QUEUE calls wait behind the one asking Redis, and refuses the rest at once', async () => {
+    const [replica] = await startReplicas(1, await startSimulator({ latencyMs: 1 }), { GRAPH_MAILBOX_QUEUE: '3' });
+    const held = gate();
+    simulator.fail({ invitationId: 'queued-mailbox', holdUntil: held.closed, times: Infinity });
+    const inFlight = burst(4, 'queued-mailbox', [replica!]);
+    await waitFor(() => simulator.requests.length === 4);
+
+    // Ten more, each from a caller of its own (so that no caller's share is what refuses them).
+    const more = Array.from({ length: 10 }, (_, i) =>
+      postGraphQL(replica!.url, UPDATE_PHOTO, { invitationId: 'queued-mailbox', contactId: `more-${i}`, input: { height: 1 } }, { token: `caller-${i}` }),
+    );
+    const refused = await Promise.all(more.slice(4));
+    held.open();
+
+    expect(refused.every((result) => errorCode(result) === 'TOO_MANY_REQUESTS')).toBe(true);
+    expect((await Promise.all(more.slice(0, 4))).every((result) => result.body.errors === undefined)).toBe(true);
+    await inFlight;
+    expect(simulator.requests).toHaveLength(8);
+  });
+
+  it('counts a round trip that failed as an error, not as a success', async () => {
+    const [replica] = await startReplicas(1, await startSimulator({ latencyMs: 1 }));
+    const okBefore = await metric(replica!, 'mailbox_limit_redis_seconds_count{operation="acquire",outcome="ok"}');
+
+    redis.signal('SIGSTOP');
+    try {
+      // The acquire times out (500 ms), the replica falls back to its own limit and answers.
+      expect((await update(replica!, 'frozen-mailbox', 0)).body.errors).toBeUndefined();
+    } finally {
+      redis.signal('SIGCONT');
+    }
+
+    expect(await metric(replica!, 'mailbox_limit_redis_seconds_count{operation="acquire",outcome="error"}')).toBeGreaterThanOrEqual(1);
+    expect(await metric(replica!, 'mailbox_limit_redis_seconds_count{operation="acquire",outcome="ok"}')).toBe(okBefore);
+  });
+});
+
 describe('when Redis fails', () => {
   it('killed mid-burst: every call is still answered, and each replica falls back, logs it once and counts it', async () => {
     const all = await startReplicas(3, await startSimulator());
