@@ -14,7 +14,7 @@ import { errorFromResponse, errorFromTransportFailure, transportFailureKind } fr
 import { GraphTransport } from './graph-transport.js';
 import { GRAPH_MAX_PHOTO_BYTES, parsePhotoValue, type PhotoValue } from './photo-value.js';
 import { parseProfilePhoto } from './profile-photo.js';
-import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from './retry-policy.js';
+import { decideRetry, isRetryableStatus } from './retry-policy.js';
 import type { GraphProfilePhoto, GraphResponse, ProfilePhotoPatch } from './types.js';
 
 export interface GraphClientOptions {
@@ -289,34 +289,35 @@ export class GraphClient {
       if (status !== null) call.stats.upstreamStatus = status;
       observer?.attempt(request.method, status, (performance.now() - attemptStarted) / 1000);
 
-      const retryable = outcome instanceof GatewayError ? isRetryableFailure(outcome) : isRetryableStatus(outcome.status);
-      const retryAfter =
-        retryable && !(outcome instanceof GatewayError) ? parseRetryAfter(headerValue(outcome, 'retry-after'), Date.now()) : undefined;
-      // Only a call that may be retried has a wait (a 429 is retryable, so pausing below has one).
-      const waitMs = !retryable ? 0 : retryAfter !== undefined ? retryAfter * 1000 : backoffDelayMs(attempt, this.#random());
+      const decision = decideRetry({
+        retryable: outcome instanceof GatewayError ? isRetryableFailure(outcome) : isRetryableStatus(outcome.status),
+        retryAfter: outcome instanceof GatewayError ? undefined : headerValue(outcome, 'retry-after'),
+        attempt,
+        maxRetries,
+        maxRetryAfterS,
+        nowMs: Date.now(),
+        deadlineMs: deadline,
+        random: this.#random(),
+      });
       // A 429 is about the mailbox, not this call: the calls waiting for it hold back as well, but
       // for GRAPH_MAX_RETRY_AFTER_S at most: one caller's 429 with Retry-After: 86400 must not stop
       // the mailbox for every caller (and every replica) for a day.
-      if (!(outcome instanceof GatewayError) && outcome.status === 429) this.#scheduler.pause(request.mailbox, Math.min(waitMs, maxRetryAfterS * 1000));
+      if (decision.kind !== 'final' && !(outcome instanceof GatewayError) && outcome.status === 429) {
+        this.#scheduler.pause(request.mailbox, Math.min(decision.waitMs, maxRetryAfterS * 1000));
+      }
       this.#scheduler.release(request.mailbox);
-      if (!retryable) {
+      if (decision.kind === 'final') {
         if (outcome instanceof GatewayError) throw outcome;
         return outcome;
       }
-
-      const giveUp =
-        attempt > maxRetries ||
-        (retryAfter !== undefined && retryAfter > maxRetryAfterS) ||
-        // The wait would outlast the call's deadline: answer now with what Graph said.
-        Date.now() + waitMs >= deadline ||
-        signal?.aborted === true;
-      if (giveUp) {
+      if (decision.kind === 'give-up' || signal?.aborted === true) {
         if (outcome instanceof GatewayError) throw outcome;
-        return { ...outcome, retryAfter: retryAfter ?? roundSeconds(waitMs / 1000) };
+        const retryAfter = decision.kind === 'give-up' ? decision.retryAfterS : Math.round(decision.waitMs) / 1000;
+        return { ...outcome, retryAfter };
       }
       observer?.retry(request.method);
       try {
-        await sleep(waitMs, undefined, signal ? { signal } : undefined);
+        await sleep(decision.waitMs, undefined, signal ? { signal } : undefined);
       } catch {
         throw shuttingDown();
       }
@@ -353,10 +354,6 @@ function answeredStatus(error: GatewayError): number | null {
 function headerValue(response: GraphResponse, name: string): string | undefined {
   const value = response.headers[name];
   return Array.isArray(value) ? value[0] : value;
-}
-
-function roundSeconds(seconds: number): number {
-  return Math.round(seconds * 1000) / 1000;
 }
 
 function shuttingDown(): GatewayError {

@@ -45,3 +45,50 @@ export function backoffDelayMs(failedAttempts: number, random: number): number {
   const base = Math.min(MAX_BACKOFF_MS, BASE_BACKOFF_MS * 2 ** (failedAttempts - 1));
   return base * (1 - JITTER + 2 * JITTER * random);
 }
+
+/** What an attempt's answer tells the caller to do next. */
+export type RetryDecision =
+  /** Not worth another attempt (a success, or a status retrying cannot change): answer it. */
+  | { kind: 'final' }
+  /** Try again after `waitMs`. */
+  | { kind: 'retry'; waitMs: number }
+  /**
+   * Worth another attempt but none will be made (retries used up, a wait above
+   * `GRAPH_MAX_RETRY_AFTER_S`, or one past the deadline): answer it, telling the caller to come
+   * back in `retryAfterS`. `waitMs` is the wait Graph asked for (for a 429's mailbox pause).
+   */
+  | { kind: 'give-up'; waitMs: number; retryAfterS: number };
+
+export interface RetryInput {
+  /** Whether the answer may be retried at all (429, 503, 504, or a failure worth another go). */
+  retryable: boolean;
+  /** Graph's `Retry-After`, when the answer had one. */
+  retryAfter: string | undefined;
+  /** Attempts made so far, the one just answered included. */
+  attempt: number;
+  maxRetries: number;
+  maxRetryAfterS: number;
+  nowMs: number;
+  /** When the whole call must be answered (epoch ms). */
+  deadlineMs: number;
+  /** A number in [0, 1) for the backoff's jitter. */
+  random: number;
+}
+
+/**
+ * The retry decision for one answer, the same for a single call and for an item of a batch:
+ * Graph's `Retry-After` when it sent a readable one, else exponential backoff; no retry past
+ * `maxRetries`, for a `Retry-After` above `maxRetryAfterS`, or for a wait that would end past the
+ * deadline.
+ */
+export function decideRetry(input: RetryInput): RetryDecision {
+  if (!input.retryable) return { kind: 'final' };
+  const retryAfterS = parseRetryAfter(input.retryAfter, input.nowMs);
+  const waitMs = retryAfterS !== undefined ? retryAfterS * 1000 : backoffDelayMs(input.attempt, input.random);
+  const giveUp =
+    input.attempt > input.maxRetries ||
+    (retryAfterS !== undefined && retryAfterS > input.maxRetryAfterS) ||
+    input.nowMs + waitMs >= input.deadlineMs;
+  if (!giveUp) return { kind: 'retry', waitMs };
+  return { kind: 'give-up', waitMs, retryAfterS: retryAfterS ?? Math.round(waitMs) / 1000 };
+}

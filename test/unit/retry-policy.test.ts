@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { backoffDelayMs, isRetryableStatus, parseRetryAfter } from '../../src/graph/retry-policy.js';
+import { backoffDelayMs, decideRetry, isRetryableStatus, parseRetryAfter, type RetryInput } from '../../src/graph/retry-policy.js';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 
@@ -52,5 +52,45 @@ describe('isRetryableStatus', () => {
   it('retries exactly 429, 503 and 504', () => {
     const retried = [200, 301, 400, 401, 403, 404, 409, 412, 413, 422, 429, 500, 501, 502, 503, 504].filter(isRetryableStatus);
     expect(retried).toEqual([429, 503, 504]);
+  });
+});
+
+describe('decideRetry', () => {
+  const input = (overrides: Partial<RetryInput>): RetryInput => ({
+    retryable: true,
+    retryAfter: undefined,
+    attempt: 1,
+    maxRetries: 3,
+    maxRetryAfterS: 30,
+    nowMs: NOW,
+    deadlineMs: NOW + 30_000,
+    random: 0.5,
+    ...overrides,
+  });
+
+  it('answers what retrying cannot change', () => {
+    expect(decideRetry(input({ retryable: false, retryAfter: '1' }))).toEqual({ kind: 'final' });
+  });
+
+  it("waits Graph's Retry-After, decimal seconds included", () => {
+    expect(decideRetry(input({ retryAfter: '0.249' }))).toEqual({ kind: 'retry', waitMs: 249 });
+  });
+
+  it('backs off exponentially without a readable Retry-After', () => {
+    expect(decideRetry(input({ attempt: 2, retryAfter: 'soon' }))).toEqual({ kind: 'retry', waitMs: backoffDelayMs(2, 0.5) });
+  });
+
+  it.each([
+    ['the retries are used up', { attempt: 4, retryAfter: '1' }, 1],
+    ['Retry-After is above GRAPH_MAX_RETRY_AFTER_S', { retryAfter: '86400' }, 86400],
+    ['the wait would end past the deadline', { retryAfter: '5', deadlineMs: NOW + 4000 }, 5],
+  ])('gives up when %s, saying when to come back', (_case, overrides, retryAfterS) => {
+    expect(decideRetry(input(overrides))).toEqual({ kind: 'give-up', waitMs: retryAfterS * 1000, retryAfterS });
+  });
+
+  it('says when to come back after a backoff too, to the millisecond', () => {
+    const decision = decideRetry(input({ attempt: 4 }));
+
+    expect(decision).toEqual({ kind: 'give-up', waitMs: backoffDelayMs(4, 0.5), retryAfterS: Math.round(backoffDelayMs(4, 0.5)) / 1000 });
   });
 });
