@@ -58,7 +58,7 @@ interface Held {
 
 /**
  * Outlook's per-mailbox limit shared by every replica that uses the same Redis. Each replica
- * keeps a bounded FIFO per mailbox, and only its head asks Redis for a lease (a Lua script over a
+ * keeps a bounded queue per mailbox (callers take turns), and only its head asks Redis for a lease (a Lua script over a
  * sorted set scored in Redis's clock); it then waits for the time Redis names (a pause, or the
  * oldest lease's expiry) or for a slot-freed message, whichever comes first. One timer refreshes
  * every lease this replica holds, so the slots of a replica that dies free within a lease.

@@ -66,16 +66,19 @@ describe('draining', () => {
     const ready = await startRawRequest(port, 'GET', '/readyz');
     const health = await startRawRequest(port, 'GET', '/healthz');
     const graphql = await startRawRequest(port, 'POST', '/graphql', { 'content-type': 'application/json' }, '{"query":"{ __typename }"}');
+    // The same route, spelt with a percent-encoded letter: refused all the same.
+    const encoded = await startRawRequest(port, 'POST', '/%67raphql', { 'content-type': 'application/json' }, '{"query":"{ __typename }"}');
     const inFlight = postGraphQL(stack.url, UPDATE_PHOTO, variables, { token: 't' });
     await waitFor(() => stack.simulator.requests.length === 1);
     const stopped = stack.gateway.shutdown();
 
-    const [readyAnswer, healthAnswer, refused] = await Promise.all([ready.finish(), health.finish(), graphql.finish()]);
+    const [readyAnswer, healthAnswer, refused, refusedEncoded] = await Promise.all([ready.finish(), health.finish(), graphql.finish(), encoded.finish()]);
     expect([readyAnswer.status, JSON.parse(readyAnswer.body)]).toEqual([503, { status: 'draining' }]);
     expect(healthAnswer.status).toBe(200);
     expect(refused.status).toBe(503);
     expect(JSON.parse(refused.body).errors[0].extensions.code).toBe('SHUTTING_DOWN');
     expect(refused.headers['connection']).toBe('close');
+    expect([refusedEncoded.status, JSON.parse(refusedEncoded.body).errors[0].extensions.code]).toEqual([503, 'SHUTTING_DOWN']);
 
     const result = await inFlight;
     expect(result.body).toEqual({ data: { updateContactPhoto: { id: '360X360', height: 360, width: 360 } } });
