@@ -36,6 +36,12 @@ export class FairQueue<T> {
     this.#length++;
   }
 
+  /** The call `shift` would take, left in place. */
+  peek(): T | undefined {
+    const caller = this.#turns[0];
+    return caller === undefined ? undefined : this.#byCaller.get(caller)![0];
+  }
+
   /** The next call: the first of the caller whose turn it is; that caller then goes to the back. */
   shift(): T | undefined {
     const caller = this.#turns.shift();

@@ -251,21 +251,21 @@ export class GraphClient {
 
     for (let attempt = 1; ; attempt++) {
       if (signal?.aborted) throw shuttingDown();
-      const slot = this.#scheduler.acquire(request.mailbox, deadline, attempt > 1, call.authorization);
-      if (slot !== undefined) {
+      let lease = this.#scheduler.acquire(request.mailbox, deadline, { retry: attempt > 1, caller: call.authorization });
+      if (lease instanceof Promise) {
         const waitStarted = performance.now();
-        await slot;
+        lease = await lease;
         observer?.mailboxWait((performance.now() - waitStarted) / 1000);
         // Shutdown may have begun while the slot was being handed over: its listener ended the
         // exchanges in flight then, and this one would not be among them.
         if (signal?.aborted) {
-          this.#scheduler.release(request.mailbox);
+          lease.release();
           throw shuttingDown();
         }
       }
       const remaining = deadline - Date.now();
       if (remaining <= 0) {
-        this.#scheduler.release(request.mailbox);
+        lease.release();
         throw waitedPastDeadline();
       }
       const attemptTimeout = Math.min(timeoutMs, remaining);
@@ -305,7 +305,7 @@ export class GraphClient {
       if (decision.kind !== 'final' && !(outcome instanceof GatewayError) && outcome.status === 429) {
         this.#scheduler.pause(request.mailbox, Math.min(decision.waitMs, maxRetryAfterS * 1000));
       }
-      this.#scheduler.release(request.mailbox);
+      lease.release();
       if (decision.kind === 'final') {
         if (outcome instanceof GatewayError) throw outcome;
         return outcome;

@@ -6,22 +6,33 @@ import type { GatewayError } from '../errors/gateway-error.js';
  * it in this process (the default); `SharedMailboxScheduler` shares it between replicas through
  * Redis.
  */
+/** Slots taken on a mailbox by one `acquire`. */
+export interface MailboxLease {
+  /** Gives the slots back (once; a second call does nothing). */
+  release(): void;
+}
+
+export interface AcquireOptions {
+  /** Slots needed at once (a batch of several calls to the mailbox); 1 by default, at most the concurrency. */
+  slots?: number;
+  /** The call has waited once already (a retry): it goes to the head of its queue. */
+  retry?: boolean;
+  /** The call's `Authorization`: waiting calls take turns between callers (hashed only when it has to wait). */
+  caller?: string;
+}
+
 export interface MailboxLimiter {
   /**
-   * Takes a slot on `mailbox`: `undefined` when one was free at once, else a promise that
-   * resolves when the call may start. `deadline` (epoch ms) ends the wait with GATEWAY_TIMEOUT;
-   * `retry` puts the call at the head of its queue. Waiting calls take turns between callers
-   * (`caller`: the call's `Authorization`, hashed only when it has to wait), and the last quarter
-   * of the queue is kept for callers holding less than a quarter of it (see `mayQueue`). Throws
-   * TOO_MANY_REQUESTS when the queue, or the caller's share of it, is full. Every slot taken must
-   * be given back with one `release`.
+   * Takes slots on `mailbox`: the lease at once when they were free, else a promise of it once
+   * the call may start. `deadline` (epoch ms) ends the wait with GATEWAY_TIMEOUT. Waiting calls
+   * take turns between callers, and the last quarter of the queue is kept for callers holding
+   * less than a quarter of it (see `mayQueue`). Throws TOO_MANY_REQUESTS when the queue, or the
+   * caller's share of it, is full. Every lease must be released once.
    */
-  acquire(mailbox: string, deadline: number, retry?: boolean, caller?: string): Promise<void> | undefined;
-  /** Gives back a slot taken by `acquire`. */
-  release(mailbox: string): void;
+  acquire(mailbox: string, deadline: number, options?: AcquireOptions): MailboxLease | Promise<MailboxLease>;
   /**
    * Graph answered 429: no call starts on `mailbox` for `ms` milliseconds (the Graph client caps it
-   * at `GRAPH_MAX_RETRY_AFTER_S`). Called before `release`.
+   * at `GRAPH_MAX_RETRY_AFTER_S`). Called before the lease is released.
    */
   pause(mailbox: string, ms: number): void;
   /** Fails every waiting call with `error` (at shutdown). */

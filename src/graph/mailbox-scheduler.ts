@@ -1,7 +1,7 @@
 import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { callerOf, FairQueue, mayQueue } from './fair-queue.js';
-import type { MailboxLimiter } from './mailbox-limiter.js';
+import type { AcquireOptions, MailboxLease, MailboxLimiter } from './mailbox-limiter.js';
 
 export interface MailboxSchedulerOptions {
   /** Calls in flight per mailbox at most (Outlook allows 4). */
@@ -11,7 +11,9 @@ export interface MailboxSchedulerOptions {
 }
 
 interface Waiter {
-  resolve(): void;
+  /** Slots the call needs at once. */
+  slots: number;
+  resolve(lease: MailboxLease): void;
   reject(error: GatewayError): void;
   timer: NodeJS.Timeout | undefined;
 }
@@ -40,24 +42,25 @@ export class MailboxScheduler implements MailboxLimiter {
   }
 
   /**
-   * Takes a slot on `mailbox`, waiting for one if needed. `deadline` (epoch ms) ends the wait
-   * with GATEWAY_TIMEOUT; `retry` puts the call at the head of the queue, since it has waited
-   * once already. Every successful acquire must be followed by one `release`.
+   * Takes `slots` (default 1, at most `concurrency`) on `mailbox` at once, waiting for them if
+   * needed. `deadline` (epoch ms) ends the wait with GATEWAY_TIMEOUT; `retry` puts the call at the
+   * head of its queue, since it has waited once already. The lease's `release` gives them back.
    */
-  acquire(mailbox: string, deadline: number, retry = false, caller = ''): Promise<void> | undefined {
+  acquire(mailbox: string, deadline: number, options: AcquireOptions = {}): MailboxLease | Promise<MailboxLease> {
+    const slots = Math.min(Math.max(1, options.slots ?? 1), this.#options.concurrency);
     let entry = this.#mailboxes.get(mailbox);
     if (entry === undefined) {
       entry = { active: 0, waiting: new FairQueue(), pausedUntil: 0, resumeTimer: undefined };
       this.#mailboxes.set(mailbox, entry);
     }
-    if (entry.pausedUntil === 0 && entry.waiting.length === 0 && entry.active < this.#options.concurrency) {
-      entry.active++;
-      return undefined;
+    if (entry.pausedUntil === 0 && entry.waiting.length === 0 && entry.active + slots <= this.#options.concurrency) {
+      entry.active += slots;
+      return this.lease(mailbox, entry, slots);
     }
     if (entry.waiting.length >= this.#options.queueLimit) {
       throw throttled('Too many calls are waiting for this mailbox; retry later.', entry.pausedUntil);
     }
-    const who = callerOf(caller);
+    const who = callerOf(options.caller ?? '');
     if (!mayQueue(entry.waiting, who, this.#options.queueLimit)) {
       throw throttled('Too many of your calls are waiting for this mailbox; retry later.', entry.pausedUntil);
     }
@@ -65,25 +68,30 @@ export class MailboxScheduler implements MailboxLimiter {
     if (entry.pausedUntil >= deadline) {
       throw throttled('Microsoft Graph is throttling this mailbox; retry later.', entry.pausedUntil);
     }
-    return new Promise<void>((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, timer: undefined };
+    return new Promise<MailboxLease>((resolve, reject) => {
+      const waiter: Waiter = { slots, resolve, reject, timer: undefined };
       const waitMs = deadline - Date.now();
       waiter.timer = setTimeout(() => {
         entry.waiting.remove(waiter);
         this.forgetIfIdle(mailbox, entry);
         reject(waitedPastDeadline());
       }, Math.max(0, waitMs)).unref();
-      entry.waiting.push(who, waiter, retry);
+      entry.waiting.push(who, waiter, options.retry === true);
     });
   }
 
-  /** Gives back a slot taken by `acquire`, starting the next waiting call if the mailbox may run. */
-  release(mailbox: string): void {
-    const entry = this.#mailboxes.get(mailbox);
-    if (entry === undefined) return;
-    entry.active--;
-    this.startWaiting(entry);
-    this.forgetIfIdle(mailbox, entry);
+  /** The slots just taken: giving them back starts the next waiting call if the mailbox may run. */
+  private lease(mailbox: string, entry: Mailbox, slots: number): MailboxLease {
+    let held = true;
+    return {
+      release: () => {
+        if (!held) return;
+        held = false;
+        entry.active -= slots;
+        this.startWaiting(mailbox, entry);
+        this.forgetIfIdle(mailbox, entry);
+      },
+    };
   }
 
   /** Graph answered 429: no call starts on `mailbox` for `ms` milliseconds (calls in flight go on). */
@@ -97,7 +105,7 @@ export class MailboxScheduler implements MailboxLimiter {
     entry.resumeTimer = setTimeout(() => {
       entry.pausedUntil = 0;
       entry.resumeTimer = undefined;
-      this.startWaiting(entry);
+      this.startWaiting(mailbox, entry);
       this.forgetIfIdle(mailbox, entry);
     }, ms).unref();
   }
@@ -122,12 +130,13 @@ export class MailboxScheduler implements MailboxLimiter {
     return { mailboxes: this.#mailboxes.size, waiting };
   }
 
-  private startWaiting(entry: Mailbox): void {
-    while (entry.pausedUntil === 0 && entry.active < this.#options.concurrency && entry.waiting.length > 0) {
+  /** Starts waiting calls in turn while their slots fit (a call needing several waits for all of them). */
+  private startWaiting(mailbox: string, entry: Mailbox): void {
+    while (entry.pausedUntil === 0 && entry.waiting.length > 0 && entry.active + entry.waiting.peek()!.slots <= this.#options.concurrency) {
       const waiter = entry.waiting.shift()!;
       clearTimeout(waiter.timer);
-      entry.active++;
-      waiter.resolve();
+      entry.active += waiter.slots;
+      waiter.resolve(this.lease(mailbox, entry, waiter.slots));
     }
   }
 

@@ -8,22 +8,23 @@ import type { Redis } from 'ioredis';
  */
 
 /**
- * Acquire: the time left when paused; else drop expired leases and take one if fewer than the
- * limit remain; else mark that a replica waits (KEYS[3], for a lease) and answer the time until
- * the oldest lease expires.
+ * Acquire: the time left when paused; else drop expired leases and take one per token (ARGV[3]
+ * on: a call needing several slots at once gets all of them or none) if they fit under the
+ * limit; else mark that a replica waits (KEYS[3], for a lease) and answer the time until the
+ * oldest lease expires.
  */
 const ACQUIRE = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local lease = tonumber(ARGV[3])
+local lease = tonumber(ARGV[2])
 local paused = redis.call('PTTL', KEYS[2])
 if paused > 0 then
   redis.call('SET', KEYS[3], '1', 'PX', lease)
   return {0, paused}
 end
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], now + lease, ARGV[1])
+if redis.call('ZCARD', KEYS[1]) + (#ARGV - 2) <= tonumber(ARGV[1]) then
+  for i = 3, #ARGV do redis.call('ZADD', KEYS[1], now + lease, ARGV[i]) end
   redis.call('PEXPIRE', KEYS[1], lease * 2)
   return {1, 0}
 end
@@ -38,8 +39,8 @@ return {0, math.max(1, tonumber(oldest[2]) - now)}
  * otherwise read a message per call).
  */
 const RELEASE = `
-local removed = redis.call('ZREM', KEYS[1], ARGV[1])
-if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PUBLISH', ARGV[2], ARGV[3]) end
+local removed = redis.call('ZREM', KEYS[1], unpack(ARGV, 3))
+if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('PUBLISH', ARGV[1], ARGV[2]) end
 return removed
 `;
 
@@ -80,8 +81,9 @@ export function mailboxKeys(mailbox: string): { tag: string; leases: string; pau
 
 /** The scripts' calls, typed. ioredis sends EVALSHA and falls back to EVAL once per script. */
 export interface MailboxScripts {
-  acquire(keys: MailboxKeys, token: string, limit: number, leaseMs: number): Promise<[number, number]>;
-  release(keys: MailboxKeys, token: string): Promise<number>;
+  /** One lease per token, all or none. */
+  acquire(keys: MailboxKeys, tokens: string[], limit: number, leaseMs: number): Promise<[number, number]>;
+  release(keys: MailboxKeys, tokens: string[]): Promise<number>;
   pause(pause: string, ms: number): Promise<number>;
   refresh(leases: string, leaseMs: number, tokens: string[]): Promise<number>;
 }
@@ -89,8 +91,8 @@ export interface MailboxScripts {
 export type MailboxKeys = ReturnType<typeof mailboxKeys>;
 
 interface Scripted {
-  mailboxAcquire(leases: string, pause: string, waiting: string, token: string, limit: number, leaseMs: number): Promise<[number, number]>;
-  mailboxRelease(leases: string, waiting: string, token: string, channel: string, tag: string): Promise<number>;
+  mailboxAcquire(leases: string, pause: string, waiting: string, limit: number, leaseMs: number, ...tokens: string[]): Promise<[number, number]>;
+  mailboxRelease(leases: string, waiting: string, channel: string, tag: string, ...tokens: string[]): Promise<number>;
   mailboxPause(pause: string, ms: number): Promise<number>;
   mailboxRefresh(leases: string, leaseMs: number, ...tokens: string[]): Promise<number>;
 }
@@ -102,8 +104,8 @@ export function mailboxScripts(redis: Redis): MailboxScripts {
   redis.defineCommand('mailboxRefresh', { numberOfKeys: 1, lua: REFRESH });
   const scripted = redis as unknown as Scripted;
   return {
-    acquire: (keys, token, limit, leaseMs) => scripted.mailboxAcquire(keys.leases, keys.pause, keys.waiting, token, limit, leaseMs),
-    release: (keys, token) => scripted.mailboxRelease(keys.leases, keys.waiting, token, SLOT_FREED_CHANNEL, keys.tag),
+    acquire: (keys, tokens, limit, leaseMs) => scripted.mailboxAcquire(keys.leases, keys.pause, keys.waiting, limit, leaseMs, ...tokens),
+    release: (keys, tokens) => scripted.mailboxRelease(keys.leases, keys.waiting, SLOT_FREED_CHANNEL, keys.tag, ...tokens),
     pause: (pause, ms) => scripted.mailboxPause(pause, Math.max(1, Math.ceil(ms))),
     refresh: (leases, leaseMs, tokens) => scripted.mailboxRefresh(leases, leaseMs, ...tokens),
   };

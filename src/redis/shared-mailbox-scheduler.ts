@@ -1,11 +1,11 @@
-import { callerOf, FairQueue, mayQueue } from '../graph/fair-queue.js';
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayError } from '../errors/gateway-error.js';
-import type { MailboxLimiter } from '../graph/mailbox-limiter.js';
+import { callerOf, FairQueue, mayQueue } from '../graph/fair-queue.js';
+import type { AcquireOptions, MailboxLease, MailboxLimiter } from '../graph/mailbox-limiter.js';
 import { MailboxScheduler, throttled, waitedPastDeadline } from '../graph/mailbox-scheduler.js';
-import { mailboxKeys, mailboxScripts, SLOT_FREED_CHANNEL, type MailboxScripts } from './mailbox-scripts.js';
+import { mailboxKeys, mailboxScripts, SLOT_FREED_CHANNEL, type MailboxKeys, type MailboxScripts } from './mailbox-scripts.js';
 
 export interface SharedMailboxOptions {
   /** Calls in flight per mailbox over every replica (`GRAPH_MAILBOX_CONCURRENCY`). */
@@ -29,10 +29,12 @@ export interface SharedLimiterObserver {
 }
 
 interface Waiter {
-  resolve(): void;
+  resolve(lease: MailboxLease): void;
   reject(error: GatewayError): void;
   deadline: number;
   timer: NodeJS.Timeout;
+  /** Slots the call needs at once. */
+  slots: number;
   /** The call's `Authorization`, handed to the fall-back when the calls move there. */
   caller: string;
 }
@@ -49,11 +51,10 @@ interface Queue {
   freed: boolean;
 }
 
-/** The slots this replica holds on one mailbox: leases in Redis, and slots of the fall-back. */
+/** The leases this replica holds in Redis on one mailbox, refreshed together by the timer. */
 interface Held {
   keys: ReturnType<typeof mailboxKeys>;
-  tokens: string[];
-  local: number;
+  tokens: Set<string>;
 }
 
 /**
@@ -114,8 +115,11 @@ export class SharedMailboxScheduler implements MailboxLimiter {
     return this.#shared;
   }
 
-  acquire(mailbox: string, deadline: number, retry = false, caller = ''): Promise<void> | undefined {
-    if (!this.#shared) return this.acquireLocally(mailbox, deadline, retry, caller);
+  acquire(mailbox: string, deadline: number, options: AcquireOptions = {}): MailboxLease | Promise<MailboxLease> {
+    // The fall-back's leases are its own: released there, whatever happens to Redis meanwhile.
+    if (!this.#shared) return this.#local.acquire(mailbox, deadline, options);
+    const caller = options.caller ?? '';
+    const slots = Math.min(Math.max(1, options.slots ?? 1), this.#options.concurrency);
     let queue = this.#queues.get(mailbox);
     if (queue === undefined) {
       queue = { keys: mailboxKeys(mailbox), waiting: new FairQueue(), pumping: false, wake: undefined, freed: false };
@@ -132,11 +136,12 @@ export class SharedMailboxScheduler implements MailboxLimiter {
       throw throttled('Too many of your calls are waiting for this mailbox; retry later.', 0);
     }
     const waiting = queue;
-    const slot = new Promise<void>((resolve, reject) => {
+    const slot = new Promise<MailboxLease>((resolve, reject) => {
       const waiter: Waiter = {
         resolve,
         reject,
         deadline,
+        slots,
         caller,
         timer: setTimeout(() => {
           waiting.waiting.remove(waiter);
@@ -145,24 +150,29 @@ export class SharedMailboxScheduler implements MailboxLimiter {
         }, Math.max(0, deadline - Date.now())),
       };
       waiter.timer.unref();
-      waiting.waiting.push(who, waiter, retry);
+      waiting.waiting.push(who, waiter, options.retry === true);
     });
     void this.pump(mailbox, waiting);
     return slot;
   }
 
-  release(mailbox: string): void {
-    const held = this.#held.get(mailbox);
-    if (held === undefined) return;
-    if (held.local > 0) {
-      held.local--;
-      this.#local.release(mailbox);
-    } else {
-      const token = held.tokens.pop();
-      // Not awaited: a release that does not reach Redis frees its slot when the lease expires.
-      if (token !== undefined) void this.roundTrip('release', () => this.#scripts.release(held.keys, token)).catch(() => undefined);
-    }
-    if (held.local === 0 && held.tokens.length === 0) this.#held.delete(mailbox);
+  /** A grant of Redis leases (`tokens`) as the caller's lease: released in Redis, and no longer refreshed. */
+  private sharedLease(mailbox: string, keys: MailboxKeys, tokens: string[]): MailboxLease {
+    let held = this.#held.get(mailbox);
+    if (held === undefined) this.#held.set(mailbox, (held = { keys, tokens: new Set() }));
+    const holder = held;
+    for (const token of tokens) holder.tokens.add(token);
+    let released = false;
+    return {
+      release: () => {
+        if (released) return;
+        released = true;
+        for (const token of tokens) holder.tokens.delete(token);
+        if (holder.tokens.size === 0 && this.#held.get(mailbox) === holder) this.#held.delete(mailbox);
+        // Not awaited: a release that does not reach Redis frees its slots when the leases expire.
+        void this.roundTrip('release', () => this.#scripts.release(keys, tokens)).catch(() => undefined);
+      },
+    };
   }
 
   pause(mailbox: string, ms: number): void {
@@ -203,12 +213,12 @@ export class SharedMailboxScheduler implements MailboxLimiter {
     try {
       while (queue.waiting.length > 0) {
         if (!this.#shared) return this.moveToLocal(mailbox, queue);
-        const token = randomUUID();
+        const tokens = Array.from({ length: queue.waiting.peek()!.slots }, () => randomUUID());
         queue.freed = false;
         let answer: [number, number];
         try {
           answer = await this.roundTrip('acquire', () =>
-            this.#scripts.acquire(queue.keys, token, this.#options.concurrency, this.#options.leaseMs),
+            this.#scripts.acquire(queue.keys, tokens, this.#options.concurrency, this.#options.leaseMs),
           );
         } catch {
           this.fallBack('a command to Redis failed or timed out');
@@ -228,17 +238,15 @@ export class SharedMailboxScheduler implements MailboxLimiter {
           queue.wake = undefined;
           continue;
         }
-        // The slot goes to whoever is at the head now (the one who asked may have timed out).
-        const head = queue.waiting.shift();
-        if (head === undefined) {
-          void this.roundTrip('release', () => this.#scripts.release(queue.keys, token)).catch(() => undefined);
-          break;
+        // The slots go to whoever is at the head now (the one who asked may have timed out), if
+        // it needs as many; else they go back and the new head asks for its own.
+        if (queue.waiting.peek()?.slots !== tokens.length) {
+          void this.roundTrip('release', () => this.#scripts.release(queue.keys, tokens)).catch(() => undefined);
+          continue;
         }
-        let held = this.#held.get(mailbox);
-        if (held === undefined) this.#held.set(mailbox, (held = { keys: queue.keys, tokens: [], local: 0 }));
-        held.tokens.push(token);
+        const head = queue.waiting.shift()!;
         clearTimeout(head.timer);
-        head.resolve();
+        head.resolve(this.sharedLease(mailbox, queue.keys, tokens));
       }
     } finally {
       queue.pumping = false;
@@ -246,30 +254,15 @@ export class SharedMailboxScheduler implements MailboxLimiter {
     }
   }
 
-  /** The fall-back: this process's own limit, with the slot counted so that `release` finds it. */
-  private acquireLocally(mailbox: string, deadline: number, retry: boolean, caller: string): Promise<void> | undefined {
-    const slot = this.#local.acquire(mailbox, deadline, retry, caller);
-    if (slot === undefined) {
-      this.noteLocalSlot(mailbox);
-      return undefined;
-    }
-    return slot.then(() => this.noteLocalSlot(mailbox));
-  }
-
-  private noteLocalSlot(mailbox: string): void {
-    let held = this.#held.get(mailbox);
-    if (held === undefined) this.#held.set(mailbox, (held = { keys: mailboxKeys(mailbox), tokens: [], local: 0 }));
-    held.local++;
-  }
 
   /** Hands a mailbox's waiting calls to the fall-back, in order, each with its own deadline. */
   private moveToLocal(mailbox: string, queue: Queue): void {
     for (const { item: waiter } of queue.waiting.drain()) {
       clearTimeout(waiter.timer);
       try {
-        const slot = this.acquireLocally(mailbox, waiter.deadline, false, waiter.caller);
-        if (slot === undefined) waiter.resolve();
-        else slot.then(waiter.resolve, waiter.reject);
+        const lease = this.#local.acquire(mailbox, waiter.deadline, { slots: waiter.slots, caller: waiter.caller });
+        if (lease instanceof Promise) lease.then(waiter.resolve, waiter.reject);
+        else waiter.resolve(lease);
       } catch (error) {
         waiter.reject(error as GatewayError);
       }
@@ -317,7 +310,7 @@ export class SharedMailboxScheduler implements MailboxLimiter {
       return;
     }
     for (const held of this.#held.values()) {
-      if (held.tokens.length === 0) continue;
+      if (held.tokens.size === 0) continue;
       try {
         const lost = await this.roundTrip('refresh', () => this.#scripts.refresh(held.keys.leases, this.#options.leaseMs, [...held.tokens]));
         if (lost > 0) this.#observer?.leasesLost(lost);

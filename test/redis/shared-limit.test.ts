@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config.js';
-import { mailboxKeys } from '../../src/redis/mailbox-scripts.js';
+import { mailboxKeys, mailboxScripts } from '../../src/redis/mailbox-scripts.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { GraphSimulator, type GraphSimulatorOptions } from '../../src/simulator/graph-simulator.js';
 import { gate } from '../support/gate.js';
@@ -261,6 +261,21 @@ describe("the shared limit's own guarantees", () => {
     }
     expect([...(await calls), await fifth].every((result) => result.body.errors === undefined)).toBe(true);
     expect(simulator.requests).toHaveLength(5);
+  });
+
+  it('grants several slots in one acquire, all or none, and releases them together', async () => {
+    const scripts = mailboxScripts(probe);
+    const keys = mailboxKeys('batch-mailbox');
+
+    expect(await scripts.acquire(keys, ['a', 'b'], 4, 5000)).toEqual([1, 0]);
+    // Two held: three more do not fit under 4, and none of them is taken.
+    const [granted] = await scripts.acquire(keys, ['c', 'd', 'e'], 4, 5000);
+    expect(granted).toBe(0);
+    expect(await probe.zrange(keys.leases, '0', '-1')).toEqual(['a', 'b']);
+    expect(await scripts.acquire(keys, ['c', 'd'], 4, 5000)).toEqual([1, 0]);
+
+    expect(await scripts.release(keys, ['a', 'c', 'd'])).toBe(3);
+    expect(await probe.zrange(keys.leases, '0', '-1')).toEqual(['b']);
   });
 
   it("gives the leases key an expiry from the first acquire, so a dead replica's mailbox is forgotten", async () => {

@@ -2,25 +2,26 @@ import { describe, expect, it } from '@jest/globals';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { GatewayErrorCode } from '../../src/errors/codes.js';
 import { GatewayError } from '../../src/errors/gateway-error.js';
+import type { MailboxLease } from '../../src/graph/mailbox-limiter.js';
 import { MailboxScheduler } from '../../src/graph/mailbox-scheduler.js';
 
 const FAR = () => Date.now() + 60_000;
 
-/** Starts a call that records when it got its slot, and resolves to its error code if refused. */
-function track(scheduler: MailboxScheduler, mailbox: string, started: string[], name: string, deadline = FAR(), retry = false) {
+/** The leases of the calls started, by name, for the test to release. */
+const leases = new Map<string, MailboxLease>();
+const release = (name: string) => leases.get(name)!.release();
+
+/** Starts a call that records when it got its slots, and resolves to its error code if refused. */
+function track(scheduler: MailboxScheduler, mailbox: string, started: string[], name: string, deadline = FAR(), retry = false, slots = 1) {
+  const got = (lease: MailboxLease) => {
+    leases.set(name, lease);
+    started.push(name);
+    return 'started';
+  };
   try {
-    const slot = scheduler.acquire(mailbox, deadline, retry);
-    if (slot === undefined) {
-      started.push(name);
-      return Promise.resolve('started');
-    }
-    return slot.then(
-      () => {
-        started.push(name);
-        return 'started';
-      },
-      (error: GatewayError) => error.code,
-    );
+    const lease = scheduler.acquire(mailbox, deadline, { retry, slots });
+    if (!(lease instanceof Promise)) return Promise.resolve(got(lease));
+    return lease.then(got, (error: GatewayError) => error.code);
   } catch (error) {
     return Promise.resolve((error as GatewayError).code);
   }
@@ -34,10 +35,10 @@ describe('MailboxScheduler', () => {
     await sleep(5);
     expect(started).toEqual(['a', 'b']);
 
-    scheduler.release('m');
+    release('a');
     await sleep(5);
     expect(started).toEqual(['a', 'b', 'c']);
-    scheduler.release('m');
+    release('b');
     await Promise.all(calls);
     expect(started).toEqual(['a', 'b', 'c', 'd']);
   });
@@ -73,7 +74,7 @@ describe('MailboxScheduler', () => {
 
     expect(await late).toBe('GATEWAY_TIMEOUT');
     expect(scheduler.size.waiting).toBe(0);
-    scheduler.release('m');
+    release('running');
     expect(started).toEqual(['running']);
   });
 
@@ -82,14 +83,14 @@ describe('MailboxScheduler', () => {
     const started: string[] = [];
     await track(scheduler, 'm', started, 'throttled');
     scheduler.pause('m', 80);
-    scheduler.release('m');
+    release('throttled');
     const calls = ['a', 'b', 'c'].map((name) => track(scheduler, 'm', started, name));
 
     await sleep(40);
     expect(started).toEqual(['throttled']);
     await sleep(80);
     expect(started).toEqual(['throttled', 'a', 'b']);
-    scheduler.release('m');
+    release('a');
     await Promise.all(calls);
   });
 
@@ -116,10 +117,10 @@ describe('MailboxScheduler', () => {
     const first = track(scheduler, 'm', started, 'first');
     const retried = track(scheduler, 'm', started, 'retried', FAR(), true);
 
-    scheduler.release('m');
+    release('running');
     await retried;
     expect(started).toEqual(['running', 'retried']);
-    scheduler.release('m');
+    release('retried');
     await first;
   });
 
@@ -127,14 +128,53 @@ describe('MailboxScheduler', () => {
     const scheduler = new MailboxScheduler({ concurrency: 1, queueLimit: 10 });
     for (let i = 0; i < 100; i++) {
       await track(scheduler, `m${i}`, [], 'call');
-      scheduler.release(`m${i}`);
+      release('call');
     }
     await track(scheduler, 'paused', [], 'call');
     scheduler.pause('paused', 20);
-    scheduler.release('paused');
+    release('call');
     expect(scheduler.size.mailboxes).toBe(1);
 
     await sleep(40);
+    expect(scheduler.size).toEqual({ mailboxes: 0, waiting: 0 });
+  });
+
+  it('gives a lease its slots once, however often it is released', async () => {
+    const scheduler = new MailboxScheduler({ concurrency: 1, queueLimit: 10 });
+    const started: string[] = [];
+    await track(scheduler, 'm', started, 'first');
+    const second = track(scheduler, 'm', started, 'second');
+    const third = track(scheduler, 'm', started, 'third');
+
+    release('first');
+    release('first');
+    await second;
+    await sleep(5);
+
+    expect(started).toEqual(['first', 'second']);
+    release('second');
+    await third;
+  });
+
+  it('grants several slots at once, all or none, and a call needing them is not overtaken', async () => {
+    const scheduler = new MailboxScheduler({ concurrency: 4, queueLimit: 10 });
+    const started: string[] = [];
+    await track(scheduler, 'm', started, 'one');
+    await track(scheduler, 'm', started, 'two');
+    const batch = track(scheduler, 'm', started, 'batch of 3', FAR(), false, 3);
+    const single = track(scheduler, 'm', started, 'single');
+    await sleep(5);
+    // Two of four slots are free: not enough for the batch, and the single waits behind it.
+    expect(started).toEqual(['one', 'two']);
+
+    release('one');
+    await batch;
+    expect(started).toEqual(['one', 'two', 'batch of 3']);
+    release('two');
+    await single;
+    expect(started).toEqual(['one', 'two', 'batch of 3', 'single']);
+    release('batch of 3');
+    release('single');
     expect(scheduler.size).toEqual({ mailboxes: 0, waiting: 0 });
   });
 
