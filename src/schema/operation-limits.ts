@@ -3,6 +3,7 @@ import {
   GraphQLError,
   Kind,
   type GraphQLFormattedError,
+  type FieldNode,
   type ParseOptions,
   type FragmentDefinitionNode,
   type SelectionSetNode,
@@ -27,8 +28,11 @@ export const OPERATION_LIMITS = {
   cost: 250,
 } as const;
 
-/** The root fields whose resolvers call Graph; other root fields (`__typename`, introspection) are free. */
-const GRAPH_CALLING_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'updateContactPhoto', 'uploadContactPhoto']);
+/** The root fields whose resolvers call Graph, once each; other root fields (`__typename`, introspection) are free. */
+export const GRAPH_CALLING_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'updateContactPhoto', 'uploadContactPhoto']);
+
+/** Federation's root field: one Graph call per representation it is given (see subgraph.ts). */
+export const ENTITIES_FIELD = '_entities';
 
 /**
  * At most `max` Graph-calling root fields per operation, counting aliases, fragments and
@@ -38,7 +42,11 @@ const GRAPH_CALLING_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'upda
 export function maxGraphCallsRule(max: number, exposeLimits: boolean): ValidationRule {
   return (context: ValidationContext) => ({
     OperationDefinition(operation) {
-      const calls = countGraphCalls(operation.selectionSet, context, new Set());
+      const calls = sumRootFields(
+        operation.selectionSet,
+        (name) => context.getFragment(name),
+        (field) => (GRAPH_CALLING_FIELDS.has(field.name.value) ? 1 : 0),
+      );
       if (calls <= max) return;
       const detail = exposeLimits ? `; an operation may make at most ${max}, this one makes ${calls}` : '';
       context.reportError(
@@ -48,28 +56,39 @@ export function maxGraphCallsRule(max: number, exposeLimits: boolean): Validatio
   });
 }
 
-function countGraphCalls(selectionSet: SelectionSetNode, context: ValidationContext, seen: Set<string>): number {
-  let calls = 0;
+/**
+ * `weight` summed over the fields of a root selection set, through inline fragments and the
+ * fragments `fragment` finds by name (each counted once, so a cycle ends). The one walk behind
+ * every count of an operation's Graph calls: the document rule here, and Federation's
+ * `_entities` limit.
+ */
+export function sumRootFields(
+  selectionSet: SelectionSetNode,
+  fragment: (name: string) => FragmentDefinitionNode | null | undefined,
+  weight: (field: FieldNode) => number,
+  seen = new Set<string>(),
+): number {
+  let sum = 0;
   for (const selection of selectionSet.selections) {
     switch (selection.kind) {
       case Kind.FIELD:
-        if (GRAPH_CALLING_FIELDS.has(selection.name.value)) calls++;
+        sum += weight(selection);
         break;
       case Kind.INLINE_FRAGMENT:
-        calls += countGraphCalls(selection.selectionSet, context, seen);
+        sum += sumRootFields(selection.selectionSet, fragment, weight, seen);
         break;
       case Kind.FRAGMENT_SPREAD: {
         const name = selection.name.value;
-        const fragment: FragmentDefinitionNode | null | undefined = context.getFragment(name);
-        if (fragment && !seen.has(name)) {
+        const definition = fragment(name);
+        if (definition && !seen.has(name)) {
           seen.add(name);
-          calls += countGraphCalls(fragment.selectionSet, context, seen);
+          sum += sumRootFields(definition.selectionSet, fragment, weight, seen);
         }
         break;
       }
     }
   }
-  return calls;
+  return sum;
 }
 
 export interface OperationLimitsSetup {

@@ -1,7 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { GraphQLError, Kind, parse, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
+import { GraphQLError, Kind, parse, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema } from 'graphql';
+import { ENTITIES_FIELD, GRAPH_CALLING_FIELDS, sumRootFields } from './operation-limits.js';
 import { graphCall, resolvers } from './resolvers.js';
 import type { GatewayContext } from './context.js';
 import { typeDefs } from './type-defs.js';
@@ -61,7 +62,13 @@ export function entityBatchLimitPlugin(maxGraphCalls: number): ApolloServerPlugi
       return {
         async didResolveOperation({ request, operation, document }) {
           if (!operation) return;
-          const calls = graphCallsOf(operation.selectionSet, fragmentsOf(document), request.variables ?? {}, new Set());
+          const fragments = fragmentsOf(document);
+          const variables = request.variables ?? {};
+          const calls = sumRootFields(
+            operation.selectionSet,
+            (name) => fragments.get(name),
+            (field) => (field.name.value === ENTITIES_FIELD ? representationsOf(field, variables) : GRAPH_CALLING_FIELDS.has(field.name.value) ? 1 : 0),
+          );
           if (calls > maxGraphCalls) {
             throw new GraphQLError(`Too many Microsoft Graph calls in one operation: at most ${maxGraphCalls} entities per request.`, {
               extensions: { code: ApolloServerErrorCode.GRAPHQL_VALIDATION_FAILED, http: { status: 400 } },
@@ -73,36 +80,11 @@ export function entityBatchLimitPlugin(maxGraphCalls: number): ApolloServerPlugi
   };
 }
 
-const GRAPH_CALLING_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'updateContactPhoto', 'uploadContactPhoto']);
-
+/** The operation's fragments by name. */
 function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
   const fragments = new Map<string, FragmentDefinitionNode>();
   for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
   return fragments;
-}
-
-function graphCallsOf(
-  selectionSet: SelectionSetNode,
-  fragments: Map<string, FragmentDefinitionNode>,
-  variables: Record<string, unknown>,
-  seen: Set<string>,
-): number {
-  let calls = 0;
-  for (const selection of selectionSet.selections) {
-    if (selection.kind === Kind.FIELD) {
-      if (selection.name.value === '_entities') calls += representationsOf(selection, variables);
-      else if (GRAPH_CALLING_FIELDS.has(selection.name.value)) calls++;
-    } else if (selection.kind === Kind.INLINE_FRAGMENT) {
-      calls += graphCallsOf(selection.selectionSet, fragments, variables, seen);
-    } else {
-      const fragment = fragments.get(selection.name.value);
-      if (fragment && !seen.has(fragment.name.value)) {
-        seen.add(fragment.name.value);
-        calls += graphCallsOf(fragment.selectionSet, fragments, variables, seen);
-      }
-    }
-  }
-  return calls;
 }
 
 /** How many representations an `_entities` field asks for: a list's length, one for a lone value (list input coercion). */

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { GatewayError, type FailureCause } from '../errors/gateway-error.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { GatewayContext } from '../schema/context.js';
+import { ENTITIES_FIELD, GRAPH_CALLING_FIELDS, sumRootFields } from '../schema/operation-limits.js';
 
 /** Root fields by operation: Apollo keeps parsed documents, so the same operation comes back. */
 const rootFieldsOf = new WeakMap<OperationDefinitionNode, string | null>();
@@ -23,8 +24,6 @@ function rootFields(operation: OperationDefinitionNode | undefined): string | nu
   return fields;
 }
 
-/** The root fields that call Graph: the only root field names a metric label may take. */
-const GRAPH_CALLING_ROOT_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'updateContactPhoto', 'uploadContactPhoto', '_entities']);
 
 /** The `root_field` label by operation, from a fixed set (see `metricRootField`). */
 const metricRootFieldOf = new WeakMap<OperationDefinitionNode, string>();
@@ -39,13 +38,16 @@ function metricRootField(operation: OperationDefinitionNode | undefined): string
   let label = metricRootFieldOf.get(operation);
   if (label === undefined) {
     const kinds = new Set<string>();
-    const visit = (selections: OperationDefinitionNode['selectionSet']['selections']): void => {
-      for (const selection of selections) {
-        if (selection.kind === Kind.FIELD && GRAPH_CALLING_ROOT_FIELDS.has(selection.name.value)) kinds.add(selection.name.value);
-        else if (selection.kind === Kind.INLINE_FRAGMENT) visit(selection.selectionSet.selections);
-      }
-    };
-    visit(operation.selectionSet.selections);
+    // Inline fragments are followed; named ones are not looked up (the label needs no more).
+    sumRootFields(
+      operation.selectionSet,
+      () => undefined,
+      (field) => {
+        const name = field.name.value;
+        if (GRAPH_CALLING_FIELDS.has(name) || name === ENTITIES_FIELD) kinds.add(name);
+        return 0;
+      },
+    );
     label = kinds.size === 0 ? 'none' : kinds.size === 1 ? [...kinds][0]! : 'multiple';
     metricRootFieldOf.set(operation, label);
   }
