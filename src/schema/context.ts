@@ -1,7 +1,7 @@
 import type { GraphCallStats, GraphClient } from '../graph/graph-client.js';
 import type { PhotoValue } from '../graph/photo-value.js';
 import type { PhotoObserver } from '../metrics/metrics.js';
-import type { PhotoProcessor } from '../photos/photo-processor.js';
+import type { PhotoProcessor, PhotoTicket } from '../photos/photo-processor.js';
 
 /** What every resolver gets: the Graph client and what is known of the caller. */
 export interface GatewayContext {
@@ -21,8 +21,12 @@ export interface GatewayContext {
    * once per request, however many `dataUrl` fields ask for it. Made by the first `dataUrl`.
    */
   photoValues?: Map<string, Promise<PhotoValue | null>>;
-  /** For an upload: aborted when the caller goes away before its answer (see upload-admission.ts). */
-  callerSignal?: AbortSignal;
+  /**
+   * For a multipart request, what its admission from the headers gave it (server/upload-admission.ts):
+   * its place in the photo queue, held until the answer is sent, and a signal aborted when the
+   * caller goes away before that.
+   */
+  upload?: { ticket: PhotoTicket; signal: AbortSignal };
   /** Told of each image processed (the gateway's metrics). */
   observer?: PhotoObserver;
 }

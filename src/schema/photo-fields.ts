@@ -28,16 +28,13 @@ export async function uploadContactPhoto(
   assertValidId('contactId', contactId);
   let photo;
   try {
-    photo = await context.photos.normalise(file.bytes, {
-      ...(file.ticket && { ticket: file.ticket }),
-      ...(file.signal && { signal: file.signal }),
-    });
+    photo = await context.photos.normalise(file.bytes, { ...context.upload });
   } catch (error) {
     throw photoError(error, (message) => badUserInput('file', message));
   }
   context.stats.photo = { inputFormat: photo.inputFormat, bytesIn: file.bytes.length, bytesOut: photo.jpeg.length, processingSeconds: photo.seconds };
   context.observer?.photoProcessed('upload', photo.inputFormat, photo.seconds, file.bytes.length, photo.jpeg.length);
-  file.signal?.throwIfAborted();
+  context.upload?.signal.throwIfAborted();
   await context.graph.putContactPhotoValue(invitationId, contactId, photo.jpeg, call);
   const stored = await context.graph.getContactPhoto(invitationId, contactId, call);
   if (stored === null) {

@@ -1,5 +1,4 @@
 import { GraphQLError, GraphQLScalarType } from 'graphql';
-import type { PhotoTicket } from '../photos/photo-processor.js';
 
 /**
  * A file that came with a GraphQL multipart request, read whole into memory by the HTTP layer
@@ -13,10 +12,6 @@ export class PhotoUpload {
     /** The type the client declared; the format is read from the bytes instead. */
     readonly declaredType: string,
     readonly bytes: Buffer,
-    /** Its place in the photo queue, held by the HTTP layer until the request's answer is sent. */
-    readonly ticket?: PhotoTicket,
-    /** Aborted when the caller goes away before the answer: the work on it stops. */
-    readonly signal?: AbortSignal,
   ) {}
 }
 

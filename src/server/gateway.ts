@@ -230,7 +230,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         requestId: request.id,
         photos,
         observer: metrics,
-        ...(admission && { callerSignal: admission.signal }),
+        ...(admission && { upload: admission }),
       };
     },
   });

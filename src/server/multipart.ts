@@ -4,7 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { PhotoUpload } from '../schema/upload.js';
 import { sendError } from './http-errors.js';
-import { uploadAdmission, type UploadAdmission } from './upload-admission.js';
+import { fileTooLarge, MAX_FIELD_BYTES, uploadAdmission } from './upload-admission.js';
 
 /**
  * The GraphQL multipart request spec (https://github.com/jaydenseric/graphql-multipart-request-spec)
@@ -19,9 +19,6 @@ import { uploadAdmission, type UploadAdmission } from './upload-admission.js';
  * it runs for multipart requests only. `@fastify/multipart` adds two hooks and a listener to
  * every request, JSON mutations included; `graphql-upload` writes every file to a temporary file.
  */
-
-/** The JSON fields get the same limit as a JSON body. */
-const MAX_FIELD_BYTES = 100 * 1024;
 
 const MULTIPART = 'multipart/form-data';
 const SPEC_FIELDS = 'A GraphQL multipart request has the fields operations and map, then one file.';
@@ -56,7 +53,7 @@ export function addMultipartParser(app: FastifyInstance, options: MultipartOptio
     const admission = uploadAdmission(request.raw);
     // Only GraphQL requests are admitted; a multipart body anywhere else has no business here.
     if (!admission) return done(new MultipartRequestError(400, GatewayErrorCode.BAD_REQUEST, 'multipart/form-data is accepted on the GraphQL endpoint only.'));
-    readGraphQLMultipart(payload as IncomingMessage, request.headers, options.maxFileBytes, admission).then(
+    readGraphQLMultipart(payload as IncomingMessage, request.headers, options.maxFileBytes, admission.contentLength).then(
       (body) => done(null, body),
       (error: Error) => done(error),
     );
@@ -77,7 +74,7 @@ function readGraphQLMultipart(
   payload: IncomingMessage,
   headers: FastifyRequest['headers'],
   maxFileBytes: number,
-  admission: UploadAdmission,
+  contentLength: number,
 ): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     let operations: Record<string, unknown> | undefined;
@@ -127,8 +124,8 @@ function readGraphQLMultipart(
         return void file.resume();
       }
       const target = operations;
-      upload = readFile(file, maxFileBytes, admission.contentLength).then((bytes) => {
-        const photo = new PhotoUpload(filename, mimeType, bytes, admission.ticket, admission.signal);
+      upload = readFile(file, maxFileBytes, contentLength).then((bytes) => {
+        const photo = new PhotoUpload(filename, mimeType, bytes);
         for (const path of paths) putAtPath(target, path, photo);
         return photo;
       });
@@ -166,7 +163,7 @@ function readFile(file: BusboyFileStream, maxFileBytes: number, contentLength: n
     });
     file.once('limit', () => {
       buffer = undefined;
-      reject(new MultipartRequestError(413, GatewayErrorCode.PAYLOAD_TOO_LARGE, `The file is larger than the gateway accepts (${maxFileBytes} bytes).`));
+      reject(new MultipartRequestError(413, GatewayErrorCode.PAYLOAD_TOO_LARGE, fileTooLarge(maxFileBytes)));
     });
     file.once('end', () => {
       if (!file.truncated) resolve(buffer === undefined ? Buffer.alloc(0) : buffer.subarray(0, size));

@@ -96,7 +96,7 @@ export function operationLogPlugin(metrics: GatewayMetrics, logger: Logger): Apo
               ...(contextValue.stats.photo && { photo: contextValue.stats.photo }),
               ...(cause && { cause }),
               // The upload's caller went away before this answer (which nobody will read).
-              ...(contextValue.callerSignal?.aborted && { callerLeft: true }),
+              ...(contextValue.upload?.signal.aborted && { callerLeft: true }),
             },
             'graphql operation',
           );

@@ -16,7 +16,7 @@ import { sendError } from './http-errors.js';
  * `bodyTimeoutMs`.
  */
 
-/** What an admitted upload carries from its headers to its resolver. */
+/** What an admitted upload carries from its headers to the body parser and the resolver (as `context.upload`). */
 export interface UploadAdmission {
   /** Its place in the photo queue, given back when the HTTP answer is done. */
   ticket: PhotoTicket;
@@ -42,11 +42,16 @@ const PREFLIGHT_HEADERS = ['apollo-require-preflight', 'x-apollo-operation-name'
 /** Tested on every GraphQL request's header: a regular expression, so no lower-cased copy is made. */
 const IS_MULTIPART = /^multipart\/form-data/i;
 
-/**
- * Room in a multipart body beyond the file: the `operations` and `map` fields (100 KiB each at
- * most, see multipart.ts) and the parts' boundaries and headers.
- */
-export const MULTIPART_OVERHEAD_BYTES = 2 * 100 * 1024 + 16 * 1024;
+/** The multipart request's JSON fields (`operations`, `map`) get the same limit as a JSON body. */
+export const MAX_FIELD_BYTES = 100 * 1024;
+
+/** Room in a multipart body beyond the file: the two JSON fields, and the parts' boundaries and headers. */
+const MULTIPART_OVERHEAD_BYTES = 2 * MAX_FIELD_BYTES + 16 * 1024;
+
+/** The refusal of a file over `PHOTO_MAX_UPLOAD_BYTES`, from the headers here or while reading it (multipart.ts). */
+export function fileTooLarge(maxFileBytes: number): string {
+  return `The file is larger than the gateway accepts (${maxFileBytes} bytes).`;
+}
 
 /** What Node itself answers when a request's time runs out. */
 const REQUEST_TIMEOUT_RESPONSE = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n';
@@ -108,7 +113,7 @@ export class UploadGate {
     }
     const contentLength = Number(declared);
     if (contentLength > maxFileBytes + MULTIPART_OVERHEAD_BYTES) {
-      return refuse(413, GatewayErrorCode.PAYLOAD_TOO_LARGE, `The file is larger than the gateway accepts (${maxFileBytes} bytes).`);
+      return refuse(413, GatewayErrorCode.PAYLOAD_TOO_LARGE, fileTooLarge(maxFileBytes));
     }
     // Nothing of an upload is read for a caller who could not use it: no token, no body.
     if (bearerAuthorization(request.headers.authorization) === undefined) {
