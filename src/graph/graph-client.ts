@@ -298,6 +298,7 @@ export class GraphClient {
         nowMs: Date.now(),
         deadlineMs: deadline,
         random: this.#random(),
+        stopping: signal?.aborted === true,
       });
       // A 429 is about the mailbox, not this call: the calls waiting for it hold back as well, but
       // for GRAPH_MAX_RETRY_AFTER_S at most: one caller's 429 with Retry-After: 86400 must not stop
@@ -310,10 +311,9 @@ export class GraphClient {
         if (outcome instanceof GatewayError) throw outcome;
         return outcome;
       }
-      if (decision.kind === 'give-up' || signal?.aborted === true) {
+      if (decision.kind === 'give-up') {
         if (outcome instanceof GatewayError) throw outcome;
-        const retryAfter = decision.kind === 'give-up' ? decision.retryAfterS : Math.round(decision.waitMs) / 1000;
-        return { ...outcome, retryAfter };
+        return { ...outcome, retryAfter: decision.retryAfterS };
       }
       observer?.retry(request.method);
       try {

@@ -54,7 +54,7 @@ export type RetryDecision =
   | { kind: 'retry'; waitMs: number }
   /**
    * Worth another attempt but none will be made (retries used up, a wait above
-   * `GRAPH_MAX_RETRY_AFTER_S`, or one past the deadline): answer it, telling the caller to come
+   * `GRAPH_MAX_RETRY_AFTER_S`, one past the deadline, or shutdown under way): answer it, telling the caller to come
    * back in `retryAfterS`. `waitMs` is the wait Graph asked for (for a 429's mailbox pause).
    */
   | { kind: 'give-up'; waitMs: number; retryAfterS: number };
@@ -73,6 +73,8 @@ export interface RetryInput {
   deadlineMs: number;
   /** A number in [0, 1) for the backoff's jitter. */
   random: number;
+  /** The gateway is shutting down: no new attempt starts. */
+  stopping?: boolean;
 }
 
 /**
@@ -88,7 +90,8 @@ export function decideRetry(input: RetryInput): RetryDecision {
   const giveUp =
     input.attempt > input.maxRetries ||
     (retryAfterS !== undefined && retryAfterS > input.maxRetryAfterS) ||
-    input.nowMs + waitMs >= input.deadlineMs;
+    input.nowMs + waitMs >= input.deadlineMs ||
+    input.stopping === true;
   if (!giveUp) return { kind: 'retry', waitMs };
   return { kind: 'give-up', waitMs, retryAfterS: retryAfterS ?? Math.round(waitMs) / 1000 };
 }

@@ -84,6 +84,7 @@ describe('decideRetry', () => {
     ['the retries are used up', { attempt: 4, retryAfter: '1' }, 1],
     ['Retry-After is above GRAPH_MAX_RETRY_AFTER_S', { retryAfter: '86400' }, 86400],
     ['the wait would end past the deadline', { retryAfter: '5', deadlineMs: NOW + 4000 }, 5],
+    ['the gateway is shutting down', { retryAfter: '1', stopping: true }, 1],
   ])('gives up when %s, saying when to come back', (_case, overrides, retryAfterS) => {
     expect(decideRetry(input(overrides))).toEqual({ kind: 'give-up', waitMs: retryAfterS * 1000, retryAfterS });
   });
