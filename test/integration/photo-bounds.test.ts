@@ -255,7 +255,7 @@ describe('a caller who leaves', () => {
     // The second waits for its turn behind the slow one; then its caller gives up.
     await waitForMetric(stack.url, 'photo_images_waiting', (value) => value === 1);
     leaving.abort();
-    await expect(left).rejects.toThrow();
+    await expect(left).rejects.toMatchObject({ name: 'AbortError' });
 
     expect((await slow).body.errors).toBeUndefined();
     await waitFor(() => operationLines().length === linesBefore + 2, 10_000);
@@ -282,7 +282,7 @@ describe('a caller who leaves', () => {
     const left = postUpload(stack.url, UPLOAD_PHOTO, ids, small, { token: TOKEN, signal: leaving.signal });
     await waitFor(() => stack.simulator.requests.some((request) => request.method === 'PUT'), 10_000);
     leaving.abort();
-    await expect(left).rejects.toThrow();
+    await expect(left).rejects.toMatchObject({ name: 'AbortError' });
     graph.open();
 
     await waitFor(() => operationLines().length === linesBefore + 1, 10_000);
