@@ -9,6 +9,11 @@ export interface Fault {
   method?: 'GET' | 'PATCH' | 'PUT';
   /** Only requests for the picture's bytes (`photo/$value`, true) or for the metadata (false); both when absent. */
   value?: boolean;
+  /**
+   * Only the `POST /$batch` envelope itself (`true`), answered as a whole; without it a fault
+   * answers photo requests, direct ones and items of a batch alike, and never an envelope.
+   */
+  batch?: boolean;
   /** Only requests for this mailbox (`invitationId`). */
   invitationId?: string;
   /** How many matching requests this fault answers; default 1, `Infinity` for all. */
@@ -78,7 +83,7 @@ export function defaultErrorCode(status: number): string {
 }
 
 /** The keys that say which requests a fault answers and when, rather than what it answers. */
-const SELECTION_AND_TIMING: ReadonlySet<string> = new Set(['method', 'value', 'invitationId', 'times', 'delayMs', 'holdUntil']);
+const SELECTION_AND_TIMING: ReadonlySet<string> = new Set(['batch', 'method', 'value', 'invitationId', 'times', 'delayMs', 'holdUntil']);
 
 /**
  * Whether a fault changes the answer, rather than only delaying a normal one: any key beyond

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { batchResponse, itemHeaders, parseBatch, type SimAnswer } from './graph-batch.js';
 import { HUGE_BODY_BYTES, changesAnswer, defaultErrorCode, faultBody, type Fault } from './faults.js';
 import {
   GraphHttpError,
@@ -16,8 +17,12 @@ import {
 export type { Fault } from './faults.js';
 
 export interface GraphSimulatorOptions {
-  /** Delay before every normal answer, in milliseconds. */
+  /** Delay before every normal answer (each item of a batch too), in milliseconds: Graph's work. */
   latencyMs?: number;
+  /** Delay once per HTTP request (a direct call, or a whole batch), in milliseconds: the network's round trip. */
+  networkLatencyMs?: number;
+  /** Items of one batch run at once; default 4, as Graph sends Outlook at most 4 items of a batch at a time. */
+  batchItemConcurrency?: number;
   /**
    * Outlook's limit: at most this many concurrent requests per mailbox (`invitationId`); more
    * are answered 429 with `Retry-After`. No limit when absent.
@@ -43,6 +48,16 @@ export interface ReceivedRequest {
   bytes: Buffer;
   /** When the request's body had arrived (`performance.now()`, milliseconds). */
   receivedAt: number;
+  /** For an item of a `$batch`, which batch it came in (`"1"`, `"2"`, ... since start); the envelope itself has none. */
+  batchId?: string;
+}
+
+/** A request as Graph's handlers take it: a direct one, or an item of a batch. */
+interface SimRequest {
+  method: string;
+  url: string;
+  headers: http.IncomingHttpHeaders;
+  bytes: Buffer;
 }
 
 interface StoredPhoto {
@@ -60,11 +75,11 @@ interface StoredImage {
 /** What a normal answer sends: a photo's metadata, the picture's bytes, or nothing (an upload's 200). */
 type Answer = { photo: StoredPhoto } | { image: StoredImage } | { empty: true };
 
-
 /**
  * A small in-memory Microsoft Graph serving `GET` and `PATCH` on
  * `/beta/invitations/{invitationId}/invitedUser/contacts/{contactId}/photo`, and `GET`, `PUT`
- * and `PATCH` on its `/$value`, as described in shared/graph-facts.md: it requires a bearer
+ * and `PATCH` on its `/$value`, and JSON batches of those (`POST /beta/$batch`), as described
+ * in shared/graph-facts.md: it requires a bearer
  * token, keeps photos and pictures per (token, invitation, contact), checks uploads as Graph does
  * (`image/jpeg`, at most 4 MB, a readable JPEG whose pixel size becomes the metadata), answers
  * Graph-shaped errors, and can be told to fail.
@@ -79,6 +94,8 @@ export class GraphSimulator {
   readonly #sockets = new Set<Socket>();
   #requests: ReceivedRequest[] = [];
   #throttled = 0;
+  #httpRequests = 0;
+  #batches = 0;
   #baseUrl: string | undefined;
 
   constructor(options: GraphSimulatorOptions = {}) {
@@ -114,7 +131,12 @@ export class GraphSimulator {
     return this.#throttled;
   }
 
-  /** The requests received since the last `reset()`, oldest first. */
+  /** How many HTTP requests arrived since the last `reset()` (a batch is one, whatever its items). */
+  get httpRequestCount(): number {
+    return this.#httpRequests;
+  }
+
+  /** The requests received since the last `reset()`, oldest first: each HTTP request, and each item of a batch (with its `batchId`). */
   get requests(): readonly ReceivedRequest[] {
     return this.#requests;
   }
@@ -130,6 +152,7 @@ export class GraphSimulator {
     this.#faults.length = 0;
     this.#requests = [];
     this.#throttled = 0;
+    this.#httpRequests = 0;
     this.#photos.clear();
     this.#images.clear();
   }
@@ -145,65 +168,123 @@ export class GraphSimulator {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const bytes = Buffer.concat(chunks);
-    const body = bytes.toString('utf8');
+    this.#httpRequests++;
     const url = request.url ?? '/';
+    const method = request.method ?? '';
     const ids = parsePhotoPath(url);
-    this.record({
-      method: request.method ?? '',
-      url,
-      invitationId: ids?.invitationId,
-      contactId: ids?.contactId,
-      headers: request.headers,
-      body,
-      bytes,
-      receivedAt: performance.now(),
-    });
+    this.record({ method, url, invitationId: ids?.invitationId, contactId: ids?.contactId, headers: request.headers, body: bytes.toString('utf8'), bytes, receivedAt: performance.now() });
+    if (this.#options.networkLatencyMs) await delay(this.#options.networkLatencyMs);
 
-    const fault = this.takeFault(request.method, ids);
-    if (fault && changesAnswer(fault)) return this.answerFault(fault, request, response);
+    const batch = method === 'POST' && /^\/[^/?]+\/\$batch(\?|$)/.test(url);
+    const fault = this.takeFault(method, ids, batch);
+    if (fault && answersOverHttp(fault)) return this.answerFaultOverHttp(fault, request, response);
+    const answer = batch ? await this.answerBatch(request, bytes, fault) : await this.respond({ method, url, headers: request.headers, bytes }, ids, fault);
+    this.send(request, response, answer);
+  }
 
+  /**
+   * One request through Graph's handling, direct or an item of a batch: a fault's answer, or
+   * Outlook's mailbox limit, or Graph's normal behaviour after the latency.
+   */
+  private async respond(request: SimRequest, ids: PhotoPath | undefined, fault: Fault | undefined): Promise<SimAnswer> {
+    const clientRequestId = header(request.headers['client-request-id']);
+    if (fault && changesAnswer(fault)) return this.faultAnswer(fault, clientRequestId);
     const mailbox = ids?.invitationId;
     const limit = this.#options.mailboxConcurrency;
+    let release = (): void => undefined;
     if (mailbox !== undefined && limit !== undefined) {
       const inFlight = this.#inFlight.get(mailbox) ?? 0;
       if (inFlight >= limit) {
         this.#throttled++;
-        const retryAfter = String(this.#options.mailboxRetryAfterS ?? 1);
-        return this.sendError(request, response, 429, 'TooManyRequests', 'Application is over its MailboxConcurrency limit.', {
-          'retry-after': retryAfter,
+        return errorAnswer(429, 'TooManyRequests', 'Application is over its MailboxConcurrency limit.', clientRequestId, {
+          'retry-after': String(this.#options.mailboxRetryAfterS ?? 1),
         });
       }
       this.#inFlight.set(mailbox, inFlight + 1);
-      response.once('close', () => {
+      release = () => {
         const left = (this.#inFlight.get(mailbox) ?? 1) - 1;
         if (left === 0) this.#inFlight.delete(mailbox);
         else this.#inFlight.set(mailbox, left);
-      });
+      };
     }
-
-    const latencyMs = (this.#options.latencyMs ?? 0) + (fault?.delayMs ?? 0);
-    if (latencyMs > 0) await delay(latencyMs);
-    if (fault?.holdUntil) await fault.holdUntil.catch(() => undefined);
     try {
-      const answer = await this.answer(request, ids, bytes);
-      if ('photo' in answer) this.sendJson(request, response, 200, this.photoBody(answer.photo));
-      else if ('image' in answer) this.sendImage(request, response, answer.image);
-      else response.writeHead(200, { ...this.commonHeaders(request), 'content-length': 0 }).end();
+      const latencyMs = (this.#options.latencyMs ?? 0) + (fault?.delayMs ?? 0);
+      if (latencyMs > 0) await delay(latencyMs);
+      if (fault?.holdUntil) await fault.holdUntil.catch(() => undefined);
+      const answer = await this.answer(request, ids);
+      if ('photo' in answer) return jsonAnswer(200, this.photoBody(answer.photo));
+      if ('image' in answer) return { status: 200, headers: { 'content-type': 'image/jpeg', etag: answer.image.etag }, body: answer.image.bytes };
+      return { status: 200, headers: {}, body: Buffer.alloc(0) };
     } catch (error) {
       if (!(error instanceof GraphHttpError)) throw error;
-      this.sendError(request, response, error.status, error.code, error.message);
+      return errorAnswer(error.status, error.code, error.message, clientRequestId);
+    } finally {
+      release();
     }
   }
 
+  /**
+   * `POST /$batch`: the envelope checked as Graph checks it, then its items run through
+   * `respond` as direct requests would be, at most `batchItemConcurrency` at a time (Graph sends
+   * Outlook 4 items of a batch at once), and answered in one 200.
+   */
+  private async answerBatch(request: http.IncomingMessage, bytes: Buffer, fault: Fault | undefined): Promise<SimAnswer> {
+    const clientRequestId = header(request.headers['client-request-id']);
+    if (fault && changesAnswer(fault)) return this.faultAnswer(fault, clientRequestId);
+    if (fault?.delayMs) await delay(fault.delayMs);
+    if (fault?.holdUntil) await fault.holdUntil.catch(() => undefined);
+    let items;
+    try {
+      if (bearerToken(request.headers.authorization) === undefined) throw new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
+      items = parseBatch(request.headers['content-type'], bytes.toString('utf8'));
+    } catch (error) {
+      if (!(error instanceof GraphHttpError)) throw error;
+      return errorAnswer(error.status, error.code, error.message, clientRequestId);
+    }
+    const batchId = String(++this.#batches);
+    const answered: Record<string, unknown>[] = [];
+    let next = 0;
+    const worker = async (): Promise<void> => {
+      while (next < items.length) {
+        const item = items[next++]!;
+        const ids = parsePhotoPath(item.url);
+        const headers = itemHeaders(item, request.headers);
+        this.record({ method: item.method, url: item.url, invitationId: ids?.invitationId, contactId: ids?.contactId, headers, body: item.bytes.toString('utf8'), bytes: item.bytes, receivedAt: performance.now(), batchId });
+        const itemFault = this.takeFault(item.method, ids, false);
+        const answer =
+          itemFault && answersOverHttp(itemFault)
+            ? await this.overHttpFaultInBatch(itemFault, clientRequestId)
+            : await this.respond({ method: item.method, url: item.url, headers, bytes: item.bytes }, ids, itemFault);
+        answered.push(batchResponse(item.id, answer));
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(items.length, this.#options.batchItemConcurrency ?? 4) }, worker));
+    // Graph answers items in any order: the simulator answers them last-finished first, so that
+    // a client matching answers to requests by position rather than by id is caught.
+    return jsonAnswer(200, { responses: answered.reverse() });
+  }
+
+  /** A fault that only a connection can act out (a hang, a reset, a drip, a huge body), asked of a batch item. */
+  private async overHttpFaultInBatch(fault: Fault, clientRequestId: string | undefined): Promise<SimAnswer> {
+    if (fault.hang) await new Promise<never>(() => undefined);
+    return errorAnswer(500, 'generalException', 'This fault is acted out on a connection; a batch item cannot show it.', clientRequestId);
+  }
+
+  /** Writes an answer, with Graph's `request-id` and the echoed `client-request-id`. */
+  private send(request: http.IncomingMessage, response: http.ServerResponse, answer: SimAnswer): void {
+    response.writeHead(answer.status, { ...this.commonHeaders(request), ...answer.headers, 'content-length': answer.body.length });
+    response.end(answer.body);
+  }
+
   /** Graph's normal behaviour: what to answer, or the error Graph would answer. */
-  private async answer(request: http.IncomingMessage, ids: PhotoPath | undefined, bytes: Buffer): Promise<Answer> {
-    const token = bearerToken(request.headers.authorization);
+  private async answer(request: SimRequest, ids: PhotoPath | undefined): Promise<Answer> {
+    const token = bearerToken(header(request.headers.authorization));
     if (token === undefined) {
       throw new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
     }
     if (!ids) throw new GraphHttpError(400, 'invalidRequest', `Resource not found for the segment in '${request.url}'.`);
     const key = JSON.stringify([token, ids.invitationId, ids.contactId]);
-    if (ids.value) return this.answerValue(request, key, bytes);
+    if (ids.value) return this.answerValue(request, key);
     switch (request.method) {
       case 'GET': {
         const photo = this.#photos.get(key);
@@ -211,7 +292,7 @@ export class GraphSimulator {
         return { photo };
       }
       case 'PATCH': {
-        const patch = parsePatch(request.headers['content-type'], bytes.toString('utf8'));
+        const patch = parsePatch(header(request.headers['content-type']), request.bytes.toString('utf8'));
         const current = this.#photos.get(key) ?? { id: '1x1', height: null, width: null };
         const height = patch.height === undefined ? current.height : patch.height;
         const width = patch.width === undefined ? current.width : patch.width;
@@ -225,7 +306,7 @@ export class GraphSimulator {
   }
 
   /** `photo/$value`: the picture's bytes, or a new picture (whose pixel size becomes the metadata). */
-  private async answerValue(request: http.IncomingMessage, key: string, bytes: Buffer): Promise<Answer> {
+  private async answerValue(request: SimRequest, key: string): Promise<Answer> {
     switch (request.method) {
       case 'GET': {
         const image = this.#images.get(key);
@@ -234,7 +315,8 @@ export class GraphSimulator {
       }
       case 'PUT':
       case 'PATCH': {
-        checkPhotoUpload(request.headers['content-type'], bytes);
+        const { bytes } = request;
+        checkPhotoUpload(header(request.headers['content-type']), bytes);
         // sharp (libvips) is loaded with the first upload: the demo and the bench's upstream
         // start without it, as the gateway does.
         const { default: sharp } = await import('sharp');
@@ -252,16 +334,6 @@ export class GraphSimulator {
     }
   }
 
-  private sendImage(request: http.IncomingMessage, response: http.ServerResponse, image: StoredImage): void {
-    response.writeHead(200, {
-      ...this.commonHeaders(request),
-      'content-type': 'image/jpeg',
-      'content-length': image.bytes.length,
-      etag: image.etag,
-    });
-    response.end(image.bytes);
-  }
-
   /** The pictures stored, by (token, invitation, contact): for tests to read what Graph was sent. */
   storedImage(token: string, invitationId: string, contactId: string): Buffer | undefined {
     return this.#images.get(JSON.stringify([token, invitationId, contactId]))?.bytes;
@@ -277,9 +349,11 @@ export class GraphSimulator {
     };
   }
 
-  private takeFault(method: string | undefined, ids: PhotoPath | undefined): Fault | undefined {
+  /** The first fault for this request: `batch` faults answer a `$batch` envelope, every other fault a photo request (direct or an item). */
+  private takeFault(method: string | undefined, ids: PhotoPath | undefined, batch: boolean): Fault | undefined {
     const index = this.#faults.findIndex(
       (fault) =>
+        (fault.batch === true) === batch &&
         (fault.method === undefined || fault.method === method) &&
         (fault.value === undefined || fault.value === ids?.value) &&
         (fault.invitationId === undefined || fault.invitationId === ids?.invitationId),
@@ -292,37 +366,40 @@ export class GraphSimulator {
     return fault;
   }
 
-  private async answerFault(fault: Fault, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
+  /** A fault's answer, when it is one an answer can carry: a status, an error, a body, a redirect. */
+  private async faultAnswer(fault: Fault, clientRequestId: string | undefined): Promise<SimAnswer> {
+    if (fault.delayMs) await delay(fault.delayMs);
+    if (fault.holdUntil) await fault.holdUntil.catch(() => undefined);
+    const extra: Record<string, string> = {};
+    if (fault.retryAfter !== undefined) extra['retry-after'] = fault.retryAfter;
+    if (fault.redirectTo !== undefined) extra['location'] = fault.redirectTo;
+    const status = fault.status ?? (fault.redirectTo !== undefined ? 302 : 500);
+    const body = fault.body ?? (fault.redirectTo !== undefined ? 'empty' : undefined);
+    if (body === undefined || body === 'huge') {
+      return errorAnswer(status, fault.code ?? defaultErrorCode(status), fault.message ?? `Simulated ${status}.`, clientRequestId, extra);
+    }
+    const [contentType, text] = faultBody(body);
+    return { status, headers: { ...(contentType && { 'content-type': contentType }), ...extra }, body: Buffer.from(text) };
+  }
+
+  /** A fault only a connection can act out: a hang, a reset, a drip, or a huge body streamed. */
+  private async answerFaultOverHttp(fault: Fault, request: http.IncomingMessage, response: http.ServerResponse): Promise<void> {
     if (fault.delayMs) await delay(fault.delayMs);
     if (fault.hang) return;
     if (fault.reset === 'before-headers') {
       request.socket.destroy();
       return;
     }
-    const extra: http.OutgoingHttpHeaders = {};
-    if (fault.retryAfter !== undefined) extra['retry-after'] = fault.retryAfter;
-    if (fault.redirectTo !== undefined) extra['location'] = fault.redirectTo;
-    const status = fault.status ?? (fault.redirectTo !== undefined ? 302 : 500);
+    const status = fault.status ?? 500;
     if (fault.reset === 'mid-body') {
+      const extra = fault.retryAfter === undefined ? {} : { 'retry-after': fault.retryAfter };
       response.writeHead(status, { ...this.commonHeaders(request), 'content-type': 'application/json', 'content-length': '1000', ...extra });
       response.write('{"id": "partial');
       setImmediate(() => request.socket.destroy());
       return;
     }
     if (fault.drip) return drip(response, this.commonHeaders(request));
-    const body = fault.body ?? (fault.redirectTo !== undefined ? 'empty' : undefined);
-    if (body === 'huge') return streamHugeBody(response, status, this.commonHeaders(request));
-    if (body === undefined) {
-      return this.sendError(request, response, status, fault.code ?? defaultErrorCode(status), fault.message ?? `Simulated ${status}.`, extra);
-    }
-    const [contentType, text] = faultBody(body);
-    response.writeHead(status, {
-      ...this.commonHeaders(request),
-      ...(contentType && { 'content-type': contentType }),
-      'content-length': Buffer.byteLength(text),
-      ...extra,
-    });
-    response.end(text);
+    return streamHugeBody(response, status, this.commonHeaders(request));
   }
 
   private commonHeaders(request: http.IncomingMessage): http.OutgoingHttpHeaders {
@@ -332,47 +409,34 @@ export class GraphSimulator {
     return headers;
   }
 
-  private sendJson(
-    request: http.IncomingMessage,
-    response: http.ServerResponse,
-    status: number,
-    body: unknown,
-    extra: http.OutgoingHttpHeaders = {},
-  ): void {
-    const text = JSON.stringify(body);
-    response.writeHead(status, {
-      ...this.commonHeaders(request),
-      'content-type': 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8',
-      'content-length': Buffer.byteLength(text),
-      ...extra,
-    });
-    response.end(text);
-  }
-
-  /** An OData v4 error, shaped as Graph sends it. */
-  private sendError(
-    request: http.IncomingMessage,
-    response: http.ServerResponse,
-    status: number,
-    code: string,
-    message: string,
-    extra: http.OutgoingHttpHeaders = {},
-  ): void {
-    const headers = this.commonHeaders(request);
-    const innerError = {
-      date: new Date().toISOString().slice(0, 19),
-      'request-id': headers['request-id'],
-      'client-request-id': headers['client-request-id'],
-    };
-    this.sendJson(request, response, status, { error: { code, message, innerError } }, { ...headers, ...extra });
-  }
-
   private record(request: ReceivedRequest): void {
     if (this.#options.requestLogSize === 0) return;
     this.#requests.push(request);
     const limit = this.#options.requestLogSize ?? 10_000;
     if (this.#requests.length > limit) this.#requests.splice(0, this.#requests.length - limit);
   }
+}
+
+/** Whether a fault is acted out on the connection rather than carried by an answer. */
+function answersOverHttp(fault: Fault): boolean {
+  return fault.hang === true || fault.reset !== undefined || fault.drip === true || fault.body === 'huge';
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+const JSON_CONTENT_TYPE = 'application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8';
+
+function jsonAnswer(status: number, body: unknown, extra: Record<string, string> = {}): SimAnswer {
+  return { status, headers: { 'content-type': JSON_CONTENT_TYPE, ...extra }, body: Buffer.from(JSON.stringify(body)) };
+}
+
+/** An OData v4 error, shaped as Graph sends it, its `request-id` the same in the body and the header. */
+function errorAnswer(status: number, code: string, message: string, clientRequestId: string | undefined, extra: Record<string, string> = {}): SimAnswer {
+  const requestId = randomUUID();
+  const innerError = { date: new Date().toISOString().slice(0, 19), 'request-id': requestId, 'client-request-id': clientRequestId };
+  return jsonAnswer(status, { error: { code, message, innerError } }, { 'request-id': requestId, ...extra });
 }
 
 function delay(ms: number): Promise<void> {

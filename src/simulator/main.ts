@@ -1,7 +1,8 @@
 /**
  * `npm run simulator`: the Graph simulator on its own, for pointing a gateway (or a benchmark)
- * at it. SIMULATOR_PORT (default 4001), SIMULATOR_HOST (127.0.0.1), SIMULATOR_LATENCY_MS and
- * SIMULATOR_MAILBOX_CONCURRENCY set it up.
+ * at it. SIMULATOR_PORT (default 4001), SIMULATOR_HOST (127.0.0.1), SIMULATOR_LATENCY_MS (per request
+ * or batch item), SIMULATOR_NETWORK_LATENCY_MS (per HTTP request) and SIMULATOR_MAILBOX_CONCURRENCY
+ * set it up.
  */
 import { GraphSimulator } from './graph-simulator.js';
 
@@ -16,9 +17,11 @@ function numberFrom(name: string): number | undefined {
 }
 
 const latencyMs = numberFrom('SIMULATOR_LATENCY_MS');
+const networkLatencyMs = numberFrom('SIMULATOR_NETWORK_LATENCY_MS');
 const mailboxConcurrency = numberFrom('SIMULATOR_MAILBOX_CONCURRENCY');
 const simulator = new GraphSimulator({
   ...(latencyMs !== undefined && { latencyMs }),
+  ...(networkLatencyMs !== undefined && { networkLatencyMs }),
   ...(mailboxConcurrency !== undefined && { mailboxConcurrency }),
   requestLogSize: 0,
 });

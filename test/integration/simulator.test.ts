@@ -148,3 +148,137 @@ describe("the Graph simulator's photo/$value", () => {
     expect(simulator.storedImage('sim-token', 'i', 'refused')).toBeUndefined();
   });
 });
+
+describe("the Graph simulator's JSON batching (POST /$batch)", () => {
+  interface BatchAnswer {
+    responses: { id: string; status: number; headers: Record<string, string>; body?: unknown }[];
+  }
+  const batchUrl = () => `${baseUrl}/$batch`;
+  const path = (contactId: string, invitationId = 'i') => `/invitations/${invitationId}/invitedUser/contacts/${contactId}/photo`;
+  const postBatch = (body: unknown, token: string | null = 'sim-token') =>
+    fetch(batchUrl(), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token !== null && { authorization: `Bearer ${token}` }) },
+      body: JSON.stringify(body),
+    });
+  const byId = (answer: BatchAnswer) => Object.fromEntries(answer.responses.map((response) => [response.id, response]));
+
+  it('runs each item as the direct request it stands for, with the envelope’s token, and answers them by id', async () => {
+    const jpeg = await sharp({ create: { width: 30, height: 20, channels: 3, background: '#123456' } }).jpeg().toBuffer();
+    const put = await postBatch({
+      requests: [
+        { id: 'put', method: 'PUT', url: `${path('pictured')}/$value`, headers: { 'Content-Type': 'image/jpeg' }, body: jpeg.toString('base64') },
+        { id: 'patch', method: 'PATCH', url: path('patched'), headers: { 'content-type': 'application/json' }, body: { height: 7 } },
+      ],
+    });
+    const read = await postBatch({
+      requests: [
+        { id: 'a', method: 'GET', url: path('pictured') },
+        { id: 'b', method: 'GET', url: `${path('pictured')}/$value` },
+        { id: 'c', method: 'GET', url: path('nobody') },
+      ],
+    });
+
+    expect(put.status).toBe(200);
+    expect(Object.fromEntries(((await put.json()) as BatchAnswer).responses.map((response) => [response.id, response.status]))).toEqual({ put: 200, patch: 200 });
+    const items = byId((await read.json()) as BatchAnswer);
+    expect(items['a']).toMatchObject({ status: 200, body: { id: '30X20', width: 30, height: 20 } });
+    expect(items['b']!.headers['Content-Type']).toBe('image/jpeg');
+    expect(Buffer.from(items['b']!.body as string, 'base64').equals(jpeg)).toBe(true);
+    expect(items['c']).toMatchObject({ status: 404, body: { error: { code: 'ImageNotFound' } } });
+    const direct = await fetch(`${baseUrl}${path('patched')}`, { headers: { authorization: 'Bearer sim-token' } });
+    expect(await direct.json()).toMatchObject({ height: 7 });
+    const recorded = simulator.requests.filter((request) => request.batchId !== undefined);
+    expect(recorded).toHaveLength(5);
+    expect(recorded.every((request) => request.headers.authorization === 'Bearer sim-token')).toBe(true);
+    expect(simulator.httpRequestCount).toBe(3);
+  });
+
+  it('answers items in an order of its own, last finished first', async () => {
+    const response = await postBatch({ requests: ['1', '2', '3'].map((id) => ({ id, method: 'GET', url: path(`c${id}`) })) });
+
+    expect(((await response.json()) as BatchAnswer).responses.map((item) => item.id)).toEqual(['3', '2', '1']);
+  });
+
+  it.each([
+    ['more than 20 requests', { requests: Array.from({ length: 21 }, (_, index) => ({ id: String(index), method: 'GET', url: path(`c${index}`) })) }],
+    ['a duplicate id', { requests: [{ id: '1', method: 'GET', url: path('a') }, { id: '1', method: 'GET', url: path('b') }] }],
+    ['an absolute url', { requests: [{ id: '1', method: 'GET', url: `https://graph.microsoft.com/beta${path('a')}` }] }],
+    ['a nested batch', { requests: [{ id: '1', method: 'POST', url: '/$batch', headers: { 'content-type': 'application/json' }, body: {} }] }],
+    ['a body without Content-Type', { requests: [{ id: '1', method: 'PATCH', url: path('a'), body: { height: 1 } }] }],
+    ['no requests', { requests: [] }],
+  ])('refuses %s with 400 for the whole batch, running no item', async (_case, body) => {
+    const response = await postBatch(body);
+
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('BadRequest');
+    expect(simulator.requests.filter((request) => request.batchId !== undefined)).toHaveLength(0);
+  });
+
+  it('answers 401 to a batch without a bearer token', async () => {
+    const response = await postBatch({ requests: [{ id: '1', method: 'GET', url: path('a') }] }, null);
+
+    expect(response.status).toBe(401);
+  });
+
+  it("runs at most 4 items of a batch at a time, and answers items over Outlook's mailbox limit 429 with their own Retry-After", async () => {
+    const decimal = new GraphSimulator({ mailboxConcurrency: 4, mailboxRetryAfterS: 0.249 });
+    const decimalUrl = await decimal.listen();
+    try {
+      // One direct call holds a slot of the mailbox while a batch of 8 runs: the batch's 4 at a
+      // time meet 3 free slots.
+      const direct = gate();
+      decimal.fail({ method: 'PATCH', holdUntil: direct.closed });
+      const items = gate();
+      decimal.fail({ method: 'GET', holdUntil: items.closed, times: 3 });
+      const held = fetch(`${decimalUrl}${path('held')}`, {
+        method: 'PATCH',
+        headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+        body: JSON.stringify({ height: 1 }),
+      });
+      await waitFor(() => decimal.requests.length === 1);
+      const batch = fetch(`${decimalUrl}/$batch`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer t', 'content-type': 'application/json' },
+        body: JSON.stringify({ requests: Array.from({ length: 8 }, (_, index) => ({ id: String(index), method: 'GET', url: path(`c${index}`) })) }),
+      });
+      // Three items hold the mailbox's free slots, the fourth was answered 429 at once and the
+      // next ones follow it: never more than 4 items started before the first held one ends.
+      await waitFor(() => decimal.requests.filter((request) => request.batchId).length === 8);
+      items.open();
+      direct.open();
+      const answer = (await (await batch).json()) as BatchAnswer;
+      await held;
+
+      const throttled = answer.responses.filter((response) => response.status === 429);
+      expect(throttled).toHaveLength(5);
+      expect(throttled[0]!.headers['Retry-After']).toBe('0.249');
+      expect(decimal.throttledCount).toBe(5);
+    } finally {
+      await decimal.close();
+    }
+  });
+
+  it('keeps items waiting beyond the 4 in flight', async () => {
+    const items = gate();
+    simulator.fail({ method: 'GET', holdUntil: items.closed, times: 6 });
+    const batch = postBatch({ requests: Array.from({ length: 6 }, (_, index) => ({ id: String(index), method: 'GET', url: path(`w${index}`, 'other') })) });
+    await waitFor(() => simulator.requests.filter((request) => request.batchId).length === 4);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+
+    expect(simulator.requests.filter((request) => request.batchId)).toHaveLength(4);
+    items.open();
+    expect(((await (await batch).json()) as BatchAnswer).responses).toHaveLength(6);
+  });
+
+  it('answers a batch fault for the envelope, and item faults inside its 200', async () => {
+    simulator.fail({ batch: true, status: 503, retryAfter: '2' });
+    simulator.fail({ invitationId: 'i', status: 403 });
+    const whole = await postBatch({ requests: [{ id: '1', method: 'GET', url: path('a') }] });
+    const inside = await postBatch({ requests: [{ id: '1', method: 'GET', url: path('a') }] });
+
+    expect([whole.status, whole.headers.get('retry-after')]).toEqual([503, '2']);
+    expect(inside.status).toBe(200);
+    expect(((await inside.json()) as BatchAnswer).responses[0]).toMatchObject({ status: 403, body: { error: { code: 'ErrorAccessDenied' } } });
+  });
+});
