@@ -17,6 +17,8 @@ export interface GraphConfig {
   maxRetryAfterS: number;
   timeoutMs: number;
   deadlineMs: number;
+  /** Reads sent together in one `POST /$batch` at most (`GRAPH_BATCH_MAX`, 1 to 20; 1 turns batching off). */
+  batchMax: number;
   /** Outlook's per-mailbox limit, kept by the gateway (per process, or shared through `REDIS_URL`). */
   mailbox: {
     /** Calls in flight per mailbox (`GRAPH_MAILBOX_CONCURRENCY`). */
@@ -55,6 +57,8 @@ export interface GatewayConfig {
   host: string;
   graph: GraphConfig;
   photos: PhotoConfig;
+  /** Contacts whose photo one operation may read (`PHOTO_LIST_MAX`): `contactPhotos` ids and `contactPhoto` fields together. */
+  photoListMax: number;
   /** Origins allowed by CORS. */
   corsOrigins: string[];
   logLevel: LogLevel;
@@ -262,6 +266,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
       maxRetryAfterS: decimal(env, 'GRAPH_MAX_RETRY_AFTER_S', 30, 0, 3600),
       timeoutMs: integer(env, 'GRAPH_TIMEOUT_MS', 10_000, 1, 600_000),
       deadlineMs: integer(env, 'GRAPH_DEADLINE_MS', 30_000, 1, 3_600_000),
+      batchMax: integer(env, 'GRAPH_BATCH_MAX', 20, 1, 20),
       mailbox: {
         concurrency: integer(env, 'GRAPH_MAILBOX_CONCURRENCY', 4, 1, 1000),
         queueLimit: integer(env, 'GRAPH_MAILBOX_QUEUE', 100, 0, 100_000),
@@ -281,6 +286,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
         integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
       ),
     },
+    photoListMax: integer(env, 'PHOTO_LIST_MAX', 100, 1, 1000),
     corsOrigins: corsOrigins(env),
     logLevel: logLevel(env),
     introspection: boolean(env, 'GRAPHQL_INTROSPECTION', !production),

@@ -10,7 +10,8 @@ import { CONTACT_PHOTO_ROUTE, CONTACT_PHOTO_VALUE_ROUTE } from './contact-photo-
 import type { GraphCallObserver } from '../metrics/metrics.js';
 import type { MailboxLimiter } from './mailbox-limiter.js';
 import { MailboxScheduler, waitedPastDeadline, type MailboxSchedulerOptions } from './mailbox-scheduler.js';
-import { errorFromResponse, errorFromTransportFailure, transportFailureKind } from './error-mapping.js';
+import { errorFromResponse, errorFromTransportFailure, errorFromUnusableBody, transportFailureKind } from './error-mapping.js';
+import { BATCH_PATH, GRAPH_BATCH_LIMIT, batchRequestBody, parseBatchAnswer } from './graph-batch.js';
 import { GraphTransport } from './graph-transport.js';
 import { GRAPH_MAX_PHOTO_BYTES, parsePhotoValue, type PhotoValue } from './photo-value.js';
 import { parseProfilePhoto } from './profile-photo.js';
@@ -42,6 +43,11 @@ export interface GraphClientOptions {
   traced?: boolean;
   /** Source of jitter, `Math.random` unless a test fixes it. */
   random?: () => number;
+  /**
+   * Reads sent together in one `POST /$batch`, at most (`GRAPH_BATCH_MAX`, Graph allows 20);
+   * 1 sends every read as its own request. 20 when absent.
+   */
+  batchMax?: number;
 }
 
 /** What the resolvers know of the caller, and where the client reports what it did. */
@@ -56,6 +62,9 @@ export interface GraphCallContext {
 /** Counters for the operation's log line, summed over its Graph calls. */
 export interface GraphCallStats {
   attempts: number;
+  /** Of those attempts, the `POST /$batch` ones, and the reads they carried (retried ones each time). */
+  batches?: number;
+  batchItems?: number;
   /** The status of Graph's last answer, `null` when none came. */
   upstreamStatus: number | null;
   /** An uploaded photo's format, sizes before and after, and processing time (never its content). */
@@ -79,7 +88,34 @@ interface GraphRequest {
   maxResponseBytes: number;
   /** Keep a 2xx answer's body as bytes. */
   binary: boolean;
+  /** Mailbox slots the request holds while in flight: 1, or more for a batch. */
+  slots?: number;
+  /**
+   * Told of each answer that will not be retried, while the request still holds its mailbox
+   * slots (a batch reads its items here, to pause the mailbox for a throttled one before the
+   * slots are given back).
+   */
+  settle?: (response: GraphResponse) => void;
 }
+
+/** How far a call has got: its deadline, and the attempts made (a batch's rounds share them). */
+interface CallProgress {
+  deadline: number;
+  attempts: number;
+}
+
+/** One read of a contact's photo: its metadata (`GET .../photo`) or its picture (`GET .../photo/$value`). */
+export interface PhotoRead {
+  invitationId: string;
+  contactId: string;
+  part: 'metadata' | 'value';
+}
+
+/**
+ * What a read answers: the photo's metadata or picture, `null` when the contact has none (404),
+ * or the error it failed with (a `GatewayError`, or any other `Error`: a bug, masked when answered).
+ */
+export type PhotoReadResult = GraphProfilePhoto | PhotoValue | null | Error;
 
 const ODATA_TYPE = '#microsoft.graph.profilePhoto';
 
@@ -91,6 +127,9 @@ const MAX_PHOTO_RESPONSE_BYTES = GRAPH_MAX_PHOTO_BYTES + 64 * 1024;
 
 /** What the JSON calls on the photo's metadata share. */
 const JSON_CALL = { route: CONTACT_PHOTO_ROUTE, accept: 'application/json', maxResponseBytes: MAX_JSON_RESPONSE_BYTES, binary: false } as const;
+
+/** Largest base64 text of one picture in a batch answer, with room for the item's JSON around it. */
+const MAX_BATCHED_PHOTO_BYTES = Math.ceil(MAX_PHOTO_RESPONSE_BYTES / 3) * 4 + 16 * 1024;
 
 const tracer = trace.getTracer(GATEWAY_NAME, GATEWAY_VERSION);
 
@@ -106,9 +145,11 @@ export class GraphClient {
   readonly #random: () => number;
   readonly #scheduler: MailboxLimiter;
   readonly #host: string;
+  readonly #batchMax: number;
 
   constructor(options: GraphClientOptions) {
     this.#options = options;
+    this.#batchMax = Math.min(GRAPH_BATCH_LIMIT, Math.max(1, options.batchMax ?? GRAPH_BATCH_LIMIT));
     this.#random = options.random ?? Math.random;
     this.#scheduler = options.limiter ?? new MailboxScheduler(options.mailbox);
     this.#transport = new GraphTransport(options.userAgent);
@@ -132,10 +173,9 @@ export class GraphClient {
    * no such contact).
    */
   async getContactPhoto(invitationId: string, contactId: string, call: GraphCallContext): Promise<GraphProfilePhoto | null> {
-    const path = contactPhotoPath(invitationId, contactId);
-    const response = await this.send({ ...JSON_CALL, method: 'GET', mailbox: invitationId, path }, call);
-    if (response.status === 404) return null;
-    return this.photoFromResponse(response);
+    const result = photoReadResult('metadata', await this.send(readRequest({ invitationId, contactId, part: 'metadata' }), call));
+    if (result instanceof GatewayError) throw result;
+    return result as GraphProfilePhoto | null;
   }
 
   /** `PATCH .../contacts/{contactId}/photo` with only the properties in `patch`. */
@@ -170,15 +210,159 @@ export class GraphClient {
    * answers 404 (no photo, or no such contact).
    */
   async getContactPhotoValue(invitationId: string, contactId: string, call: GraphCallContext): Promise<PhotoValue | null> {
-    const path = contactPhotoValuePath(invitationId, contactId);
-    const response = await this.send(
-      { method: 'GET', mailbox: invitationId, path, route: CONTACT_PHOTO_VALUE_ROUTE, accept: 'image/*', maxResponseBytes: MAX_PHOTO_RESPONSE_BYTES, binary: true },
-      call,
-    );
-    if (response.status === 404) return null;
-    const value = parsePhotoValue(successful(response));
-    if (value instanceof GatewayError) throw value;
-    return value;
+    const result = photoReadResult('value', await this.send(readRequest({ invitationId, contactId, part: 'value' }), call));
+    if (result instanceof GatewayError) throw result;
+    return result as PhotoValue | null;
+  }
+
+  /**
+   * Many reads at once, answered in their order, each with its photo, `null`, or its own error
+   * (never a rejection for one read's failure). Reads of one mailbox go out together in
+   * `POST /$batch` requests of at most `batchMax` reads; a lone read (or `batchMax` 1) is a
+   * plain GET. A batch is a Graph call like any other: the caller's token on the batch only,
+   * its own retries when it is answered 429/503/504 or not at all, and the mailbox's slots held
+   * while it is in flight, as many as Outlook runs of it at once. Items answered 429/503/504
+   * inside its 200 are sent again, only they, in a later batch after the longest `Retry-After`
+   * among them, within the deadline.
+   */
+  async readPhotos(reads: readonly PhotoRead[], call: GraphCallContext): Promise<PhotoReadResult[]> {
+    const results: PhotoReadResult[] = new Array<PhotoReadResult>(reads.length);
+    const requests: GraphRequest[] = new Array<GraphRequest>(reads.length);
+    const byMailbox = new Map<string, number[]>();
+    reads.forEach((read, index) => {
+      try {
+        requests[index] = readRequest(read);
+      } catch (error) {
+        // An id that cannot go into a path fails its own read, not the batch it would have joined.
+        results[index] = asError(error);
+        return;
+      }
+      const indexes = byMailbox.get(read.invitationId);
+      if (indexes) indexes.push(index);
+      else byMailbox.set(read.invitationId, [index]);
+    });
+    const rounds: Promise<void>[] = [];
+    for (const [mailbox, indexes] of byMailbox) {
+      for (let start = 0; start < indexes.length; start += this.#batchMax) {
+        const chunk = indexes.slice(start, start + this.#batchMax);
+        rounds.push(
+          this.sendTogether(mailbox, chunk.map((index) => requests[index]!), call).then((answers) => {
+            chunk.forEach((index, position) => {
+              const answer = answers[position]!;
+              results[index] = answer instanceof Error ? answer : photoReadResult(reads[index]!.part, answer);
+            });
+          }),
+        );
+      }
+    }
+    await Promise.all(rounds);
+    return results;
+  }
+
+  /** Requests to one mailbox: a plain call for one, a batch for more. */
+  private async sendTogether(mailbox: string, requests: readonly GraphRequest[], call: GraphCallContext): Promise<(FinalResponse | Error)[]> {
+    if (requests.length > 1) return this.sendBatch(mailbox, requests, call);
+    try {
+      return [await this.send(requests[0]!, call)];
+    } catch (error) {
+      return [asError(error)];
+    }
+  }
+
+  /**
+   * Sends requests to one mailbox as `POST /$batch`, as often as their items ask (see
+   * `readPhotos`), and answers each request's final answer, or the error it failed with.
+   */
+  private async sendBatch(mailbox: string, requests: readonly GraphRequest[], call: GraphCallContext): Promise<(FinalResponse | Error)[]> {
+    const { maxRetries, maxRetryAfterS, deadlineMs, signal, observer } = this.#options;
+    const progress: CallProgress = { deadline: Date.now() + deadlineMs, attempts: 0 };
+    const results = new Array<FinalResponse | Error>(requests.length);
+    let pending = requests.map((_request, index) => index);
+    let maxResponseBytes = 0;
+    for (const request of requests) maxResponseBytes += request.binary ? MAX_BATCHED_PHOTO_BYTES : request.maxResponseBytes;
+    while (pending.length > 0) {
+      const items = pending.map((index) => ({ id: String(index + 1), method: requests[index]!.method, path: requests[index]!.path, binary: requests[index]!.binary }));
+      // Read while the batch holds its slots: a throttled item pauses the mailbox before they are given back.
+      let retries: { index: number; waitMs: number }[] = [];
+      let unusable: GatewayError | undefined;
+      const settle = (response: GraphResponse): void => {
+        call.stats.batches = (call.stats.batches ?? 0) + 1;
+        call.stats.batchItems = (call.stats.batchItems ?? 0) + items.length;
+        observer?.batch(items.length, response.status);
+        if (response.status < 200 || response.status > 299) return;
+        const answers = parseBatchAnswer(response, items);
+        if (answers instanceof GatewayError) {
+          unusable = answers;
+          return;
+        }
+        let pauseMs = 0;
+        const nowMs = Date.now();
+        retries = [];
+        items.forEach((item, position) => {
+          const index = pending[position]!;
+          const answer = answers.get(item.id);
+          if (answer === undefined) {
+            results[index] = errorFromUnusableBody(response, 'a batch answer that has no response for one of its requests');
+            return;
+          }
+          observer?.batchItem(answer.status);
+          const decision = decideRetry({
+            retryable: isRetryableStatus(answer.status),
+            retryAfter: headerValue(answer, 'retry-after'),
+            attempt: progress.attempts,
+            maxRetries,
+            maxRetryAfterS,
+            nowMs,
+            deadlineMs: progress.deadline,
+            random: this.#random(),
+            stopping: signal?.aborted === true,
+          });
+          if (decision.kind !== 'final' && answer.status === 429) pauseMs = Math.max(pauseMs, Math.min(decision.waitMs, maxRetryAfterS * 1000));
+          if (decision.kind === 'retry') {
+            retries.push({ index, waitMs: decision.waitMs });
+            observer?.batchItemRetried(answer.status);
+          }
+          results[index] = decision.kind === 'give-up' ? { ...answer, retryAfter: decision.retryAfterS } : answer;
+        });
+        if (pauseMs > 0) this.#scheduler.pause(mailbox, pauseMs);
+      };
+      const envelope: GraphRequest = {
+        method: 'POST',
+        mailbox,
+        path: BATCH_PATH,
+        route: BATCH_PATH,
+        body: { data: batchRequestBody(items), contentType: 'application/json' },
+        accept: 'application/json',
+        maxResponseBytes,
+        binary: false,
+        slots: Math.min(items.length, this.#options.mailbox.concurrency),
+        settle,
+      };
+      let answer: FinalResponse;
+      try {
+        answer = await this.send(envelope, call, progress);
+      } catch (error) {
+        // No answer came for the batch: each of its requests failed as one call would have.
+        const failure = asError(error);
+        for (const index of pending) results[index] = failure;
+        break;
+      }
+      if (answer.status < 200 || answer.status > 299 || unusable) {
+        // Graph refused or garbled the batch as a whole: every request in it gets that answer.
+        const failure = unusable ?? errorFromResponse(answer, answer.retryAfter);
+        for (const index of pending) results[index] = failure;
+        break;
+      }
+      if (retries.length === 0) break;
+      try {
+        await sleep(Math.max(...retries.map((retry) => retry.waitMs)), undefined, signal ? { signal } : undefined);
+      } catch {
+        for (const { index } of retries) results[index] = shuttingDown();
+        break;
+      }
+      pending = retries.map((retry) => retry.index);
+    }
+    return results;
   }
 
   /** Mailboxes with calls in flight, waiting or paused, and the calls waiting over all of them. */
@@ -202,10 +386,10 @@ export class GraphClient {
    * status (a retryable status comes back when retries are spent or its wait is too long, with
    * the wait in `retryAfter`). Throws only when no usable answer came.
    */
-  private send(request: GraphRequest, call: GraphCallContext): Promise<FinalResponse> {
+  private send(request: GraphRequest, call: GraphCallContext, progress?: CallProgress): Promise<FinalResponse> {
     // Without tracing not even the API's no-op tracer is called: it would wrap every call in
     // closures and a context switch for nothing.
-    if (!this.#options.traced) return this.sendWithRetries(request, call);
+    if (!this.#options.traced) return this.sendWithRetries(request, call, progress);
     // One span per Graph call (its attempts are the HTTP client spans below it, when the HTTP
     // instrumentation runs).
     const attributes = {
@@ -217,7 +401,7 @@ export class GraphClient {
     return tracer.startActiveSpan(`Graph ${request.method} ${request.route}`, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
       const attemptsBefore = call.stats.attempts;
       try {
-        const response = await this.sendWithRetries(request, call);
+        const response = await this.sendWithRetries(request, call, progress);
         span.setAttribute('http.response.status_code', response.status);
         if (response.status >= 400) span.setStatus({ code: SpanStatusCode.ERROR, message: `Graph answered ${response.status}` });
         return response;
@@ -232,9 +416,13 @@ export class GraphClient {
     });
   }
 
-  private async sendWithRetries(request: GraphRequest, call: GraphCallContext): Promise<FinalResponse> {
-    const { maxRetries, maxRetryAfterS, timeoutMs, deadlineMs, signal, observer } = this.#options;
-    const deadline = Date.now() + deadlineMs;
+  private async sendWithRetries(
+    request: GraphRequest,
+    call: GraphCallContext,
+    progress: CallProgress = { deadline: Date.now() + this.#options.deadlineMs, attempts: 0 },
+  ): Promise<FinalResponse> {
+    const { maxRetries, maxRetryAfterS, timeoutMs, signal, observer } = this.#options;
+    const { deadline } = progress;
     const url = this.#options.baseUrl + request.path;
     const headers: Record<string, string> = {
       authorization: call.authorization,
@@ -249,9 +437,10 @@ export class GraphClient {
     // W3C trace context for Graph.
     if (this.#options.traced) propagation.inject(context.active(), headers);
 
-    for (let attempt = 1; ; attempt++) {
+    for (;;) {
+      const attempt = ++progress.attempts;
       if (signal?.aborted) throw shuttingDown();
-      let lease = this.#scheduler.acquire(request.mailbox, deadline, { retry: attempt > 1, caller: call.authorization });
+      let lease = this.#scheduler.acquire(request.mailbox, deadline, { slots: request.slots ?? 1, retry: attempt > 1, caller: call.authorization });
       if (lease instanceof Promise) {
         const waitStarted = performance.now();
         lease = await lease;
@@ -306,6 +495,7 @@ export class GraphClient {
       if (decision.kind !== 'final' && !(outcome instanceof GatewayError) && outcome.status === 429) {
         this.#scheduler.pause(request.mailbox, Math.min(decision.waitMs, maxRetryAfterS * 1000));
       }
+      if (decision.kind !== 'retry' && request.settle && !(outcome instanceof GatewayError)) request.settle(outcome);
       lease.release();
       if (decision.kind === 'final') {
         if (outcome instanceof GatewayError) throw outcome;
@@ -338,6 +528,32 @@ export class GraphClient {
 function successful(response: FinalResponse): FinalResponse {
   if (response.status < 200 || response.status > 299) throw errorFromResponse(response, response.retryAfter);
   return response;
+}
+
+/** The request for one read. */
+function readRequest(read: PhotoRead): GraphRequest {
+  if (read.part === 'metadata') return { ...JSON_CALL, method: 'GET', mailbox: read.invitationId, path: contactPhotoPath(read.invitationId, read.contactId) };
+  return {
+    method: 'GET',
+    mailbox: read.invitationId,
+    path: contactPhotoValuePath(read.invitationId, read.contactId),
+    route: CONTACT_PHOTO_VALUE_ROUTE,
+    accept: 'image/*',
+    maxResponseBytes: MAX_PHOTO_RESPONSE_BYTES,
+    binary: true,
+  };
+}
+
+/** A read's final answer as its result: `null` for Graph's 404, the photo or picture, or the error Graph's answer means. */
+function photoReadResult(part: PhotoRead['part'], response: FinalResponse): PhotoReadResult {
+  if (response.status === 404) return null;
+  if (response.status < 200 || response.status > 299) return errorFromResponse(response, response.retryAfter);
+  return part === 'metadata' ? parseProfilePhoto(response) : parsePhotoValue(response);
+}
+
+/** Anything thrown, as the error a read answers with. */
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
 }
 
 /** Timeouts and connection failures are retried; a malformed answer is not. */

@@ -9,6 +9,12 @@ export interface GraphCallObserver {
   retry(method: string): void;
   /** A call waited this long for a free slot on its mailbox (only calls that waited). */
   mailboxWait(seconds: number): void;
+  /** A `POST /$batch` of `items` requests was answered (after its own retries) with `status`. */
+  batch(items: number, status: number): void;
+  /** An item of a batch's 200 was answered with `status`. */
+  batchItem(status: number): void;
+  /** An item answered `status` (429, 503, 504) will be sent again in a later batch. */
+  batchItemRetried(status: number): void;
 }
 
 /** Told of each image the gateway processed. */
@@ -31,6 +37,10 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
   readonly #retries: Counter<'method'>;
   readonly #graphDuration: Histogram<'method'>;
   readonly #mailboxWait: Histogram;
+  readonly #batches: Counter<'status'>;
+  readonly #batchSize: Histogram;
+  readonly #batchItems: Counter<'status'>;
+  readonly #batchItemsRetried: Counter<'status'>;
   readonly #photoSeconds: Histogram<'operation' | 'format'>;
   readonly #photoBytes: Counter<'operation' | 'direction'>;
   readonly #redisSeconds: Histogram<'operation' | 'outcome'>;
@@ -82,6 +92,30 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
       name: 'graph_mailbox_wait_seconds',
       help: 'Time calls waited for a free slot on their mailbox (Outlook allows 4 in flight per mailbox).',
       buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+      registers,
+    });
+    this.#batches = new Counter({
+      name: 'graph_batches_total',
+      help: 'JSON batches (POST /$batch) answered by Microsoft Graph after their own retries, by status.',
+      labelNames: ['status'],
+      registers,
+    });
+    this.#batchSize = new Histogram({
+      name: 'graph_batch_items',
+      help: 'Requests per JSON batch sent (at most GRAPH_BATCH_MAX).',
+      buckets: [2, 4, 8, 12, 16, 20],
+      registers,
+    });
+    this.#batchItems = new Counter({
+      name: 'graph_batch_item_responses_total',
+      help: "Items of batches' 200 answers, by each item's own status.",
+      labelNames: ['status'],
+      registers,
+    });
+    this.#batchItemsRetried = new Counter({
+      name: 'graph_batch_items_retried_total',
+      help: 'Batch items sent again in a later batch, by the status that asked for it (429, 503, 504).',
+      labelNames: ['status'],
       registers,
     });
     this.#photoSeconds = new Histogram({
@@ -193,6 +227,19 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
 
   mailboxWait(seconds: number): void {
     this.#mailboxWait.observe(seconds);
+  }
+
+  batch(items: number, status: number): void {
+    this.#batches.labels(String(status)).inc();
+    this.#batchSize.observe(items);
+  }
+
+  batchItem(status: number): void {
+    this.#batchItems.labels(String(status)).inc();
+  }
+
+  batchItemRetried(status: number): void {
+    this.#batchItemsRetried.labels(String(status)).inc();
   }
 
   redisRoundTrip(operation: string, seconds: number, ok: boolean): void {

@@ -1,7 +1,7 @@
 import type { GraphCallStats, GraphClient } from '../graph/graph-client.js';
-import type { PhotoValue } from '../graph/photo-value.js';
 import type { PhotoObserver } from '../metrics/metrics.js';
 import type { PhotoProcessor, PhotoTicket } from '../photos/photo-processor.js';
+import type { PhotoReads } from './photo-reads.js';
 
 /** What every resolver gets: the Graph client and what is known of the caller. */
 export interface GatewayContext {
@@ -17,10 +17,10 @@ export interface GatewayContext {
   /** Makes uploads into Outlook's JPEG, and thumbnails. */
   photos: PhotoProcessor;
   /**
-   * This request's reads of pictures and thumbnails, by photo (and size): each is fetched or made
-   * once per request, however many `dataUrl` fields ask for it. Made by the first `dataUrl`.
+   * This request's photo reads (metadata, pictures, thumbnails), batched and each made once per
+   * request: see `photoReads`, which makes it on first use.
    */
-  photoValues?: Map<string, Promise<PhotoValue | null>>;
+  photoReads?: PhotoReads;
   /**
    * For a multipart request, what its admission from the headers gave it (server/upload-admission.ts):
    * its place in the photo queue, held until the answer is sent, and a signal aborted when the

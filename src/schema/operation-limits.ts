@@ -1,7 +1,9 @@
+import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   GraphQLError,
   Kind,
+  type DocumentNode,
   type GraphQLFormattedError,
   type FieldNode,
   type ParseOptions,
@@ -10,6 +12,7 @@ import {
   type ValidationContext,
   type ValidationRule,
 } from 'graphql';
+import { GatewayErrorCode } from '../errors/codes.js';
 
 /**
  * The bounds every operation is held to, set for this schema: its deepest useful selection is
@@ -17,7 +20,10 @@ import {
  * Introspection is exempt from depth and cost (Sandbox's query is deep), not from tokens.
  */
 export const OPERATION_LIMITS = {
-  /** Root fields that call Microsoft Graph, aliases counted (each is one Graph call). */
+  /**
+   * Root fields that write through Microsoft Graph, aliases counted (each is a Graph call of
+   * its own). Photo reads are bounded by `PHOTO_LIST_MAX` instead (see `photoListLimitPlugin`).
+   */
   graphCalls: 10,
   aliases: 15,
   depth: 5,
@@ -28,14 +34,22 @@ export const OPERATION_LIMITS = {
   cost: 250,
 } as const;
 
-/** The root fields whose resolvers call Graph, once each; other root fields (`__typename`, introspection) are free. */
-export const GRAPH_CALLING_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'updateContactPhoto', 'uploadContactPhoto']);
+/** The root fields whose resolvers call Graph; other root fields (`__typename`, introspection) are free. */
+export const GRAPH_CALLING_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'contactPhotos', 'updateContactPhoto', 'uploadContactPhoto']);
+
+/** The root fields that read photos, which go to Graph together (batched): bounded by `PHOTO_LIST_MAX`, not by the Graph-call cap. */
+export const PHOTO_READ_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'contactPhotos']);
+
+/** The Graph-calling root fields the Graph-call cap counts, one call each. */
+export function isCappedGraphCall(name: string): boolean {
+  return GRAPH_CALLING_FIELDS.has(name) && !PHOTO_READ_FIELDS.has(name);
+}
 
 /** Federation's root field: one Graph call per representation it is given (see subgraph.ts). */
 export const ENTITIES_FIELD = '_entities';
 
 /**
- * At most `max` Graph-calling root fields per operation, counting aliases, fragments and
+ * At most `max` Graph-writing root fields per operation, counting aliases, fragments and
  * inline fragments at the root (a cycle of fragments is counted once; GraphQL's own rule
  * rejects it). `@skip`/`@include` are not evaluated: the bound is on the document.
  */
@@ -45,7 +59,7 @@ export function maxGraphCallsRule(max: number, exposeLimits: boolean): Validatio
       const calls = sumRootFields(
         operation.selectionSet,
         (name) => context.getFragment(name),
-        (field) => (GRAPH_CALLING_FIELDS.has(field.name.value) ? 1 : 0),
+        (field) => (isCappedGraphCall(field.name.value) ? 1 : 0),
       );
       if (calls <= max) return;
       const detail = exposeLimits ? `; an operation may make at most ${max}, this one makes ${calls}` : '';
@@ -89,6 +103,63 @@ export function sumRootFields(
     }
   }
   return sum;
+}
+
+/** The operation's fragments by name. */
+export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
+  return fragments;
+}
+
+/**
+ * How many values a list argument of a field is given: a list's length (written in the document
+ * or a variable of any name), one for a lone value (list input coercion), none when absent or null.
+ */
+export function listLength(field: FieldNode, argumentName: string, variables: Readonly<Record<string, unknown>>): number {
+  const argument = field.arguments?.find((candidate) => candidate.name.value === argumentName);
+  if (!argument) return 0;
+  const { value } = argument;
+  if (value.kind === Kind.LIST) return value.values.length;
+  if (value.kind === Kind.VARIABLE) {
+    const given = variables[value.name.value];
+    return Array.isArray(given) ? given.length : given === null || given === undefined ? 0 : 1;
+  }
+  return value.kind === Kind.NULL ? 0 : 1;
+}
+
+/**
+ * At most `max` contact photos read per operation (`PHOTO_LIST_MAX`): every id of every
+ * `contactPhotos` field and every `contactPhoto` field, aliases and fragments counted. The ids
+ * may come in variables, which no document rule sees: counted once the operation is resolved,
+ * before any resolver runs, and refused with BAD_USER_INPUT (HTTP 400) naming the limit.
+ */
+export function photoListLimitPlugin(max: number): ApolloServerPlugin {
+  const requestListener: GraphQLRequestListener<BaseContext> = {
+    async didResolveOperation({ request, operation, document }) {
+      if (!operation) return;
+      let fragments: Map<string, FragmentDefinitionNode> | undefined;
+      const photos = sumRootFields(
+        operation.selectionSet,
+        (name) => (fragments ??= fragmentsOf(document)).get(name),
+        (field) => {
+          const name = field.name.value;
+          if (name === 'contactPhoto') return 1;
+          return name === 'contactPhotos' ? listLength(field, 'contactIds', request.variables ?? {}) : 0;
+        },
+      );
+      if (photos <= max) return;
+      throw new GraphQLError(
+        `Too many contact photos in one operation: at most ${max} (contactPhotos ids and contactPhoto fields together), this one asks for ${photos}.`,
+        { extensions: { code: GatewayErrorCode.BAD_USER_INPUT, http: { status: 400 } } },
+      );
+    },
+  };
+  return {
+    async requestDidStart() {
+      return requestListener;
+    },
+  };
 }
 
 export interface OperationLimitsSetup {

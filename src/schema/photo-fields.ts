@@ -6,6 +6,7 @@ import type { PhotoValue } from '../graph/photo-value.js';
 import type { GraphProfilePhoto } from '../graph/types.js';
 import { PhotoQueueFullError, UnusableImageError } from '../photos/photo-processor.js';
 import type { GatewayContext } from './context.js';
+import type { PhotoReads } from './photo-reads.js';
 import type { PhotoUpload } from './upload.js';
 
 /** The sizes Exchange keeps of a photo, in pixels; `dataUrl(size)` takes one of them. */
@@ -36,6 +37,8 @@ export async function uploadContactPhoto(
   context.observer?.photoProcessed('upload', photo.inputFormat, photo.seconds, file.bytes.length, photo.jpeg.length);
   context.upload?.signal.throwIfAborted();
   await context.graph.putContactPhotoValue(invitationId, contactId, photo.jpeg, call);
+  // The picture changed: a `dataUrl` on this answer must read the new one.
+  context.photoReads?.forget(invitationId, contactId);
   const stored = await context.graph.getContactPhoto(invitationId, contactId, call);
   if (stored === null) {
     throw new GatewayError(GatewayErrorCode.BAD_GATEWAY, 'Microsoft Graph accepted the photo but then had none for this contact.');
@@ -58,35 +61,23 @@ function photoError(error: unknown, unusable: (message: string) => GatewayError)
 
 /**
  * `ProfilePhoto.dataUrl`: Graph's picture as a `data:` URL, or a JPEG thumbnail of it. `size` is
- * checked before any call; Graph's bytes are read once per photo per request (the context keeps
- * the promise), and each thumbnail size is made once.
+ * checked before any call; Graph's bytes are read once per photo per request (with the request's
+ * other reads, see PhotoReads), and each thumbnail size is made once.
  */
 export async function photoDataUrl(
   photo: { invitationId: string; contactId: string },
   size: number | null | undefined,
   context: GatewayContext,
-  call: () => GraphCallContext,
+  photoReads: (context: GatewayContext) => PhotoReads,
 ): Promise<string | null> {
   if (size !== null && size !== undefined && !OUTLOOK_PHOTO_SIZES.includes(size)) {
     throw badUserInput('size', `size must be one of Outlook's photo sizes: ${OUTLOOK_PHOTO_SIZES.join(', ')}.`);
   }
-  const key = `${photo.invitationId}\u0000${photo.contactId}`;
-  const values = (context.photoValues ??= new Map());
-  let value = values.get(key);
-  if (value === undefined) {
-    value = context.graph.getContactPhotoValue(photo.invitationId, photo.contactId, call());
-    values.set(key, value);
-  }
-  const original = await value;
+  const reads = photoReads(context);
+  const original = await reads.value(photo.invitationId, photo.contactId);
   if (original === null) return null;
   if (size === null || size === undefined) return dataUrl(original.contentType, original.bytes);
-  const thumbnailKey = `${key}\u0000${size}`;
-  let thumbnail = values.get(thumbnailKey);
-  if (thumbnail === undefined) {
-    thumbnail = resized(original, size, context);
-    values.set(thumbnailKey, thumbnail);
-  }
-  const scaled = (await thumbnail)!;
+  const scaled = await reads.thumbnail(photo.invitationId, photo.contactId, size, () => resized(original, size, context));
   return dataUrl(scaled.contentType, scaled.bytes);
 }
 

@@ -1,15 +1,37 @@
 import { missingToken, badUserInput } from '../errors/gateway-error.js';
+import { assertValidId } from '../graph/contact-photo-path.js';
 import type { GraphCallContext } from '../graph/graph-client.js';
-import type { ProfilePhotoPatch } from '../graph/types.js';
-import type { ProfilePhotoInput, Resolvers } from '../generated/graphql.js';
+import type { GraphProfilePhoto, ProfilePhotoPatch } from '../graph/types.js';
+import type { ProfilePhoto, ProfilePhotoInput, Resolvers } from '../generated/graphql.js';
 import type { GatewayContext } from './context.js';
 import { photoDataUrl, uploadContactPhoto } from './photo-fields.js';
+import { PhotoReads, selectsDataUrl } from './photo-reads.js';
 import { UploadScalar } from './upload.js';
 
 /** The caller's token is needed only for fields that call Graph, so introspection works without one. */
 export function graphCall(context: GatewayContext): GraphCallContext {
   if (context.authorization === undefined) throw missingToken();
   return { authorization: context.authorization, clientRequestId: context.clientRequestId, stats: context.stats };
+}
+
+/** The request's photo reads, made on first use (a request that reads no photo makes none). */
+export function photoReads(context: GatewayContext): PhotoReads {
+  return (context.photoReads ??= new PhotoReads(context.graph, () => graphCall(context)));
+}
+
+/**
+ * A contact's photo read for a field: ids checked first (BAD_USER_INPUT, no Graph call), the
+ * picture asked for in the same round when the field selects `dataUrl`.
+ */
+export function readPhoto(
+  context: GatewayContext,
+  invitationId: string,
+  contactId: string,
+  withPicture: boolean,
+): Promise<({ invitationId: string; contactId: string } & GraphProfilePhoto) | null> {
+  const reads = photoReads(context);
+  if (withPicture) reads.prefetchValue(invitationId, contactId);
+  return reads.metadata(invitationId, contactId).then((photo) => photo && { invitationId, contactId, ...photo });
 }
 
 /** Keeps absent fields absent and `null` as `null`: Graph's PATCH changes only what it is sent. */
@@ -27,10 +49,22 @@ function toPatch(input: ProfilePhotoInput): ProfilePhotoPatch {
 export const resolvers: Resolvers<GatewayContext> = {
   Upload: UploadScalar,
   Query: {
-    contactPhoto: (_parent, { invitationId, contactId }, context) =>
-      context.graph
-        .getContactPhoto(invitationId, contactId, graphCall(context))
-        .then((photo) => photo && { invitationId, contactId, ...photo }),
+    contactPhoto: (_parent, { invitationId, contactId }, context, info) => {
+      graphCall(context);
+      assertValidId('invitationId', invitationId);
+      assertValidId('contactId', contactId);
+      return readPhoto(context, invitationId, contactId, selectsDataUrl(info));
+    },
+    contactPhotos: (_parent, { invitationId, contactIds }, context, info) => {
+      graphCall(context);
+      assertValidId('invitationId', invitationId);
+      for (const contactId of contactIds) assertValidId('contactIds', contactId);
+      const withPicture = selectsDataUrl(info);
+      // A promise per entry: one failed read nulls its own entry (an error at its index), not the
+      // list. graphql-js takes a promise of null for a nullable entry; codegen's types have no
+      // slot for one (a list entry is `T | Promise<T> | null`), hence the cast.
+      return contactIds.map((contactId) => readPhoto(context, invitationId, contactId, withPicture)) as unknown as Promise<ProfilePhoto>[];
+    },
   },
   Mutation: {
     updateContactPhoto: (_parent, { invitationId, contactId, input }, context) => {
@@ -45,6 +79,6 @@ export const resolvers: Resolvers<GatewayContext> = {
     },
   },
   ProfilePhoto: {
-    dataUrl: (photo, { size }, context) => photoDataUrl(photo, size, context, () => graphCall(context)),
+    dataUrl: (photo, { size }, context) => photoDataUrl(photo, size, context, photoReads),
   },
 };

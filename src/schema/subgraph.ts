@@ -1,9 +1,10 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { GraphQLError, Kind, parse, type DocumentNode, type FieldNode, type FragmentDefinitionNode, type GraphQLSchema } from 'graphql';
-import { ENTITIES_FIELD, GRAPH_CALLING_FIELDS, sumRootFields } from './operation-limits.js';
-import { graphCall, resolvers } from './resolvers.js';
+import { GraphQLError, parse, type GraphQLSchema } from 'graphql';
+import { ENTITIES_FIELD, fragmentsOf, isCappedGraphCall, listLength, sumRootFields } from './operation-limits.js';
+import { assertValidId } from '../graph/contact-photo-path.js';
+import { graphCall, readPhoto, resolvers } from './resolvers.js';
 import type { GatewayContext } from './context.js';
 import { typeDefs } from './type-defs.js';
 
@@ -40,9 +41,12 @@ export function buildContactPhotoSubgraph(): GraphQLSchema {
     ...resolvers,
     ProfilePhoto: {
       ...resolvers.ProfilePhoto,
-      async __resolveReference({ invitationId, contactId }: PhotoReference, context: GatewayContext) {
-        const photo = await context.graph.getContactPhoto(invitationId, contactId, graphCall(context));
-        return photo && { invitationId, contactId, ...photo };
+      // Each representation is one read; the reads of one `_entities` field go to Graph together.
+      __resolveReference({ invitationId, contactId }: PhotoReference, context: GatewayContext) {
+        graphCall(context);
+        assertValidId('invitationId', invitationId);
+        assertValidId('contactId', contactId);
+        return readPhoto(context, invitationId, contactId, false);
       },
     },
   };
@@ -67,7 +71,7 @@ export function entityBatchLimitPlugin(maxGraphCalls: number): ApolloServerPlugi
           const calls = sumRootFields(
             operation.selectionSet,
             (name) => fragments.get(name),
-            (field) => (field.name.value === ENTITIES_FIELD ? representationsOf(field, variables) : GRAPH_CALLING_FIELDS.has(field.name.value) ? 1 : 0),
+            (field) => (field.name.value === ENTITIES_FIELD ? listLength(field, 'representations', variables) : isCappedGraphCall(field.name.value) ? 1 : 0),
           );
           if (calls > maxGraphCalls) {
             throw new GraphQLError(`Too many Microsoft Graph calls in one operation: at most ${maxGraphCalls} entities per request.`, {
@@ -78,24 +82,4 @@ export function entityBatchLimitPlugin(maxGraphCalls: number): ApolloServerPlugi
       };
     },
   };
-}
-
-/** The operation's fragments by name. */
-function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
-  const fragments = new Map<string, FragmentDefinitionNode>();
-  for (const definition of document.definitions) if (definition.kind === Kind.FRAGMENT_DEFINITION) fragments.set(definition.name.value, definition);
-  return fragments;
-}
-
-/** How many representations an `_entities` field asks for: a list's length, one for a lone value (list input coercion). */
-function representationsOf(field: FieldNode, variables: Record<string, unknown>): number {
-  const argument = field.arguments?.find((candidate) => candidate.name.value === 'representations');
-  if (!argument) return 0;
-  const { value } = argument;
-  if (value.kind === Kind.LIST) return value.values.length;
-  if (value.kind === Kind.VARIABLE) {
-    const given = variables[value.name.value];
-    return Array.isArray(given) ? given.length : given === null || given === undefined ? 0 : 1;
-  }
-  return value.kind === Kind.NULL ? 0 : 1;
 }

@@ -12,7 +12,7 @@ import { GraphClient } from '../graph/graph-client.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
 import { PhotoProcessor } from '../photos/photo-processor.js';
 import type { GatewayContext } from '../schema/context.js';
-import { operationLimits } from '../schema/operation-limits.js';
+import { operationLimits, photoListLimitPlugin } from '../schema/operation-limits.js';
 import { resolvers } from '../schema/resolvers.js';
 import { typeDefs } from '../schema/type-defs.js';
 import { USER_AGENT } from '../version.js';
@@ -133,6 +133,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     plugins: [
       landingPagePlugin(config.production),
       operationLogPlugin(metrics, operationLogger(logger)),
+      photoListLimitPlugin(config.photoListMax),
       // Answers are never HTTP-cached (each is one caller's Graph data); the cache-control plugin
       // Apollo installs by default would wrap every field resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),

@@ -65,7 +65,7 @@ function failureOf(errors: ReadonlyArray<GraphQLError> | undefined): FailureCaus
 
 /**
  * Counts each GraphQL operation in `metrics` and writes one structured log line for it: its name, root field(s), result code,
- * Graph's last status, the number of Graph attempts, latency, client-request-id, an uploaded
+ * Graph's last status, the number of Graph attempts (and of JSON batches among them, with their reads), latency, client-request-id, an uploaded
  * photo's format, sizes and processing time (never its content), the cause when Graph gave
  * no answer, and whether an upload's caller left before its answer. Nothing of the request's headers or variables is logged, so no
  * token can reach the log.
@@ -91,6 +91,8 @@ export function operationLogPlugin(metrics: GatewayMetrics, logger: Logger): Apo
               httpStatus: response.http.status ?? 200,
               upstreamStatus: contextValue.stats.upstreamStatus,
               attempts: contextValue.stats.attempts,
+              // Of those attempts, the JSON batches, and the reads they carried.
+              ...(contextValue.stats.batches !== undefined && { graphBatches: contextValue.stats.batches, graphBatchItems: contextValue.stats.batchItems }),
               latencyMs: Math.round((performance.now() - started) * 100) / 100,
               clientRequestId: contextValue.clientRequestId,
               ...(contextValue.stats.photo && { photo: contextValue.stats.photo }),

@@ -16,6 +16,8 @@ export interface Fault {
   batch?: boolean;
   /** Only requests for this mailbox (`invitationId`). */
   invitationId?: string;
+  /** Only requests for this contact (`contactId`): one entry of a list. */
+  contactId?: string;
   /** How many matching requests this fault answers; default 1, `Infinity` for all. */
   times?: number;
   /**
@@ -83,7 +85,7 @@ export function defaultErrorCode(status: number): string {
 }
 
 /** The keys that say which requests a fault answers and when, rather than what it answers. */
-const SELECTION_AND_TIMING: ReadonlySet<string> = new Set(['batch', 'method', 'value', 'invitationId', 'times', 'delayMs', 'holdUntil']);
+const SELECTION_AND_TIMING: ReadonlySet<string> = new Set(['batch', 'method', 'value', 'invitationId', 'contactId', 'times', 'delayMs', 'holdUntil']);
 
 /**
  * Whether a fault changes the answer, rather than only delaying a normal one: any key beyond

@@ -356,7 +356,8 @@ export class GraphSimulator {
         (fault.batch === true) === batch &&
         (fault.method === undefined || fault.method === method) &&
         (fault.value === undefined || fault.value === ids?.value) &&
-        (fault.invitationId === undefined || fault.invitationId === ids?.invitationId),
+        (fault.invitationId === undefined || fault.invitationId === ids?.invitationId) &&
+        (fault.contactId === undefined || fault.contactId === ids?.contactId),
     );
     if (index === -1) return undefined;
     const fault = this.#faults[index]!;

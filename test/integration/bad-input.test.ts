@@ -71,7 +71,7 @@ function rawAnswer(response: RawResponse): Answer {
 const ids = { invitationId: 'inv-bad', contactId: 'contact-bad' };
 const update = (input: Record<string, unknown>, overrides: Record<string, unknown> = {}) =>
   graphql(UPDATE_PHOTO, { ...ids, input, ...overrides });
-const photoCall = (alias: string) => `${alias}: contactPhoto(invitationId: "i", contactId: "${alias}") { id }`;
+const writeCall = (alias: string) => `${alias}: updateContactPhoto(invitationId: "i", contactId: "${alias}", input: { height: 1 }) { id }`;
 const nestedInlineFragments = (levels: number) =>
   `${'... on ProfilePhoto { '.repeat(levels)}id${' }'.repeat(levels)}`;
 
@@ -239,7 +239,7 @@ const rows: Row[] = [
   },
   {
     case: 'eleven Graph calls (aliases counted)',
-    send: () => graphql(`{ ${Array.from({ length: 11 }, (_, i) => photoCall(`c${i}`)).join(' ')} }`),
+    send: () => graphql(`mutation { ${Array.from({ length: 11 }, (_, i) => writeCall(`c${i}`)).join(' ')} }`),
     status: 400,
     code: 'GRAPHQL_VALIDATION_FAILED',
     message: /at most 10, this one makes 11/,
@@ -248,8 +248,8 @@ const rows: Row[] = [
     case: 'eleven Graph calls spread through fragments',
     send: () =>
       graphql(
-        `{ ...Six ... on Query { ...Five } } fragment Six on Query { ${Array.from({ length: 6 }, (_, i) => photoCall(`s${i}`)).join(' ')} } ` +
-          `fragment Five on Query { ${Array.from({ length: 5 }, (_, i) => photoCall(`f${i}`)).join(' ')} }`,
+        `mutation { ...Six ... on Mutation { ...Five } } fragment Six on Mutation { ${Array.from({ length: 6 }, (_, i) => writeCall(`s${i}`)).join(' ')} } ` +
+          `fragment Five on Mutation { ${Array.from({ length: 5 }, (_, i) => writeCall(`f${i}`)).join(' ')} }`,
       ),
     status: 400,
     code: 'GRAPHQL_VALIDATION_FAILED',
@@ -306,7 +306,7 @@ describe('bad input is answered with a clear error, no upstream call, and no cra
   });
 
   it('lets a legitimate operation with ten Graph calls and introspection through the limits', async () => {
-    const ten = await graphql(`{ ${Array.from({ length: 10 }, (_, i) => photoCall(`c${i}`)).join(' ')} }`);
+    const ten = await graphql(`mutation { ${Array.from({ length: 10 }, (_, i) => writeCall(`c${i}`)).join(' ')} }`);
     const introspection = await graphql(getIntrospectionQuery({ descriptions: true, inputValueDeprecation: true }));
 
     expect(ten.status).toBe(200);
@@ -346,7 +346,7 @@ describe('in production', () => {
     ['the token limit', `query T(${Array.from({ length: 300 }, (_, i) => `$v${i}: Int`).join(', ')}) { __typename }`, 'Syntax Error: Too many tokens.'],
     ['the alias limit', `{ contactPhoto(invitationId: "i", contactId: "c") { ${Array.from({ length: 16 }, (_, i) => `a${i}: id`).join(' ')} } }`, 'Syntax Error: Too many aliases.'],
     ['the depth limit', `{ contactPhoto(invitationId: "i", contactId: "c") { ${nestedInlineFragments(8)} } }`, 'Syntax Error: Query too deep.'],
-    ['the Graph-call limit', `{ ${Array.from({ length: 11 }, (_, i) => photoCall(`c${i}`)).join(' ')} }`, 'Too many Microsoft Graph calls in one operation.'],
+    ['the Graph-call limit', `mutation { ${Array.from({ length: 11 }, (_, i) => writeCall(`c${i}`)).join(' ')} }`, 'Too many Microsoft Graph calls in one operation.'],
   ])('names %s without its value', async (_case, query, message) => {
     const answer = await send(query);
 
@@ -363,7 +363,7 @@ describe('in production', () => {
   it('while in development they are shown', async () => {
     const answer = await graphql('{ contactFoto(invitationId: "i", contactId: "c") { id } }');
 
-    expect(answer.message).toMatch(/Did you mean "contactPhoto"\?/);
+    expect(answer.message).toMatch(/Did you mean "contactPhoto"/);
   });
 });
 

@@ -36,7 +36,7 @@ function decode(dataUrl: unknown): { contentType: string; bytes: Buffer } {
 }
 
 describe('ProfilePhoto.dataUrl', () => {
-  it("without size answers Graph's bytes unchanged, with Graph's content type, from GET .../photo/$value", async () => {
+  it("without size answers Graph's bytes unchanged, with Graph's content type, from GET .../photo/$value read in the same batch as the metadata", async () => {
     const picture = await givenAPicture();
     const before = stack.simulator.requests.length;
 
@@ -45,8 +45,11 @@ describe('ProfilePhoto.dataUrl', () => {
     const photo = result.body.data!['contactPhoto'] as { id: string; dataUrl: string };
     expect(photo.id).toBe('600X400');
     expect(decode(photo.dataUrl)).toEqual({ contentType: 'image/jpeg', bytes: picture });
-    const reads = stack.simulator.requests.slice(before).map((request) => `${request.method} ${request.url.endsWith('/$value') ? '$value' : 'photo'}`);
-    expect(reads.sort()).toEqual(['GET $value', 'GET photo']);
+    const received = stack.simulator.requests.slice(before);
+    const reads = received.filter((request) => request.batchId !== undefined);
+    expect(reads.map((request) => `${request.method} ${request.url.endsWith('/$value') ? '$value' : 'photo'}`).sort()).toEqual(['GET $value', 'GET photo']);
+    expect(new Set(reads.map((request) => request.batchId)).size).toBe(1);
+    expect(received.filter((request) => request.batchId === undefined).map((request) => `${request.method} ${request.url}`)).toEqual(['POST /beta/$batch']);
   });
 
   it.each([48, 96, 648])('with size %i answers a JPEG whose longer side is at most that', async (size) => {

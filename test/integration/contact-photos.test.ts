@@ -1,0 +1,299 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import sharp from 'sharp';
+import type { GraphSimulator, ReceivedRequest } from '../../src/simulator/graph-simulator.js';
+import { postGraphQL, type GraphQLResult } from '../support/graphql.js';
+import { startStack, type Stack } from '../support/stack.js';
+
+/** contactPhotos and the batching of every photo read, over real sockets against the simulator. */
+
+const TOKEN = 'list-token';
+const INVITATION = 'inv-list';
+
+const LIST = `query List($invitationId: ID!, $contactIds: [ID!]!) {
+  contactPhotos(invitationId: $invitationId, contactIds: $contactIds) { contactId id width }
+}`;
+const THUMBNAILS = `query Thumbnails($invitationId: ID!, $contactIds: [ID!]!) {
+  contactPhotos(invitationId: $invitationId, contactIds: $contactIds) { contactId thumbnail: dataUrl(size: 48) }
+}`;
+
+const ids = (count: number, prefix = 'c') => Array.from({ length: count }, (_, index) => `${prefix}${index}`);
+const list = (stack: Stack, contactIds: string[], query = LIST, invitationId = INVITATION) =>
+  postGraphQL(stack.url, query, { invitationId, contactIds }, { token: TOKEN });
+const entries = (result: GraphQLResult) => result.body.data!['contactPhotos'] as Array<Record<string, unknown> | null>;
+
+/** Gives contacts a photo in the simulator, as Graph would have it: metadata, and a picture when asked. */
+async function seed(simulator: GraphSimulator, contactIds: string[], options: { picture?: boolean; invitationId?: string } = {}): Promise<void> {
+  const jpeg = options.picture ? await sharp({ create: { width: 96, height: 64, channels: 3, background: '#3366cc' } }).jpeg().toBuffer() : undefined;
+  for (const contactId of contactIds) {
+    const url = `${simulator.baseUrl}/invitations/${options.invitationId ?? INVITATION}/invitedUser/contacts/${contactId}/photo`;
+    const response = jpeg
+      ? await fetch(`${url}/$value`, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'image/jpeg' }, body: jpeg })
+      : await fetch(url, { method: 'PATCH', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ height: 10, width: 10 }) });
+    if (!response.ok) throw new Error(`seeding ${contactId}: ${response.status}`);
+  }
+}
+
+/** The requests since `from`: the HTTP requests (batches and direct calls), and the items of each batch. */
+function traffic(simulator: GraphSimulator, from = 0): { http: ReceivedRequest[]; batches: Map<string, ReceivedRequest[]> } {
+  const received = simulator.requests.slice(from);
+  const batches = new Map<string, ReceivedRequest[]>();
+  for (const request of received) {
+    if (request.batchId === undefined) continue;
+    batches.set(request.batchId, [...(batches.get(request.batchId) ?? []), request]);
+  }
+  return { http: received.filter((request) => request.batchId === undefined), batches };
+}
+
+async function metric(stack: Stack, line: RegExp): Promise<number> {
+  const text = await (await fetch(`${new URL(stack.url).origin}/metrics`)).text();
+  return Number(line.exec(text)?.[1] ?? 0);
+}
+
+describe('contactPhotos', () => {
+  let stack: Stack;
+  let seedEnd: number;
+  beforeAll(async () => {
+    stack = await startStack({ env: { GRAPH_MAX_RETRIES: '2' } });
+  });
+  afterAll(() => stack.close());
+  beforeEach(async () => {
+    stack.simulator.reset();
+    await seed(stack.simulator, ids(45));
+    seedEnd = stack.simulator.requests.length;
+  });
+
+  it('answers in the order of contactIds, null for a contact without a photo, and reads a repeated id once, in one batch', async () => {
+    const result = await list(stack, ['c2', 'nobody', 'c0', 'c2']);
+
+    expect(result.body.errors).toBeUndefined();
+    expect(entries(result)).toEqual([
+      { contactId: 'c2', id: '10X10', width: 10 },
+      null,
+      { contactId: 'c0', id: '10X10', width: 10 },
+      { contactId: 'c2', id: '10X10', width: 10 },
+    ]);
+    const { http, batches } = traffic(stack.simulator, seedEnd);
+    expect(http.map((request) => `${request.method} ${request.url}`)).toEqual(['POST /beta/$batch']);
+    expect([...batches.values()][0]!.map((request) => request.contactId).sort()).toEqual(['c0', 'c2', 'nobody']);
+  });
+
+  it('sends the caller’s token on the batch only, never inside it', async () => {
+    await list(stack, ['c0', 'c1']);
+
+    const [envelope] = traffic(stack.simulator, seedEnd).http;
+    expect(envelope!.headers.authorization).toBe(`Bearer ${TOKEN}`);
+    expect(envelope!.body).not.toContain(TOKEN);
+    expect(JSON.parse(envelope!.body)).toEqual({
+      requests: [
+        { id: '1', method: 'GET', url: `/invitations/${INVITATION}/invitedUser/contacts/c0/photo` },
+        { id: '2', method: 'GET', url: `/invitations/${INVITATION}/invitedUser/contacts/c1/photo` },
+      ],
+    });
+  });
+
+  it('answers an empty list with [] and no Graph call', async () => {
+    const result = await list(stack, []);
+
+    expect(result.body).toEqual({ data: { contactPhotos: [] } });
+    expect(stack.simulator.requests.length).toBe(seedEnd);
+  });
+
+  it('nulls only the entry Graph refused, with the error at its index, among 25', async () => {
+    stack.simulator.fail({ contactId: 'c17', status: 403 });
+
+    const result = await list(stack, ids(25));
+
+    const answer = entries(result);
+    expect(answer[17]).toBeNull();
+    expect(answer.filter((entry) => entry !== null)).toHaveLength(24);
+    expect(result.body.errors).toHaveLength(1);
+    expect(result.body.errors![0]).toMatchObject({ path: ['contactPhotos', 17], extensions: { code: 'FORBIDDEN', upstream: { status: 403 } } });
+  });
+
+  it('sends again only the items Graph throttled inside its 200, after their decimal Retry-After', async () => {
+    // A 503's wait does not pause the mailbox (a 429's does): only the batch's own wait can cover it.
+    stack.simulator.fail({ contactId: 'c3', status: 503, retryAfter: '0.249' }).fail({ contactId: 'c5', status: 429, retryAfter: '0.1' });
+    const retriedBefore = await metric(stack, /^graph_batch_items_retried_total\{status="429"\} (\d+)/m);
+
+    const result = await list(stack, ids(8));
+
+    expect(result.body.errors).toBeUndefined();
+    expect(entries(result).every((entry) => entry !== null)).toBe(true);
+    const batches = [...traffic(stack.simulator, seedEnd).batches.values()];
+    expect(batches.map((batch) => batch.length)).toEqual([8, 2]);
+    expect(batches[1]!.map((request) => request.contactId).sort()).toEqual(['c3', 'c5']);
+    // The longest of the two waits, not the shorter.
+    expect(Math.min(...batches[1]!.map((request) => request.receivedAt)) - Math.max(...batches[0]!.map((request) => request.receivedAt))).toBeGreaterThanOrEqual(240);
+    expect((await metric(stack, /^graph_batch_items_retried_total\{status="429"\} (\d+)/m)) - retriedBefore).toBe(1);
+  });
+
+  it('answers an item still throttled after the retries TOO_MANY_REQUESTS with its retryAfter, the others unaffected', async () => {
+    stack.simulator.fail({ contactId: 'c1', status: 429, retryAfter: '0.05', times: Infinity });
+
+    const result = await list(stack, ids(3));
+
+    expect(entries(result)[1]).toBeNull();
+    expect(entries(result).filter(Boolean)).toHaveLength(2);
+    expect(result.body.errors![0]).toMatchObject({ path: ['contactPhotos', 1], extensions: { code: 'TOO_MANY_REQUESTS', retryAfter: 0.05 } });
+    // The first attempt and GRAPH_MAX_RETRIES (2) more.
+    expect([...traffic(stack.simulator, seedEnd).batches.values()].map((batch) => batch.length)).toEqual([3, 1, 1]);
+    stack.simulator.reset();
+  });
+
+  it.each([
+    [21, [20, 1]],
+    [41, [20, 20, 1]],
+  ])('splits %i reads into batches of at most 20 (a lone read is a plain GET)', async (count, sizes) => {
+    const result = await list(stack, ids(count));
+
+    expect(entries(result).filter(Boolean)).toHaveLength(count);
+    const { http, batches } = traffic(stack.simulator, seedEnd);
+    expect(http).toHaveLength(sizes.length);
+    expect([...[...batches.values()].map((batch) => batch.length), http.filter((request) => request.method === 'GET').length].sort((a, b) => b - a)).toEqual(sizes);
+  });
+
+  it('reads aliased contactPhoto fields together in one batch', async () => {
+    const fields = ids(6).map((id) => `${id}: contactPhoto(invitationId: "${INVITATION}", contactId: "${id}") { id }`);
+
+    const result = await postGraphQL(stack.url, `{ ${fields.join(' ')} }`, {}, { token: TOKEN });
+
+    expect(result.body.errors).toBeUndefined();
+    expect(Object.keys(result.body.data!)).toHaveLength(6);
+    const { http, batches } = traffic(stack.simulator, seedEnd);
+    expect(http).toHaveLength(1);
+    expect([...batches.values()][0]).toHaveLength(6);
+  });
+
+  it('retries a batch Graph answered 503 as a whole, as it would one call', async () => {
+    stack.simulator.fail({ batch: true, status: 503, retryAfter: '0' });
+
+    const result = await list(stack, ids(4));
+
+    expect(entries(result).filter(Boolean)).toHaveLength(4);
+    expect(traffic(stack.simulator, seedEnd).http).toHaveLength(2);
+  });
+
+  it('answers every entry with the error of a batch Graph refused as a whole (401)', async () => {
+    stack.simulator.fail({ batch: true, status: 401 });
+
+    const result = await list(stack, ids(3));
+
+    expect(entries(result)).toEqual([null, null, null]);
+    expect(result.body.errors!.map((error) => [error.path, error.extensions!['code']])).toEqual([
+      [['contactPhotos', 0], 'UNAUTHENTICATED'],
+      [['contactPhotos', 1], 'UNAUTHENTICATED'],
+      [['contactPhotos', 2], 'UNAUTHENTICATED'],
+    ]);
+  });
+
+  it('refuses a bad id anywhere in the list with BAD_USER_INPUT, before any Graph call', async () => {
+    const result = await list(stack, ['c0', '..', 'c1']);
+
+    expect(result.body.data).toBeNull();
+    expect(result.body.errors![0]).toMatchObject({ path: ['contactPhotos'], extensions: { code: 'BAD_USER_INPUT', argument: 'contactIds' } });
+    expect(stack.simulator.requests.length).toBe(seedEnd);
+  });
+
+  it('refuses an operation over PHOTO_LIST_MAX (100), counting contactPhotos ids and contactPhoto fields, before any Graph call', async () => {
+    const over = await postGraphQL(
+      stack.url,
+      `query Over($invitationId: ID!, $contactIds: [ID!]!) {
+        contactPhotos(invitationId: $invitationId, contactIds: $contactIds) { id }
+        a: contactPhoto(invitationId: $invitationId, contactId: "x") { id }
+        b: contactPhoto(invitationId: $invitationId, contactId: "y") { id }
+      }`,
+      { invitationId: INVITATION, contactIds: ids(99) },
+      { token: TOKEN },
+    );
+    const exactly = await list(stack, ids(100));
+
+    expect(over.status).toBe(400);
+    expect(over.body.errors![0]).toMatchObject({ message: expect.stringMatching(/at most 100 .*asks for 101/), extensions: { code: 'BAD_USER_INPUT' } });
+    expect(exactly.body.errors).toBeUndefined();
+    expect(traffic(stack.simulator, seedEnd).http).toHaveLength(5);
+  });
+
+  it('counts the reads, batches and items of the operation in its log line', async () => {
+    await list(stack, ids(3));
+
+    const line = stack.logs.entries('graphql operation').at(-1)!;
+    expect(line).toMatchObject({ rootField: 'contactPhotos', attempts: 1, graphBatches: 1, graphBatchItems: 3 });
+  });
+});
+
+describe('contactPhotos with dataUrl', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { GRAPH_MAX_RETRIES: '0' } });
+    await seed(stack.simulator, ids(3), { picture: true });
+  });
+  afterAll(() => stack.close());
+
+  it('reads each contact’s metadata and picture in the same batch, and answers 48 px thumbnails', async () => {
+    const before = stack.simulator.requests.length;
+
+    const result = await list(stack, ids(3), THUMBNAILS);
+
+    expect(result.body.errors).toBeUndefined();
+    const thumbnail = /^data:image\/jpeg;base64,(.+)$/.exec(String(entries(result)[0]!['thumbnail']))![1]!;
+    expect(await sharp(Buffer.from(thumbnail, 'base64')).metadata()).toMatchObject({ width: 48, height: 32 });
+    const { http, batches } = traffic(stack.simulator, before);
+    expect(http).toHaveLength(1);
+    expect([...batches.values()][0]!.map((request) => (request.url.endsWith('/$value') ? 'value' : 'photo')).sort()).toEqual(['photo', 'photo', 'photo', 'value', 'value', 'value']);
+  });
+
+  it('answers BAD_GATEWAY for the dataUrl of an item whose picture is not an image, and only for it', async () => {
+    stack.simulator.fail({ contactId: 'c1', value: true, status: 200, body: { raw: 'not a picture', contentType: 'image/jpeg' } });
+
+    const result = await list(stack, ids(3), THUMBNAILS);
+
+    expect(entries(result).map((entry) => entry && typeof entry['thumbnail'])).toEqual(['string', 'object', 'string']);
+    expect(result.body.errors).toHaveLength(1);
+    expect(result.body.errors![0]).toMatchObject({ path: ['contactPhotos', 1, 'thumbnail'], extensions: { code: 'BAD_GATEWAY' } });
+  });
+});
+
+describe('with GRAPH_BATCH_MAX=1', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { GRAPH_BATCH_MAX: '1' } });
+    await seed(stack.simulator, ids(5));
+  });
+  afterAll(() => stack.close());
+
+  it('sends each read as its own GET', async () => {
+    const before = stack.simulator.requests.length;
+
+    const result = await list(stack, ids(5));
+
+    expect(entries(result).filter(Boolean)).toHaveLength(5);
+    const { http, batches } = traffic(stack.simulator, before);
+    expect(batches.size).toBe(0);
+    expect(http.map((request) => request.method)).toEqual(['GET', 'GET', 'GET', 'GET', 'GET']);
+  });
+});
+
+describe('a list and single calls on one Outlook-limited mailbox', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    // Outlook's limit of 4 in flight per mailbox, each request (and item) taking 20 ms.
+    stack = await startStack({ simulator: { mailboxConcurrency: 4, latencyMs: 20 } });
+    await seed(stack.simulator, ids(40));
+  });
+  afterAll(() => stack.close());
+
+  it('meets no upstream 429: a batch holds as many of the mailbox’s slots as Outlook runs of it', async () => {
+    stack.simulator.reset();
+    await seed(stack.simulator, ids(40));
+
+    const [listed, ...singles] = await Promise.all([
+      list(stack, ids(40)),
+      ...ids(12).map((id) => postGraphQL(stack.url, `{ contactPhoto(invitationId: "${INVITATION}", contactId: "${id}") { id } }`, {}, { token: TOKEN })),
+    ]);
+
+    expect(listed!.body.errors).toBeUndefined();
+    expect(entries(listed!).filter(Boolean)).toHaveLength(40);
+    expect(singles.every((single) => single.body.errors === undefined)).toBe(true);
+    expect(stack.simulator.throttledCount).toBe(0);
+  });
+});
