@@ -104,6 +104,25 @@ describe('replicas sharing the mailbox limit through Redis', () => {
     expect(simulator.requests).toHaveLength(120);
   });
 
+  it('keep 4 in flight over 3 replicas when lists and single calls hit one mailbox together: no upstream 429', async () => {
+    const baseUrl = await startSimulator();
+    const listed = await startReplicas(3, baseUrl);
+    const contactIds = Array.from({ length: 30 }, (_, i) => `contact-${i}`);
+    const list = (replica: Replica) =>
+      postGraphQL(
+        replica.url,
+        'query List($invitationId: ID!, $contactIds: [ID!]!) { contactPhotos(invitationId: $invitationId, contactIds: $contactIds) { id } }',
+        { invitationId: 'listed-mailbox', contactIds },
+        { token: 'shared-token' },
+      );
+
+    const [first, second, updates] = await Promise.all([list(listed[0]!), list(listed[1]!), burst(30, 'listed-mailbox')]);
+
+    expect([first!, second!, ...updates].filter((result) => result.body.errors === undefined)).toHaveLength(32);
+    expect(simulator.throttledCount).toBe(0);
+    expect(simulator.requests.filter((request) => request.batchId !== undefined)).toHaveLength(60);
+  });
+
   it('counts its round trips to Redis, and the leases it finds lost at a refresh', async () => {
     const [replica] = await startReplicas(1, await startSimulator({ latencyMs: 1 }), { GRAPH_MAILBOX_LEASE_MS: '300' });
     const held = gate();
