@@ -8,6 +8,7 @@ import { ApolloClient, InMemoryCache, type TypePolicies } from '@apollo/client';
 import UploadHttpLink from 'apollo-upload-client/UploadHttpLink.mjs';
 import {
   ContactPhotoDocument,
+  ContactPhotoListDocument,
   ContactPhotoThumbnailDocument,
   UpdateContactPhotoDocument,
   UploadContactPhotoDocument,
@@ -65,4 +66,15 @@ export async function uploadContactPhoto(client: ApolloClient, invitationId: str
 export async function contactPhotoThumbnail(client: ApolloClient, invitationId: string, contactId: string, size = 96) {
   const { data } = await client.query({ query: ContactPhotoThumbnailDocument, variables: { invitationId, contactId, size } });
   return data?.contactPhoto?.dataUrl ?? null;
+}
+
+/**
+ * A contacts screen in one request: each contact's photo and 48 px thumbnail, in the order of
+ * `contactIds` (`null` for a contact without a photo). One contact's failed read does not fail
+ * the list: `errorPolicy: 'all'` keeps the other entries, and `errors` says which entry failed
+ * (`path: ['contactPhotos', index]`) and why (`extensions.code`).
+ */
+export async function contactPhotoList(client: ApolloClient, invitationId: string, contactIds: string[]) {
+  const { data, error } = await client.query({ query: ContactPhotoListDocument, variables: { invitationId, contactIds }, errorPolicy: 'all' });
+  return { photos: data?.contactPhotos ?? [], error };
 }

@@ -3,6 +3,7 @@ import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache } from '@a
 import sharp from 'sharp';
 import {
   contactPhoto,
+  contactPhotoList,
   contactPhotoThumbnail,
   createContactPhotoClient,
   updateContactPhoto,
@@ -85,6 +86,48 @@ describe('uploading a picture with the kit (apollo-upload-client)', () => {
     const exact: Equals<UploadContactPhotoMutationVariables['file'], File | Blob> = true;
 
     expect(exact).toBe(true);
+  });
+});
+
+describe('a contacts screen with the kit (ContactPhotoList)', () => {
+  async function givenPictures(client: ApolloClient, contactIds: string[]): Promise<void> {
+    const jpeg = await (await twoColourImage(120, 80)).jpeg().toBuffer();
+    for (const contactId of contactIds) await uploadContactPhoto(client, 'list-invitation', contactId, new File([jpeg], 'p.jpg', { type: 'image/jpeg' }));
+  }
+
+  it('gets each contact’s 48 px thumbnail in the order asked, null for a contact without a photo, in one request', async () => {
+    const client = createContactPhotoClient({ url: stack.url, token: 'list-token' });
+    await givenPictures(client, ['ann', 'bob']);
+    const before = stack.simulator.httpRequestCount;
+
+    const { photos, error } = await contactPhotoList(client, 'list-invitation', ['bob', 'nobody', 'ann']);
+
+    expect(error).toBeUndefined();
+    expect(photos.map((photo) => photo?.contactId ?? null)).toEqual(['bob', null, 'ann']);
+    const thumbnail = Buffer.from(photos[0]!.thumbnail!.replace(/^data:image\/jpeg;base64,/, ''), 'base64');
+    expect(await sharp(thumbnail).metadata()).toMatchObject({ width: 48, height: 32 });
+    // Three metadata reads and three pictures, in one JSON batch.
+    expect(stack.simulator.httpRequestCount - before).toBe(1);
+  });
+
+  it('keeps the other entries when one contact’s read fails, and says which one and why', async () => {
+    const client = createContactPhotoClient({ url: stack.url, token: 'list-token' });
+    await givenPictures(client, ['ann', 'bob']);
+    stack.simulator.fail({ contactId: 'bob', value: false, status: 403 });
+
+    const { photos, error } = await contactPhotoList(client, 'list-invitation', ['ann', 'bob']);
+
+    expect(photos.map((photo) => photo?.contactId ?? null)).toEqual(['ann', null]);
+    expect(CombinedGraphQLErrors.is(error)).toBe(true);
+    expect((error as CombinedGraphQLErrors).errors.map((failure) => [failure.path, failure.extensions?.['code']])).toEqual([[['contactPhotos', 1], 'FORBIDDEN']]);
+  });
+
+  it('types each entry as nullable, with exactly the fields the document selects (checked by tsc)', () => {
+    type Entry = Awaited<ReturnType<typeof contactPhotoList>>['photos'][number];
+    const nullable: Equals<null extends Entry ? true : false, true> = true;
+    const exact: Equals<keyof NonNullable<Entry>, 'invitationId' | 'contactId' | 'id' | 'thumbnail'> = true;
+
+    expect([nullable, exact]).toEqual([true, true]);
   });
 });
 

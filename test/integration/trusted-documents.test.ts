@@ -85,6 +85,17 @@ describe('with TRUSTED_DOCUMENTS', () => {
     expect(answer).toMatchObject({ status: 200, code: undefined });
   });
 
+  it('runs the kit’s ContactPhotoList by its hash', async () => {
+    const [listKey] = Object.entries(manifest).find(([, text]) => text.startsWith('query ContactPhotoList'))!;
+
+    const answer = await post(stack.url, {
+      variables: { invitationId: 'trusted-inv', contactIds: ['a', 'b'] },
+      extensions: { persistedQuery: { version: 1, sha256Hash: listKey.replace('sha256:', '') } },
+    });
+
+    expect(answer).toMatchObject({ status: 200, code: undefined, data: { contactPhotos: [null, null] } });
+  });
+
   it('works with Apollo Client sending the kit’s hashes (PersistedQueryLink)', async () => {
     const client = new ApolloClient({
       link: new PersistedQueryLink({
