@@ -1,6 +1,7 @@
 /**
  * The benchmark's results as markdown tables, with the issue's targets checked against them.
  */
+import { formatLists, type ListResult } from './lists.js';
 import { formatUploadBounds, type UploadBoundsResult } from './upload-bounds.js';
 import { THROTTLE, THROTTLE_LIMIT_MS, type ColdStartResult, type ThrottledResult } from './scenarios.js';
 import { median } from './load.js';
@@ -38,6 +39,8 @@ export interface BenchResults {
   uploads?: UploadResult;
   /** Absent in results from before the picture path's bounds. */
   uploadBounds?: UploadBoundsResult;
+  /** Absent in results from before the contact-list scenario. */
+  lists?: ListResult[];
   /** Absent without redis-server, and in results from before the replica scenario. */
   replicas?: ReplicasResult;
 }
@@ -135,6 +138,7 @@ export function formatReport(results: BenchResults): string {
     '',
     ...(results.uploads ? [formatUploads(results.uploads), ''] : []),
     ...(results.uploadBounds ? [formatUploadBounds(results.uploadBounds), ''] : []),
+    ...(results.lists ? [formatLists(results.lists), ''] : []),
     ...(results.replicas ? [formatReplicas(results.replicas), ''] : []),
     '### Targets',
     '',

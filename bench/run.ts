@@ -5,13 +5,15 @@
  *
  * Settings (environment): BENCH_ROUNDS (5), BENCH_DURATION_S (5 per target and round),
  * BENCH_CONNECTIONS (100), BENCH_RATE (200 req/s for the latency run), BENCH_QUICK=1 (a short
- * run for trying the bench itself, not for figures), BENCH_ONLY=uploads or replicas (that scenario alone).
+ * run for trying the bench itself, not for figures), BENCH_ONLY=uploads, upload-bounds, lists or replicas
+ * (that scenario alone).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { median, runLoad, runPaced, type LoadResult } from './load.js';
 import { repoPath, rssMiB, type RunningProcess } from './processes.js';
 import { formatReplicas, formatReport, formatUploads, type BenchResults } from './report.js';
+import { formatLists, runLists } from './lists.js';
 import { runReplicas } from './replicas.js';
 import { runColdStart, runThrottled, startSimulatorProcess } from './scenarios.js';
 import { TARGETS, type Target } from './targets.js';
@@ -76,6 +78,14 @@ if (process.env['BENCH_ONLY'] === 'upload-bounds') {
   process.exit(0);
 }
 
+if (process.env['BENCH_ONLY'] === 'lists') {
+  log('contact lists');
+  const lists = await runLists(log);
+  await simulator.stop();
+  process.stdout.write(`${formatLists(lists)}\n`);
+  process.exit(0);
+}
+
 if (process.env['BENCH_ONLY'] === 'uploads') {
   log('uploads');
   const uploads = await runUploads(simulator.url, log);
@@ -118,6 +128,8 @@ log('uploads');
 const uploads = await runUploads(simulator.url, log);
 log('upload bounds');
 const uploadBounds = await runUploadBounds(simulator.url, log);
+log('contact lists');
+const lists = await runLists(log);
 log('replicas');
 const replicas = await runReplicas(simulator.url, log);
 await simulator.stop();
@@ -147,6 +159,7 @@ const results: BenchResults = {
   coldStart,
   uploads,
   uploadBounds,
+  lists,
   ...(replicas && { replicas }),
 };
 

@@ -365,6 +365,11 @@ export class GraphClient {
     return results;
   }
 
+  /** Reads sent together in one `POST /$batch` at most (`GRAPH_BATCH_MAX`). */
+  get batchMax(): number {
+    return this.#batchMax;
+  }
+
   /** Mailboxes with calls in flight, waiting or paused, and the calls waiting over all of them. */
   get mailboxUsage(): { mailboxes: number; waiting: number } {
     return this.#scheduler.size;

@@ -108,6 +108,11 @@ export class PhotoProcessor {
     this.#queue = new PhotoQueue(settings.concurrency, settings.queue);
   }
 
+  /** Images processed at once (`PHOTO_CONCURRENCY`). */
+  get concurrency(): number {
+    return this.#settings.concurrency;
+  }
+
   /** Images admitted (being read, waiting or processed), waiting for a turn, and being processed. */
   get usage(): { admitted: number; waiting: number; active: number } {
     return this.#queue.usage;

@@ -15,9 +15,21 @@ import { OUTLOOK_PHOTO_SIZES } from './photo-fields.js';
 export class PhotoReads {
   readonly #loader: DataLoader<PhotoRead, Exclude<PhotoReadResult, Error>, string>;
   readonly #thumbnails = new Map<string, Promise<PhotoValue>>();
+  /** Thumbnails of this request being made (each holds a place in the photo queue), at most `#lanes`. */
+  #making = 0;
+  readonly #lanes: number;
+  readonly #waiting: Array<() => void> = [];
 
-  constructor(graph: GraphClient, call: () => GraphCallContext) {
-    this.#loader = new DataLoader((reads) => graph.readPhotos(reads, call()), { cacheKeyFn: readKey });
+  /**
+   * @param thumbnailsAtOnce how many of this request's thumbnails may hold a place in the photo
+   *   queue at once (`PHOTO_CONCURRENCY`): a list of 50 thumbnails waits for its own turns rather
+   *   than filling the queue and being refused by it. The pictures are in memory already.
+   */
+  constructor(graph: GraphClient, call: () => GraphCallContext, thumbnailsAtOnce: number) {
+    // One DataLoader batch per Graph batch: each batch's reads resolve as soon as it is answered
+    // (their thumbnails are made while the next batch is in flight), not when the last one is.
+    this.#loader = new DataLoader((reads) => graph.readPhotos(reads, call()), { cacheKeyFn: readKey, maxBatchSize: graph.batchMax });
+    this.#lanes = Math.max(1, thumbnailsAtOnce);
   }
 
   /** The contact's photo metadata, `null` when it has none. */
@@ -39,12 +51,25 @@ export class PhotoReads {
     this.value(invitationId, contactId).catch(() => undefined);
   }
 
-  /** A thumbnail of the contact's picture at `size`, made once per request by `make`. */
+  /** A thumbnail of the contact's picture at `size`, made once per request by `make`, in one of the request's lanes. */
   thumbnail(invitationId: string, contactId: string, size: number, make: () => Promise<PhotoValue>): Promise<PhotoValue> {
     const key = `${invitationId}\u0000${contactId}\u0000${size}`;
     let thumbnail = this.#thumbnails.get(key);
-    if (thumbnail === undefined) this.#thumbnails.set(key, (thumbnail = make()));
+    if (thumbnail === undefined) this.#thumbnails.set(key, (thumbnail = this.inLane(make)));
     return thumbnail;
+  }
+
+  private async inLane<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#making >= this.#lanes) await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    else this.#making++;
+    try {
+      return await work();
+    } finally {
+      // The lane passes straight to the next thumbnail waiting, if any.
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#making--;
+    }
   }
 
   /** Forgets what was read of a contact's photo, after a change to it (an upload). */

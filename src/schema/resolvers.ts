@@ -16,7 +16,7 @@ export function graphCall(context: GatewayContext): GraphCallContext {
 
 /** The request's photo reads, made on first use (a request that reads no photo makes none). */
 export function photoReads(context: GatewayContext): PhotoReads {
-  return (context.photoReads ??= new PhotoReads(context.graph, () => graphCall(context)));
+  return (context.photoReads ??= new PhotoReads(context.graph, () => graphCall(context), context.photos.concurrency));
 }
 
 /**

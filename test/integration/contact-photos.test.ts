@@ -224,8 +224,9 @@ describe('contactPhotos', () => {
 describe('contactPhotos with dataUrl', () => {
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { GRAPH_MAX_RETRIES: '0' } });
-    await seed(stack.simulator, ids(3), { picture: true });
+    // A photo queue of one place: a list's thumbnails must take turns in it, not be refused by it.
+    stack = await startStack({ env: { GRAPH_MAX_RETRIES: '0', PHOTO_CONCURRENCY: '1', PHOTO_QUEUE: '0' } });
+    await seed(stack.simulator, ids(6), { picture: true });
   });
   afterAll(() => stack.close());
 
@@ -240,6 +241,13 @@ describe('contactPhotos with dataUrl', () => {
     const { http, batches } = traffic(stack.simulator, before);
     expect(http).toHaveLength(1);
     expect([...batches.values()][0]!.map((request) => (request.url.endsWith('/$value') ? 'value' : 'photo')).sort()).toEqual(['photo', 'photo', 'photo', 'value', 'value', 'value']);
+  });
+
+  it('makes more thumbnails than the photo queue holds, in turns, none refused', async () => {
+    const result = await list(stack, ids(6), THUMBNAILS);
+
+    expect(result.body.errors).toBeUndefined();
+    expect(entries(result).map((entry) => String(entry!['thumbnail']).slice(0, 23))).toEqual(Array(6).fill('data:image/jpeg;base64,'));
   });
 
   it('answers BAD_GATEWAY for the dataUrl of an item whose picture is not an image, and only for it', async () => {
