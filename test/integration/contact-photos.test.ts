@@ -173,6 +173,16 @@ describe('contactPhotos', () => {
     expect(traffic(stack.simulator, seedEnd).http).toHaveLength(2);
   });
 
+  it('retries a batch whose answer was cut off, as it would one call', async () => {
+    stack.simulator.fail({ batch: true, reset: 'mid-body' });
+
+    const result = await list(stack, ids(4));
+
+    expect(result.body.errors).toBeUndefined();
+    expect(entries(result).filter(Boolean)).toHaveLength(4);
+    expect(traffic(stack.simulator, seedEnd).http).toHaveLength(2);
+  });
+
   it('answers every entry with the error of a batch Graph refused as a whole (401)', async () => {
     stack.simulator.fail({ batch: true, status: 401 });
 
@@ -211,6 +221,19 @@ describe('contactPhotos', () => {
     expect(over.body.errors![0]).toMatchObject({ message: expect.stringMatching(/at most 100 .*asks for 101/), extensions: { code: 'BAD_USER_INPUT' } });
     expect(exactly.body.errors).toBeUndefined();
     expect(traffic(stack.simulator, seedEnd).http).toHaveLength(5);
+  });
+
+  it('counts batches, their sizes and their items by status in the metrics', async () => {
+    const batches = /^graph_batches_total\{status="200"\} (\d+)/m;
+    const sizes = /^graph_batch_items_sum (\d+)/m;
+    const found = /^graph_batch_item_responses_total\{status="200"\} (\d+)/m;
+    const missing = /^graph_batch_item_responses_total\{status="404"\} (\d+)/m;
+    const before = await Promise.all([batches, sizes, found, missing].map((line) => metric(stack, line)));
+
+    await list(stack, [...ids(3), 'nobody']);
+
+    const after = await Promise.all([batches, sizes, found, missing].map((line) => metric(stack, line)));
+    expect(after.map((value, index) => value - before[index]!)).toEqual([1, 4, 3, 1]);
   });
 
   it('counts the reads, batches and items of the operation in its log line', async () => {
