@@ -13,7 +13,7 @@
  * Reported: wall time (median and spread), Graph HTTP requests and upstream 429s per list,
  * against the physical limit `ceil(reads / 4) x 50 ms + batches x 30 ms`.
  */
-import { GraphSimulator } from '../src/simulator/graph-simulator.js';
+import { GraphSimulator } from '../src/simulator/graph/graph-simulator.js';
 import { median } from './load.js';
 import type { RunningProcess } from './processes.js';
 import { startGatewayProcess } from './targets.js';

@@ -5,7 +5,7 @@
  * limit costs.
  */
 import { spawnSync } from 'node:child_process';
-import { GraphSimulator } from '../src/simulator/graph-simulator.js';
+import { GraphSimulator } from '../src/simulator/graph/graph-simulator.js';
 import { startRedis } from '../test/support/redis.js';
 import { median, runLoad } from './load.js';
 import type { RunningProcess } from './processes.js';

@@ -1,7 +1,7 @@
 /**
  * The scenarios of `npm run bench` beyond raw throughput: one throttled mailbox, and cold start.
  */
-import { GraphSimulator } from '../src/simulator/graph-simulator.js';
+import { GraphSimulator } from '../src/simulator/graph/graph-simulator.js';
 import { median } from './load.js';
 import { rssMiB, startProcess } from './processes.js';
 import type { Target } from './targets.js';

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { exitOnUnhandledErrors, loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
 import { EXAMPLE_MUTATION, EXAMPLE_VARIABLES } from './schema/example-operation.js';
 import { createGateway } from './server/gateway.js';
-import { GraphSimulator } from './simulator/graph-simulator.js';
+import { GraphSimulator } from './simulator/graph/graph-simulator.js';
 
 const simulator = new GraphSimulator();
 const graphBaseUrl = await simulator.listen(Number(process.env['SIMULATOR_PORT'] ?? 0));

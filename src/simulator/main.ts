@@ -4,7 +4,7 @@
  * or batch item), SIMULATOR_NETWORK_LATENCY_MS (per HTTP request) and SIMULATOR_MAILBOX_CONCURRENCY
  * set it up.
  */
-import { GraphSimulator } from './graph-simulator.js';
+import { GraphSimulator } from './graph/graph-simulator.js';
 
 function numberFrom(name: string): number | undefined {
   const value = process.env[name];

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
-import type { GraphSimulator, ReceivedRequest } from '../../src/simulator/graph-simulator.js';
+import type { GraphSimulator, ReceivedRequest } from '../../src/simulator/graph/graph-simulator.js';
 import { postGraphQL, type GraphQLResult } from '../support/graphql.js';
 import { startStack, type Stack } from '../support/stack.js';
 

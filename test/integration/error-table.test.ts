@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { Fault } from '../../src/simulator/graph-simulator.js';
+import type { Fault } from '../../src/simulator/graph/graph-simulator.js';
 import { CONTACT_PHOTO, UPDATE_PHOTO, errorCode, postGraphQL } from '../support/graphql.js';
 import { startRecordingServer } from '../support/local-server.js';
 import { startStack, type Stack } from '../support/stack.js';

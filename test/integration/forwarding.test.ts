@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { CONTACT_PHOTO, UPDATE_PHOTO, errorCode, postGraphQL } from '../support/graphql.js';
-import { GraphSimulator } from '../../src/simulator/graph-simulator.js';
+import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 let stack: Stack;

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { GraphClient, type GraphClientOptions } from '../../src/graph/graph-client.js';
 import type { GraphCallObserver } from '../../src/metrics/metrics.js';
-import { GraphSimulator } from '../../src/simulator/graph-simulator.js';
+import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
 
 /**
  * The Graph client alone, against the simulator or a scripted server, for the paths a whole

@@ -11,7 +11,7 @@ import { gate } from '../support/gate.js';
 import { killRunning, runCompiled, waitFor } from '../support/process.js';
 import { UPLOAD_PHOTO, postUpload } from '../support/upload.js';
 import { startStack, type Stack } from '../support/stack.js';
-import { GraphSimulator } from '../../src/simulator/graph-simulator.js';
+import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
 
 /**
  * The picture path's bounds, over real sockets: memory (a bounded photo queue, decided from the

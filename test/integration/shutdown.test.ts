@@ -2,7 +2,7 @@ import { getEventListeners } from 'node:events';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { GraphClient } from '../../src/graph/graph-client.js';
-import { GraphSimulator } from '../../src/simulator/graph-simulator.js';
+import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
 import { UPDATE_PHOTO, errorCode, postGraphQL } from '../support/graphql.js';
 import { startRawRequest } from '../support/local-server.js';
 import { killRunning, runCompiled, waitFor } from '../support/process.js';

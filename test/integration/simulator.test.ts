@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
-import { GraphSimulator } from '../../src/simulator/graph-simulator.js';
+import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
 import { gate } from '../support/gate.js';
 import { waitFor } from '../support/process.js';
 

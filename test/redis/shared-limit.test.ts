@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config.js';
 import { mailboxKeys, mailboxScripts } from '../../src/redis/mailbox-scripts.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
-import { GraphSimulator, type GraphSimulatorOptions } from '../../src/simulator/graph-simulator.js';
+import { GraphSimulator, type GraphSimulatorOptions } from '../../src/simulator/graph/graph-simulator.js';
 import { gate } from '../support/gate.js';
 import { UPDATE_PHOTO, errorCode, postGraphQL, type GraphQLResult } from '../support/graphql.js';
 import { killRunning, runCompiled, waitFor } from '../support/process.js';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
-import { GraphSimulator, type Fault } from '../../src/simulator/graph-simulator.js';
+import { GraphSimulator, type Fault } from '../../src/simulator/graph/graph-simulator.js';
 import { UPDATE_PHOTO, postGraphQL, type GraphQLResult } from '../support/graphql.js';
 import { runCompiled, waitFor, type CompiledProcess } from '../support/process.js';
 

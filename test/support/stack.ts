@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config/config.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/server/gateway.js';
-import { GraphSimulator, type GraphSimulatorOptions } from '../../src/simulator/graph-simulator.js';
+import { GraphSimulator, type GraphSimulatorOptions } from '../../src/simulator/graph/graph-simulator.js';
 
 /** Collects the gateway's log lines, as written, for assertions. */
 export class LogCapture extends Writable {

@@ -32,6 +32,12 @@ export interface GraphSimulatorOptions {
   mailboxRetryAfterS?: number;
   /** How many received requests `requests` keeps, newest last; default 10,000. */
   requestLogSize?: number;
+  /**
+   * Who a bearer token is for, photos being kept per that principal; `undefined` refuses the
+   * token (401). By default any token is its own principal. With sign-in (`obo`), the Entra
+   * simulator's `graphPrincipal`: Graph then accepts only the tokens its token endpoint issued.
+   */
+  principal?: (token: string) => Promise<string | undefined> | string | undefined;
 }
 
 /** A request as the simulator received it. */
@@ -80,7 +86,7 @@ type Answer = { photo: StoredPhoto } | { image: StoredImage } | { empty: true };
  * `/beta/invitations/{invitationId}/invitedUser/contacts/{contactId}/photo`, and `GET`, `PUT`
  * and `PATCH` on its `/$value`, and JSON batches of those (`POST /beta/$batch`), as described
  * in shared/graph-facts.md: it requires a bearer
- * token, keeps photos and pictures per (token, invitation, contact), checks uploads as Graph does
+ * token, keeps photos and pictures per (token's principal, invitation, contact), checks uploads as Graph does
  * (`image/jpeg`, at most 4 MB, a readable JPEG whose pixel size becomes the metadata), answers
  * Graph-shaped errors, and can be told to fail.
  */
@@ -282,8 +288,10 @@ export class GraphSimulator {
     if (token === undefined) {
       throw new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
     }
+    const principal = this.#options.principal ? await this.#options.principal(token) : token;
+    if (principal === undefined) throw new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token validation failure.');
     if (!ids) throw new GraphHttpError(400, 'invalidRequest', `Resource not found for the segment in '${request.url}'.`);
-    const key = JSON.stringify([token, ids.invitationId, ids.contactId]);
+    const key = JSON.stringify([principal, ids.invitationId, ids.contactId]);
     if (ids.value) return this.answerValue(request, key);
     switch (request.method) {
       case 'GET': {
@@ -334,9 +342,9 @@ export class GraphSimulator {
     }
   }
 
-  /** The pictures stored, by (token, invitation, contact): for tests to read what Graph was sent. */
-  storedImage(token: string, invitationId: string, contactId: string): Buffer | undefined {
-    return this.#images.get(JSON.stringify([token, invitationId, contactId]))?.bytes;
+  /** The pictures stored, by (principal: the token unless `principal` says otherwise, invitation, contact): for tests to read what Graph was sent. */
+  storedImage(principal: string, invitationId: string, contactId: string): Buffer | undefined {
+    return this.#images.get(JSON.stringify([principal, invitationId, contactId]))?.bytes;
   }
 
   private photoBody(photo: StoredPhoto): Record<string, unknown> {
