@@ -1,21 +1,70 @@
 /**
  * `npm run demo`: the Graph simulator and the gateway in front of it, on this machine, with no
- * Microsoft tenant. Prints the Sandbox URL and a `curl` that works as is.
+ * Microsoft tenant. Prints the Sandbox URL and a `curl` that works as is. With `AUTH_MODE=obo`,
+ * the simulator plays Microsoft Entra ID too, and the demo prints a user's token for the
+ * gateway's API.
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exitOnUnhandledErrors, loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
 import { EXAMPLE_MUTATION, EXAMPLE_VARIABLES } from './schema/example-operation.js';
 import { createGateway } from './server/gateway.js';
+import { EntraSimulator } from './simulator/entra/entra-simulator.js';
 import { GraphSimulator } from './simulator/graph/graph-simulator.js';
 
-const simulator = new GraphSimulator();
+const signIn = process.env['AUTH_MODE'] === 'obo';
+const entra = signIn ? new EntraSimulator() : undefined;
+if (entra) await entra.listen();
+// With sign-in, Graph takes only the tokens the Entra simulator issued, and keeps photos per user.
+const simulator = new GraphSimulator(entra ? { principal: (token) => entra.graphPrincipal(token) } : {});
 const graphBaseUrl = await simulator.listen(Number(process.env['SIMULATOR_PORT'] ?? 0));
 
 // The demo always talks to its own simulator, and listens on this machine only unless HOST says otherwise.
-const config = loadConfigOrExit({ HOST: '127.0.0.1', ...process.env, GRAPH_BASE_URL: graphBaseUrl });
-const gateway = await createGateway(config);
-exitOnUnhandledErrors(gateway.logger);
-const url = await gateway.listen();
+const env = { HOST: '127.0.0.1', ...process.env, GRAPH_BASE_URL: graphBaseUrl };
+const { url, stopGateway } = entra ? await startGatewayProcess({ ...env, ...entra.gatewayEnv() }) : await startGatewayHere(env);
+const token = entra ? await entra.userToken({ oid: 'demo-user', expiresInS: 12 * 3600 }) : 'demo-token';
+
+async function startGatewayHere(environment: NodeJS.ProcessEnv): Promise<{ url: string; stopGateway: () => Promise<void> }> {
+  const config = loadConfigOrExit(environment);
+  const gateway = await createGateway(config);
+  exitOnUnhandledErrors(gateway.logger);
+  return { url: await gateway.listen(), stopGateway: () => gateway.shutdown() };
+}
+
+/**
+ * The gateway as its own process (as `npm start` runs it), its log lines passed through: Node
+ * reads `NODE_EXTRA_CA_CERTS`, which must name the simulator's CA made just now, only when a
+ * process starts.
+ */
+async function startGatewayProcess(environment: NodeJS.ProcessEnv): Promise<{ url: string; stopGateway: () => Promise<void> }> {
+  const main = fileURLToPath(new URL('./main.js', import.meta.url));
+  const threadPool = fileURLToPath(new URL('./threadpool.cjs', import.meta.url));
+  const child = spawn(process.execPath, ['--require', threadPool, main], { env: environment, stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout });
+  const listening = new Promise<string>((resolve, reject) => {
+    lines.on('line', (line) => {
+      process.stdout.write(`${line}\n`);
+      const found = /"url":"([^"]+)"[^\n]*"msg":"gateway listening"/.exec(line);
+      if (found) resolve(found[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`The gateway exited (${code}) before listening.`)));
+  });
+  const url = await listening;
+  // Ready once it has read the identity provider's keys: the printed curl must work at once.
+  for (let tries = 0; tries < 500 && (await fetch(new URL('/readyz', url))).status !== 200; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  return {
+    url,
+    async stopGateway() {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}
 
 const body = JSON.stringify({ query: EXAMPLE_MUTATION.replace(/\s+/g, ' '), variables: EXAMPLE_VARIABLES });
 // The upload: a GraphQL multipart request with the example picture shipped in examples/images.
@@ -27,23 +76,29 @@ const operations = JSON.stringify({
 process.stdout.write(
   [
     '',
-    `Graph simulator: ${graphBaseUrl}  (any bearer token works; photos are kept per token)`,
+    entra
+      ? `Graph simulator: ${graphBaseUrl}  (takes only the tokens the Entra simulator issued; photos are kept per user)`
+      : `Graph simulator: ${graphBaseUrl}  (any bearer token works; photos are kept per token)`,
+    ...(entra ? [`Entra ID simulator: ${entra.authorityHost}  (tenant ${entra.tenantId}, the gateway's app ${entra.clientId})`] : []),
     `Gateway:         ${url}`,
     '',
     `Open Apollo Sandbox: ${url}`,
-    '  (fill in the Authorization header with any token, e.g. "Bearer demo-token")',
+    entra
+      ? '  (fill in the Authorization header with "Bearer " and the user token below)'
+      : '  (fill in the Authorization header with any token, e.g. "Bearer demo-token")',
     '',
+    ...(entra ? ['A user token for the gateway\'s API (api://<client id>/access_as_user, valid 12 hours):', '', token, ''] : []),
     'Or try it from a shell:',
     '',
     `curl -s ${url} \\`,
     "  -H 'content-type: application/json' \\",
-    "  -H 'authorization: Bearer demo-token' \\",
+    `  -H 'authorization: Bearer ${token}' \\`,
     `  --data '${body}'`,
     '',
     'Upload a picture (any JPEG, PNG, GIF, WebP, AVIF or HEIC; the gateway sends Graph a clean JPEG):',
     '',
     `curl -s ${url} \\`,
-    "  -H 'authorization: Bearer demo-token' \\",
+    `  -H 'authorization: Bearer ${token}' \\`,
     "  -H 'apollo-require-preflight: true' \\",
     `  -F operations='${operations}' \\`,
     `  -F map='{"0":["variables.file"]}' \\`,
@@ -56,8 +111,9 @@ process.stdout.write(
 
 stopOnSignals(
   async () => {
-    await gateway.shutdown();
+    await stopGateway();
     await simulator.close();
+    await entra?.close();
   },
   (error) => process.stderr.write(`Stopping the demo failed: ${String(error)}\n`),
 );

@@ -50,6 +50,35 @@ export interface PhotoConfig {
   uploadTimeoutMs: number;
 }
 
+/**
+ * How callers sign in. `passthrough`: the caller sends a Graph token, forwarded as it is.
+ * `obo`: the caller sends a token for the gateway's own API, checked here, then exchanged
+ * on-behalf-of for a Graph token that never leaves the server.
+ */
+export type AuthConfig =
+  | { mode: 'passthrough' }
+  | {
+      mode: 'obo';
+      /** `ENTRA_TENANT_ID`. */
+      tenantId: string;
+      /** `ENTRA_CLIENT_ID`: the gateway's app registration. */
+      clientId: string;
+      /** `ENTRA_CLIENT_SECRET`: never printed. */
+      clientSecret: string;
+      /** `ENTRA_AUTHORITY_HOST`, an https origin without a trailing slash. */
+      authorityHost: string;
+      /** `AUTH_AUDIENCES`: the audiences a caller's token may carry. */
+      audiences: string[];
+      /** `AUTH_REQUIRED_SCOPE`: the delegated scope a caller's token must carry in `scp`. */
+      requiredScope: string;
+      /** `GRAPH_SCOPES`: what the exchange asks Graph's permissions for. */
+      graphScopes: string[];
+      /** `AUTH_JWKS_COOLDOWN_MS`: after a key fetch, how long until an unknown `kid` may fetch again. */
+      jwksCooldownMs: number;
+      /** `ENTRA_TIMEOUT_MS`: one request to Entra ID (discovery, keys, token endpoint). */
+      timeoutMs: number;
+    };
+
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
 export interface GatewayConfig {
@@ -57,6 +86,8 @@ export interface GatewayConfig {
   host: string;
   graph: GraphConfig;
   photos: PhotoConfig;
+  /** How callers sign in (`AUTH_MODE` and the `ENTRA_*` / `AUTH_*` settings). */
+  auth: AuthConfig;
   /** Contacts whose photo one operation may read (`PHOTO_LIST_MAX`): `contactPhotos` ids and `contactPhoto` fields together. */
   photoListMax: number;
   /** Origins allowed by CORS. */
@@ -245,6 +276,59 @@ function redisUrl(env: Env): string | undefined {
   return value;
 }
 
+/** A setting without a default. Nothing checks its form, so no error ever repeats it (a secret's neither). */
+function required(env: Env, name: string, requiredBecause: string): string {
+  const value = raw(env, name);
+  if (value === undefined) throw new ConfigError(name, `must be set ${requiredBecause}`, '');
+  return value;
+}
+
+function authorityHost(env: Env): string {
+  const name = 'ENTRA_AUTHORITY_HOST';
+  const value = raw(env, name) ?? 'https://login.microsoftonline.com';
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  // MSAL takes only an https authority; a path would be taken for the tenant.
+  if (!url || url.protocol !== 'https:' || url.origin !== value.replace(/\/+$/, '')) {
+    throw new ConfigError(name, 'must be an https origin such as https://login.microsoftonline.com', value);
+  }
+  return url.origin;
+}
+
+function list(env: Env, name: string, fallback: string[], separator: RegExp): string[] {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const entries = value.split(separator).map((entry) => entry.trim()).filter(Boolean);
+  if (entries.length === 0) throw new ConfigError(name, 'must name at least one value', value);
+  return entries;
+}
+
+function auth(env: Env): AuthConfig {
+  const mode = raw(env, 'AUTH_MODE') ?? 'passthrough';
+  if (mode === 'passthrough') return { mode };
+  if (mode !== 'obo') throw new ConfigError('AUTH_MODE', 'must be passthrough or obo', mode);
+  const because = 'when AUTH_MODE is obo';
+  const tenantId = required(env, 'ENTRA_TENANT_ID', because);
+  const clientId = required(env, 'ENTRA_CLIENT_ID', because);
+  const clientSecret = required(env, 'ENTRA_CLIENT_SECRET', because);
+  return {
+    mode,
+    tenantId,
+    clientId,
+    clientSecret,
+    authorityHost: authorityHost(env),
+    audiences: list(env, 'AUTH_AUDIENCES', [clientId, `api://${clientId}`], /,/),
+    requiredScope: raw(env, 'AUTH_REQUIRED_SCOPE') ?? 'access_as_user',
+    graphScopes: list(env, 'GRAPH_SCOPES', ['https://graph.microsoft.com/.default'], /[\s,]+/),
+    jwksCooldownMs: integer(env, 'AUTH_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000),
+    timeoutMs: integer(env, 'ENTRA_TIMEOUT_MS', 10_000, 1, 600_000),
+  };
+}
+
 function trustedDocuments(env: Env): TrustedDocuments | undefined {
   const path = raw(env, 'TRUSTED_DOCUMENTS');
   return path === undefined ? undefined : loadTrustedDocuments(path);
@@ -286,6 +370,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
         integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
       ),
     },
+    auth: auth(env),
     photoListMax: integer(env, 'PHOTO_LIST_MAX', 100, 1, 1000),
     corsOrigins: corsOrigins(env),
     logLevel: logLevel(env),

@@ -53,6 +53,10 @@ export interface GatewayErrorOptions {
   retryAfter?: number;
   /** The argument that failed local validation. */
   argument?: string;
+  /** Why sign-in failed, as Microsoft Entra ID said it (`invalid_grant`, `consent_required`, ...). */
+  reason?: string;
+  /** A claims challenge from Microsoft Entra ID, for the frontend to pass to MSAL when it asks again. */
+  claims?: string;
   cause?: FailureCause;
 }
 
@@ -94,6 +98,8 @@ export class GatewayError extends GraphQLError {
     if (options.argument !== undefined) extensions['argument'] = options.argument;
     if (options.retryAfter !== undefined) extensions['retryAfter'] = options.retryAfter;
     if (options.upstream !== undefined) extensions['upstream'] = options.upstream;
+    if (options.reason !== undefined) extensions['reason'] = options.reason;
+    if (options.claims !== undefined) extensions['claims'] = options.claims;
     super(message || DEFAULT_MESSAGES[code], { extensions });
     this.name = 'GatewayError';
     this.code = code;

@@ -52,8 +52,19 @@ export interface GraphClientOptions {
 
 /** What the resolvers know of the caller, and where the client reports what it did. */
 export interface GraphCallContext {
-  /** The caller's `Authorization` header, forwarded unchanged. */
-  authorization: string;
+  /**
+   * Who is calling: waiting calls take turns by it (hashed only when a call waits). The caller's
+   * `Authorization` header in passthrough mode, `{tid}/{oid}` with sign-in.
+   */
+  caller: string;
+  /**
+   * The `Authorization` header for Graph: the caller's own, forwarded unchanged (passthrough), or
+   * a source asked before each attempt (sign-in's exchanged token, which may be renewed between a
+   * 429 and its retry). A source's failure fails the call before anything is sent to Graph.
+   */
+  graphAuthorization: string | (() => Promise<string>);
+  /** With sign-in, the user (for traces); never a token. */
+  user?: { oid: string; tid: string };
   /** Sent as `client-request-id` on every attempt. */
   clientRequestId: string;
   stats: GraphCallStats;
@@ -402,6 +413,7 @@ export class GraphClient {
       'url.template': request.route,
       'server.address': this.#host,
       'graph.client_request_id': call.clientRequestId,
+      ...(call.user && { 'enduser.id': call.user.oid, 'enduser.tenant_id': call.user.tid }),
     };
     return tracer.startActiveSpan(`Graph ${request.method} ${request.route}`, { kind: SpanKind.INTERNAL, attributes }, async (span) => {
       const attemptsBefore = call.stats.attempts;
@@ -430,7 +442,7 @@ export class GraphClient {
     const { deadline } = progress;
     const url = this.#options.baseUrl + request.path;
     const headers: Record<string, string> = {
-      authorization: call.authorization,
+      authorization: typeof call.graphAuthorization === 'string' ? call.graphAuthorization : '',
       'client-request-id': call.clientRequestId,
       accept: request.accept,
     };
@@ -445,7 +457,9 @@ export class GraphClient {
     for (;;) {
       const attempt = ++progress.attempts;
       if (signal?.aborted) throw shuttingDown();
-      let lease = this.#scheduler.acquire(request.mailbox, deadline, { slots: request.slots ?? 1, retry: attempt > 1, caller: call.authorization });
+      // Before a slot is taken: a token that cannot be had costs the mailbox nothing.
+      if (typeof call.graphAuthorization !== 'string') headers['authorization'] = await call.graphAuthorization();
+      let lease = this.#scheduler.acquire(request.mailbox, deadline, { slots: request.slots ?? 1, retry: attempt > 1, caller: call.caller });
       if (lease instanceof Promise) {
         const waitStarted = performance.now();
         lease = await lease;

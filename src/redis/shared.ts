@@ -2,6 +2,7 @@ import { ErrorsAreMissesCache, type KeyValueCache } from '@apollo/utils.keyvalue
 import type { Logger } from 'pino';
 import { connectRedis } from './redis-connection.js';
 import { RedisKeyValueCache } from './redis-key-value-cache.js';
+import { RedisTokenCache } from './redis-token-cache.js';
 import { SharedMailboxScheduler, type SharedLimiterObserver, type SharedMailboxOptions } from './shared-mailbox-scheduler.js';
 
 /** What replicas share through Redis. */
@@ -10,6 +11,8 @@ export interface SharedState {
   limiter: SharedMailboxScheduler;
   /** Apollo's persisted-query cache (when trusted documents are off). */
   persistedQueries: KeyValueCache<string>;
+  /** Sign-in's token cache (with `AUTH_MODE=obo`): Graph tokens exchanged on-behalf-of, per caller. */
+  tokenCache: RedisTokenCache;
   /** Stops the limiter's timer and closes both connections. */
   close(): Promise<void>;
 }
@@ -26,6 +29,7 @@ export function createShared(url: string, mailbox: SharedMailboxOptions, logger:
     limiter,
     // Redis down is a cache miss: the client then sends the query text again.
     persistedQueries: new ErrorsAreMissesCache(new RedisKeyValueCache(redis)),
+    tokenCache: new RedisTokenCache(redis),
     async close() {
       limiter.close();
       redis.disconnect();

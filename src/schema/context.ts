@@ -1,3 +1,5 @@
+import type { CallerIdentity } from '../auth/access-token-verifier.js';
+import type { OnBehalfOfExchange } from '../auth/token-exchange.js';
 import type { GraphCallStats, GraphClient } from '../graph/graph-client.js';
 import type { PhotoObserver } from '../metrics/metrics.js';
 import type { PhotoProcessor, PhotoTicket } from '../photos/photo-processor.js';
@@ -8,6 +10,11 @@ export interface GatewayContext {
   graph: GraphClient;
   /** The caller's `Authorization` header when it holds a bearer token, else `undefined`. */
   authorization: string | undefined;
+  /**
+   * With sign-in (`AUTH_MODE=obo`): the on-behalf-of exchange, and, once the sign-in plugin has
+   * checked the caller's token (for an operation that calls Graph), who the caller is.
+   */
+  signIn?: { exchange: OnBehalfOfExchange; identity?: CallerIdentity };
   /** Sent to Graph as `client-request-id`, and logged with the operation. */
   clientRequestId: string;
   /** Filled in by the Graph client for the operation's log line. */

@@ -8,10 +8,21 @@ import { photoDataUrl, uploadContactPhoto } from './photo-fields.js';
 import { PhotoReads, selectsDataUrl } from './photo-reads.js';
 import { UploadScalar } from './upload.js';
 
-/** The caller's token is needed only for fields that call Graph, so introspection works without one. */
+/**
+ * The caller's credentials for a Graph call, needed only by fields that call Graph (so
+ * introspection works without a token): the caller's own token (passthrough), or, with sign-in,
+ * the Graph token exchanged on behalf of the caller the sign-in plugin checked.
+ */
 export function graphCall(context: GatewayContext): GraphCallContext {
+  const { signIn, clientRequestId, stats } = context;
+  if (signIn) {
+    const { identity, exchange } = signIn;
+    if (!identity) throw missingToken();
+    const user = { oid: identity.oid, tid: identity.tid };
+    return { caller: `${identity.tid}/${identity.oid}`, graphAuthorization: () => exchange.graphAuthorization(identity), user, clientRequestId, stats };
+  }
   if (context.authorization === undefined) throw missingToken();
-  return { authorization: context.authorization, clientRequestId: context.clientRequestId, stats: context.stats };
+  return { caller: context.authorization, graphAuthorization: context.authorization, clientRequestId, stats };
 }
 
 /** The request's photo reads, made on first use (a request that reads no photo makes none). */

@@ -12,6 +12,7 @@ import { GraphClient } from '../graph/graph-client.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
 import { PhotoProcessor } from '../photos/photo-processor.js';
 import type { GatewayContext } from '../schema/context.js';
+import { startSignIn } from '../auth/sign-in.js';
 import { operationLimits, photoListLimitPlugin } from '../schema/operation-limits.js';
 import { resolvers } from '../schema/resolvers.js';
 import { typeDefs } from '../schema/type-defs.js';
@@ -79,6 +80,8 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     config.redisUrl === undefined
       ? undefined
       : (await import('../redis/shared.js')).createShared(config.redisUrl, config.graph.mailbox, logger, metrics);
+  // With AUTH_MODE=obo: callers' tokens checked here, exchanged on-behalf-of for Graph's.
+  const signIn = config.auth.mode === 'obo' ? startSignIn(config.auth, logger, shared?.tokenCache) : undefined;
   const graph: GraphClient =
     options.graphClient ??
     new GraphClient({
@@ -131,6 +134,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     stopOnTerminationSignals: false,
     logger,
     plugins: [
+      ...(signIn ? [signIn.plugin] : []),
       landingPagePlugin(config.production),
       operationLogPlugin(metrics, operationLogger(logger)),
       photoListLimitPlugin(config.photoListMax),
@@ -212,9 +216,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   app.get('/healthz', async () => ({ status: 'ok' }));
   // With Redis, the body says whether the mailbox limit is shared right now or kept per process.
   const mailboxLimit = (): Record<string, string> => (shared ? { mailboxLimit: shared.limiter.shared ? 'shared' : 'local' } : {});
-  app.get('/readyz', async (_request, reply) =>
-    draining ? reply.code(503).send({ status: 'draining', ...mailboxLimit() }) : { status: 'ready', ...mailboxLimit() },
-  );
+  // With sign-in, not ready until the identity provider's keys have been read once.
+  app.get('/readyz', async (_request, reply) => {
+    if (draining) return reply.code(503).send({ status: 'draining', ...mailboxLimit() });
+    if (signIn && !signIn.verifier.ready) return reply.code(503).send({ status: 'starting', signIn: 'reading the identity provider’s keys', ...mailboxLimit() });
+    return { status: 'ready', ...mailboxLimit() };
+  });
 
   await app.register(fastifyApollo(apollo), {
     path: GRAPHQL_PATH,
@@ -231,6 +238,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         requestId: request.id,
         photos,
         observer: metrics,
+        ...(signIn && { signIn: { exchange: signIn.exchange } }),
         ...(admission && { upload: admission }),
       };
     },
@@ -261,6 +269,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     } finally {
       clearTimeout(grace);
       graph.close();
+      signIn?.stop();
       await photos.close();
       await shared?.close();
     }

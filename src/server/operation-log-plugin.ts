@@ -95,6 +95,8 @@ export function operationLogPlugin(metrics: GatewayMetrics, logger: Logger): Apo
               ...(contextValue.stats.batches !== undefined && { graphBatches: contextValue.stats.batches, graphBatchItems: contextValue.stats.batchItems }),
               latencyMs: Math.round((performance.now() - started) * 100) / 100,
               clientRequestId: contextValue.clientRequestId,
+              // With sign-in, who called: the user and tenant ids, never a token.
+              ...(contextValue.signIn?.identity && { oid: contextValue.signIn.identity.oid, tid: contextValue.signIn.identity.tid }),
               ...(contextValue.stats.photo && { photo: contextValue.stats.photo }),
               ...(cause && { cause }),
               // The upload's caller went away before this answer (which nobody will read).

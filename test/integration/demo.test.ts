@@ -27,3 +27,23 @@ it('npm run demo prints a Sandbox URL, and a curl for the mutation and one for a
   }
   expect(await demo.exited).toBe(0);
 });
+
+it('AUTH_MODE=obo npm run demo plays Entra ID too and prints a user token that the printed curl works with', async () => {
+  const demo = runCompiled('demo.js', { PORT: '0', AUTH_MODE: 'obo' });
+  try {
+    await demo.printed('Press Ctrl+C to stop.');
+    const output = demo.output();
+    const token = /valid 12 hours\):\n\n(\S+)\n/.exec(output)![1]!;
+    const curl = output.slice(output.indexOf('curl -s'), output.indexOf('Upload a picture')).trim();
+    const gatewayUrl = /Gateway: +(\S+)/.exec(output)![1]!;
+
+    const { stdout } = await promisify(execFile)('sh', ['-c', curl]);
+    expect(curl).toContain(`Bearer ${token}`);
+    expect(JSON.parse(stdout)).toEqual({ data: { updateContactPhoto: { id: '240X240', height: 240, width: 240 } } });
+    const withoutToken = await fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ contactPhoto(invitationId: \\"i\\", contactId: \\"c\\") { id } }"}' });
+    expect(withoutToken.status).toBe(401);
+  } finally {
+    demo.kill('SIGINT');
+  }
+  expect(await demo.exited).toBe(0);
+});

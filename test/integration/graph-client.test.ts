@@ -18,7 +18,7 @@ afterEach(async () => {
 });
 
 function newCall() {
-  return { authorization: 'Bearer client-test', clientRequestId: 'c', stats: { attempts: 0, upstreamStatus: null } };
+  return { caller: 'Bearer client-test', graphAuthorization: 'Bearer client-test', clientRequestId: 'c', stats: { attempts: 0, upstreamStatus: null } };
 }
 
 /** An observer that does nothing but what a test gives it to do when a call has waited for its slot. */

@@ -38,7 +38,7 @@ describe('draining', () => {
     try {
       const outcomes: string[] = [];
       for (let i = 0; i < 5; i++) {
-        const call = { authorization: 'Bearer t', clientRequestId: 'c', stats: { attempts: 0, upstreamStatus: null } };
+        const call = { caller: 'Bearer t', graphAuthorization: 'Bearer t', clientRequestId: 'c', stats: { attempts: 0, upstreamStatus: null } };
         outcomes.push(
           await client.updateContactPhoto('i', 'c', { height: i }, call).then(
             () => 'OK',

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
         uploadBudgetBytes: 256 * 1024 * 1024,
         uploadTimeoutMs: 20_000,
       },
+      auth: { mode: 'passthrough' },
       photoListMax: 100,
       corsOrigins: ['https://studio.apollographql.com'],
       logLevel: 'info',
@@ -99,6 +100,53 @@ describe('loadConfig', () => {
       shutdownGraceMs: 0,
       requestTimeoutMs: 500,
     });
+  });
+
+  it('reads sign-in (AUTH_MODE=obo) with its defaults, and every setting of it', () => {
+    const obo = { AUTH_MODE: 'obo', ENTRA_TENANT_ID: 'tenant', ENTRA_CLIENT_ID: 'client', ENTRA_CLIENT_SECRET: 's3cret' };
+
+    expect(loadConfig(obo).auth).toEqual({
+      mode: 'obo',
+      tenantId: 'tenant',
+      clientId: 'client',
+      clientSecret: 's3cret',
+      authorityHost: 'https://login.microsoftonline.com',
+      audiences: ['client', 'api://client'],
+      requiredScope: 'access_as_user',
+      graphScopes: ['https://graph.microsoft.com/.default'],
+      jwksCooldownMs: 30_000,
+      timeoutMs: 10_000,
+    });
+    expect(
+      loadConfig({
+        ...obo,
+        ENTRA_AUTHORITY_HOST: 'https://login.microsoftonline.us/',
+        AUTH_AUDIENCES: 'api://gateway, client',
+        AUTH_REQUIRED_SCOPE: 'Photos.Write',
+        GRAPH_SCOPES: 'https://graph.microsoft.us/.default',
+        AUTH_JWKS_COOLDOWN_MS: '1000',
+        ENTRA_TIMEOUT_MS: '2000',
+      }).auth,
+    ).toMatchObject({
+      authorityHost: 'https://login.microsoftonline.us',
+      audiences: ['api://gateway', 'client'],
+      requiredScope: 'Photos.Write',
+      graphScopes: ['https://graph.microsoft.us/.default'],
+      jwksCooldownMs: 1000,
+      timeoutMs: 2000,
+    });
+  });
+
+  it.each([
+    [{ AUTH_MODE: 'oauth' }, 'Invalid configuration: AUTH_MODE must be passthrough or obo (got "oauth").'],
+    [{ AUTH_MODE: 'obo', ENTRA_CLIENT_ID: 'c', ENTRA_CLIENT_SECRET: 's' }, 'Invalid configuration: ENTRA_TENANT_ID must be set when AUTH_MODE is obo (got "").'],
+    [{ AUTH_MODE: 'obo', ENTRA_TENANT_ID: 't', ENTRA_CLIENT_ID: 'c' }, 'Invalid configuration: ENTRA_CLIENT_SECRET must be set when AUTH_MODE is obo (got "").'],
+    [
+      { AUTH_MODE: 'obo', ENTRA_TENANT_ID: 't', ENTRA_CLIENT_ID: 'c', ENTRA_CLIENT_SECRET: 's', ENTRA_AUTHORITY_HOST: 'http://login.example.com' },
+      'Invalid configuration: ENTRA_AUTHORITY_HOST must be an https origin such as https://login.microsoftonline.com (got "http://login.example.com").',
+    ],
+  ])('refuses sign-in settings it cannot use, naming the setting: %j', (env, message) => {
+    expect(() => loadConfig(env)).toThrow(message);
   });
 
   it('turns introspection off by default in production, and lets it be turned back on', () => {

@@ -340,7 +340,9 @@ export class EntraSimulator {
       .sign(key.privateKey);
     send(response, 200, {
       token_type: 'Bearer',
-      scope: `${GRAPH_AUDIENCE}/Contacts.ReadWrite`,
+      // The granted permissions, and the `.default` asked for (as Entra's v2 endpoint lists it):
+      // MSAL finds the token in its cache again by the scopes it asked for.
+      scope: `${GRAPH_AUDIENCE}/Contacts.ReadWrite ${GRAPH_DEFAULT_SCOPE}`,
       expires_in: lifetime,
       ext_expires_in: lifetime,
       access_token: accessToken,

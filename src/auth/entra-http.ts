@@ -1,0 +1,64 @@
+import { AuthError, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';
+import got, { type Got } from 'got';
+
+/**
+ * The gateway's HTTP client for Microsoft Entra ID (discovery, keys, the token endpoint): got,
+ * with a timeout per request, no redirects, no retries of its own (MSAL and the verifier decide),
+ * and TLS verified through Node's trust store (a private CA comes in `NODE_EXTRA_CA_CERTS`;
+ * nothing here turns verification off).
+ */
+export function entraHttpClient(timeoutMs: number): Got {
+  return got.extend({ timeout: { request: timeoutMs }, retry: { limit: 0 }, followRedirect: false, throwHttpErrors: false });
+}
+
+/** MSAL's error codes for an exchange with Entra that got no answer (mapped in token-exchange.ts). */
+export const ENTRA_TIMEOUT = 'entra_timeout';
+export const ENTRA_UNREACHABLE = 'entra_unreachable';
+
+/**
+ * MSAL's network calls through that client. A failure is thrown as an `AuthError` with one of the
+ * codes above: MSAL rethrows its own errors as they are, and turns anything else into a bare
+ * "network_error" that could not tell a timeout from a refused connection.
+ */
+export class EntraNetworkModule implements INetworkModule {
+  readonly #http: Got;
+
+  constructor(http: Got) {
+    this.#http = http;
+  }
+
+  sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
+    return this.send<T>('GET', url, options, timeout);
+  }
+
+  sendPostRequestAsync<T>(url: string, options?: NetworkRequestOptions): Promise<NetworkResponse<T>> {
+    return this.send<T>('POST', url, options);
+  }
+
+  private async send<T>(method: 'GET' | 'POST', url: string, options: NetworkRequestOptions = {}, timeout?: number): Promise<NetworkResponse<T>> {
+    try {
+      const response = await this.#http(url, {
+        method,
+        headers: options.headers ?? {},
+        ...(options.body !== undefined && { body: options.body }),
+        ...(timeout !== undefined && { timeout: { request: timeout } }),
+      });
+      const headers: Record<string, string> = {};
+      for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      return { status: response.statusCode, headers, body: parseBody(response.body) as T };
+    } catch (error) {
+      // Only the kind of failure goes on: got's error holds the request, whose body carries the
+      // caller's token (the assertion) and the gateway's secret.
+      const timedOut = (error as { code?: unknown }).code === 'ETIMEDOUT';
+      throw new AuthError(timedOut ? ENTRA_TIMEOUT : ENTRA_UNREACHABLE, timedOut ? 'Microsoft Entra ID did not answer in time.' : 'Microsoft Entra ID could not be reached.');
+    }
+  }
+}
+
+function parseBody(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return {};
+  }
+}

@@ -1,0 +1,29 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Logger } from 'pino';
+import type { AuthConfig } from '../config/config.js';
+import type { GatewayContext } from '../schema/context.js';
+import { AccessTokenVerifier } from './access-token-verifier.js';
+import { entraHttpClient } from './entra-http.js';
+import { signInPlugin } from './sign-in-plugin.js';
+import { OnBehalfOfExchange, type SharedTokenCache } from './token-exchange.js';
+
+/** Sign-in as the gateway runs it with `AUTH_MODE=obo`. */
+export interface SignIn {
+  verifier: AccessTokenVerifier;
+  exchange: OnBehalfOfExchange;
+  /** Checks the caller's token before an operation that calls Graph runs. */
+  plugin: ApolloServerPlugin<GatewayContext>;
+  stop(): void;
+}
+
+/**
+ * The token check and the on-behalf-of exchange for `settings`, discovery started in the
+ * background. `sharedCache` (with `REDIS_URL`) shares exchanged tokens between replicas.
+ */
+export function startSignIn(settings: Extract<AuthConfig, { mode: 'obo' }>, logger: Logger, sharedCache?: SharedTokenCache): SignIn {
+  const http = entraHttpClient(settings.timeoutMs);
+  const verifier = new AccessTokenVerifier(settings, http, logger);
+  verifier.start();
+  const exchange = new OnBehalfOfExchange(settings, http, logger, sharedCache);
+  return { verifier, exchange, plugin: signInPlugin(verifier, settings.requiredScope), stop: () => verifier.stop() };
+}
