@@ -1,3 +1,4 @@
+import { formatSignIn, type SignInResult } from './sign-in.js';
 /**
  * The benchmark's results as markdown tables, with the issue's targets checked against them.
  */
@@ -41,6 +42,8 @@ export interface BenchResults {
   uploadBounds?: UploadBoundsResult;
   /** Absent in results from before the contact-list scenario. */
   lists?: ListResult[];
+  /** Absent in results from before the sign-in scenario. */
+  signIn?: SignInResult;
   /** Absent without redis-server, and in results from before the replica scenario. */
   replicas?: ReplicasResult;
 }
@@ -139,6 +142,7 @@ export function formatReport(results: BenchResults): string {
     ...(results.uploads ? [formatUploads(results.uploads), ''] : []),
     ...(results.uploadBounds ? [formatUploadBounds(results.uploadBounds), ''] : []),
     ...(results.lists ? [formatLists(results.lists), ''] : []),
+    ...(results.signIn ? [formatSignIn(results.signIn), ''] : []),
     ...(results.replicas ? [formatReplicas(results.replicas), ''] : []),
     '### Targets',
     '',

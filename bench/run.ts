@@ -5,7 +5,7 @@
  *
  * Settings (environment): BENCH_ROUNDS (5), BENCH_DURATION_S (5 per target and round),
  * BENCH_CONNECTIONS (100), BENCH_RATE (200 req/s for the latency run), BENCH_QUICK=1 (a short
- * run for trying the bench itself, not for figures), BENCH_ONLY=uploads, upload-bounds, lists or replicas
+ * run for trying the bench itself, not for figures), BENCH_ONLY=uploads, upload-bounds, lists, sign-in or replicas
  * (that scenario alone).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { repoPath, rssMiB, type RunningProcess } from './processes.js';
 import { formatReplicas, formatReport, formatUploads, type BenchResults } from './report.js';
 import { formatLists, runLists } from './lists.js';
 import { runReplicas } from './replicas.js';
+import { formatSignIn, runSignIn } from './sign-in.js';
 import { runColdStart, runThrottled, startSimulatorProcess } from './scenarios.js';
 import { TARGETS, type Target } from './targets.js';
 import { runUploads } from './uploads.js';
@@ -86,6 +87,14 @@ if (process.env['BENCH_ONLY'] === 'lists') {
   process.exit(0);
 }
 
+if (process.env['BENCH_ONLY'] === 'sign-in') {
+  log('sign-in');
+  const signIn = await runSignIn(log);
+  await simulator.stop();
+  process.stdout.write(`${formatSignIn(signIn)}\n`);
+  process.exit(0);
+}
+
 if (process.env['BENCH_ONLY'] === 'uploads') {
   log('uploads');
   const uploads = await runUploads(simulator.url, log);
@@ -130,6 +139,8 @@ log('upload bounds');
 const uploadBounds = await runUploadBounds(simulator.url, log);
 log('contact lists');
 const lists = await runLists(log);
+log('sign-in');
+const signIn = await runSignIn(log);
 log('replicas');
 const replicas = await runReplicas(simulator.url, log);
 await simulator.stop();
@@ -160,6 +171,7 @@ const results: BenchResults = {
   uploads,
   uploadBounds,
   lists,
+  signIn,
   ...(replicas && { replicas }),
 };
 

@@ -1,6 +1,7 @@
 import type { Got } from 'got';
 import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import type { Logger } from 'pino';
+import { ExpiringMemo } from './expiring-memo.js';
 
 /** Who is calling, from a token the gateway checked itself. */
 export interface CallerIdentity {
@@ -43,6 +44,9 @@ export interface VerifierSettings {
   timeoutMs: number;
 }
 
+/** Tokens remembered as checked, at most (each until its own `exp`). */
+const CHECKED_TOKENS = 10_000;
+
 /** Clock skew tolerated on `exp` and `nbf`, in seconds. */
 const CLOCK_TOLERANCE_S = 60;
 /** Waits between discovery attempts while it fails: 1 s doubling to 30 s. */
@@ -61,6 +65,8 @@ export class AccessTokenVerifier {
   readonly #http: Got;
   readonly #logger: Logger;
   #keys: { issuer: string; jwks: JWTVerifyGetKey } | undefined;
+  /** Tokens already checked, until their `exp`: a token's signature and claims cannot change. */
+  readonly #checked = new ExpiringMemo<CallerIdentity>(CHECKED_TOKENS);
   #stopped = false;
   #retry: NodeJS.Timeout | undefined;
 
@@ -91,6 +97,8 @@ export class AccessTokenVerifier {
    * @throws AccessTokenRefusal for a token that must be refused; SigningKeysUnknownError before discovery succeeded.
    */
   async verify(token: string): Promise<CallerIdentity> {
+    const known = this.#checked.get(token);
+    if (known) return known;
     const keys = this.#keys;
     if (!keys) throw new SigningKeysUnknownError();
     let payload;
@@ -113,7 +121,10 @@ export class AccessTokenVerifier {
     if (typeof scp !== 'string' || !scp.split(' ').includes(this.#settings.requiredScope)) {
       throw new AccessTokenRefusal('insufficient_scope', `The access token lacks the delegated scope ${this.#settings.requiredScope}.`);
     }
-    return { token, oid, tid };
+    const identity = { token, oid, tid };
+    // Until `exp`, the tolerance granted above not included: a remembered token never outlives its own validity.
+    this.#checked.set(token, identity, (payload.exp as number) * 1000);
+    return identity;
   }
 
   private async discover(waitMs: number): Promise<void> {

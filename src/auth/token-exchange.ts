@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { CallerIdentity } from './access-token-verifier.js';
+import { ExpiringMemo } from './expiring-memo.js';
 import { ENTRA_TIMEOUT, EntraNetworkModule } from './entra-http.js';
 
 /**
@@ -14,6 +15,11 @@ export interface SharedTokenCache {
   plugin: ICachePlugin;
   forCaller<T>(token: string, work: () => Promise<T>): Promise<T>;
 }
+
+/** Graph tokens remembered per incoming token, at most. */
+const REMEMBERED_GRAPH_TOKENS = 10_000;
+/** A Graph token is exchanged again this long before it expires (MSAL's own renewal offset). */
+const RENEW_BEFORE_EXPIRY_MS = 5 * 60 * 1000;
 
 export interface ExchangeSettings {
   authorityHost: string;
@@ -34,6 +40,14 @@ export class OnBehalfOfExchange {
   readonly #scopes: string[];
   readonly #shared: SharedTokenCache | undefined;
   readonly #logger: Logger;
+  /**
+   * The Graph token of each incoming token, until near its expiry: in front of MSAL's cache,
+   * whose look-up (a client and an authority per call, a walk of the cache) cost more CPU than the
+   * rest of a call (bench/README.md, "Sign-in").
+   */
+  readonly #exchanged = new ExpiringMemo<string>(REMEMBERED_GRAPH_TOKENS);
+  /** Exchanges under way, by incoming token: a caller's concurrent first calls share one. */
+  readonly #pending = new Map<string, Promise<string>>();
 
   constructor(settings: ExchangeSettings, http: Got, logger: Logger, shared?: SharedTokenCache) {
     const authorityHost = new URL(settings.authorityHost);
@@ -64,13 +78,26 @@ export class OnBehalfOfExchange {
    *   when no token came.
    */
   async graphAuthorization(caller: CallerIdentity): Promise<string> {
+    const remembered = this.#exchanged.get(caller.token);
+    if (remembered !== undefined) return remembered;
+    let pending = this.#pending.get(caller.token);
+    if (pending === undefined) {
+      pending = this.exchange(caller).finally(() => this.#pending.delete(caller.token));
+      this.#pending.set(caller.token, pending);
+    }
+    return pending;
+  }
+
+  private async exchange(caller: CallerIdentity): Promise<string> {
     const acquire = async (): Promise<string> => {
       // With the shared cache, the caller's partition is read first: MSAL reads its in-memory
       // cache without asking the plugin, so another replica's token would not be seen.
       if (this.#shared) await this.#client.getTokenCache().getAllAccounts();
       const result = await this.#client.acquireTokenOnBehalfOf({ oboAssertion: caller.token, scopes: this.#scopes });
       if (!result?.accessToken) throw new AuthError('no_access_token', 'The token endpoint answered without an access token.');
-      return `Bearer ${result.accessToken}`;
+      const authorization = `Bearer ${result.accessToken}`;
+      if (result.expiresOn) this.#exchanged.set(caller.token, authorization, result.expiresOn.getTime() - RENEW_BEFORE_EXPIRY_MS);
+      return authorization;
     };
     try {
       return await (this.#shared ? this.#shared.forCaller(caller.token, acquire) : acquire());

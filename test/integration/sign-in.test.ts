@@ -101,6 +101,15 @@ describe('AUTH_MODE=obo: the exchange for a Graph token', () => {
     }
   });
 
+  it('exchanges a caller’s token once for its concurrent first calls', async () => {
+    const token = await stack.entra.userToken({ oid: 'user-burst' });
+
+    const results = await Promise.all(Array.from({ length: 8 }, () => call(READ, token)));
+
+    expect(results.every((result) => result.body.errors === undefined)).toBe(true);
+    expect(stack.entra.tokenRequests).toHaveLength(1);
+  });
+
   it('keeps each user’s photos apart: Graph sees the user, not the token', async () => {
     await call(WRITE, await stack.entra.userToken({ oid: 'user-a' }));
 
