@@ -6,6 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type JSONWebKeySet, type JWK, type JWTPayload } from 'jose';
+import { FaultQueue } from '../fault-queue.js';
 import { createServerCertificate } from './certificate-authority.js';
 
 /** The grant of the on-behalf-of flow (shared/graph-facts.md, "Sign-in"). */
@@ -91,7 +92,7 @@ export class EntraSimulator {
   readonly clientSecret: string;
   readonly #options: EntraSimulatorOptions;
   readonly #keys: SigningKey[] = [];
-  readonly #faults: EntraFault[] = [];
+  readonly #faults = new FaultQueue<EntraFault>();
   readonly #sockets = new Set<Socket>();
   readonly #tokenRequests: TokenRequest[] = [];
   #server: https.Server | undefined;
@@ -167,13 +168,13 @@ export class EntraSimulator {
 
   /** Queues a fault for the endpoint's next request(s). */
   fail(fault: EntraFault): this {
-    this.#faults.push({ ...fault });
+    this.#faults.add(fault);
     return this;
   }
 
   /** Forgets faults and received requests (keys and issued tokens stay valid). */
   reset(): void {
-    this.#faults.length = 0;
+    this.#faults.clear();
     this.#tokenRequests.length = 0;
     this.#discoveryRequests = 0;
   }
@@ -267,7 +268,7 @@ export class EntraSimulator {
     if (endpoint === 'token') this.#tokenRequests.push(tokenRequestOf(body));
     else this.#discoveryRequests++;
 
-    const fault = this.takeFault(endpoint);
+    const fault = this.#faults.take((candidate) => candidate.endpoint === endpoint);
     if (fault?.hang) return;
     if (fault) return this.answerFault(response, fault);
     switch (endpoint) {
@@ -349,16 +350,6 @@ export class EntraSimulator {
       id_token: idToken,
       client_info: Buffer.from(JSON.stringify({ uid: user['oid'], utid: this.tenantId })).toString('base64url'),
     });
-  }
-
-  private takeFault(endpoint: EntraFault['endpoint']): EntraFault | undefined {
-    const index = this.#faults.findIndex((fault) => fault.endpoint === endpoint);
-    if (index === -1) return undefined;
-    const fault = this.#faults[index]!;
-    const times = (fault.times ?? 1) - 1;
-    if (times <= 0) this.#faults.splice(index, 1);
-    else fault.times = times;
-    return fault;
   }
 
   private answerFault(response: ServerResponse, fault: EntraFault): void {

@@ -1,6 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { FaultQueue } from '../fault-queue.js';
 import { batchResponse, itemHeaders, parseBatch, type SimAnswer } from './graph-batch.js';
 import { HUGE_BODY_BYTES, changesAnswer, defaultErrorCode, faultBody, type Fault } from './faults.js';
 import {
@@ -95,7 +96,7 @@ export class GraphSimulator {
   readonly #server: http.Server;
   readonly #photos = new Map<string, StoredPhoto>();
   readonly #images = new Map<string, StoredImage>();
-  readonly #faults: Fault[] = [];
+  readonly #faults = new FaultQueue<Fault>();
   readonly #inFlight = new Map<string, number>();
   readonly #sockets = new Set<Socket>();
   #requests: ReceivedRequest[] = [];
@@ -149,13 +150,13 @@ export class GraphSimulator {
 
   /** Queues a fault for the next matching request(s). */
   fail(fault: Fault): this {
-    this.#faults.push({ ...fault });
+    this.#faults.add(fault);
     return this;
   }
 
   /** Forgets faults, received requests and stored photos. */
   reset(): void {
-    this.#faults.length = 0;
+    this.#faults.clear();
     this.#requests = [];
     this.#throttled = 0;
     this.#httpRequests = 0;
@@ -359,7 +360,7 @@ export class GraphSimulator {
 
   /** The first fault for this request: `batch` faults answer a `$batch` envelope, every other fault a photo request (direct or an item). */
   private takeFault(method: string | undefined, ids: PhotoPath | undefined, batch: boolean): Fault | undefined {
-    const index = this.#faults.findIndex(
+    return this.#faults.take(
       (fault) =>
         (fault.batch === true) === batch &&
         (fault.method === undefined || fault.method === method) &&
@@ -367,12 +368,6 @@ export class GraphSimulator {
         (fault.invitationId === undefined || fault.invitationId === ids?.invitationId) &&
         (fault.contactId === undefined || fault.contactId === ids?.contactId),
     );
-    if (index === -1) return undefined;
-    const fault = this.#faults[index]!;
-    const times = (fault.times ?? 1) - 1;
-    if (times <= 0) this.#faults.splice(index, 1);
-    else fault.times = times;
-    return fault;
   }
 
   /** A fault's answer, when it is one an answer can carry: a status, an error, a body, a redirect. */
