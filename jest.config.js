@@ -12,8 +12,9 @@ export default {
   testEnvironment: 'node',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  // The soak test and the Redis suite have their own commands (npm run test:soak, test:redis).
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/soak/', '<rootDir>/test/redis/'],
+  // The soak test, the Redis suite and the browser suite have their own commands (npm run
+  // test:soak, test:redis, test:browser).
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/soak/', '<rootDir>/test/redis/', '<rootDir>/test/browser/'],
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: { '^.+\\.ts$': ['ts-jest', { useESM: true }] },

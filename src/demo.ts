@@ -6,6 +6,8 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { exitOnUnhandledErrors, loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';
@@ -21,8 +23,11 @@ if (entra) await entra.listen();
 const simulator = new GraphSimulator(entra ? { principal: (token) => entra.graphPrincipal(token) } : {});
 const graphBaseUrl = await simulator.listen(Number(process.env['SIMULATOR_PORT'] ?? 0));
 
+// The example page (examples/web, built by npm ci), served by the gateway at /app/ when it is there.
+const webAppDir = fileURLToPath(new URL('../examples/web/dist', import.meta.url));
+const webApp = existsSync(join(webAppDir, 'index.html'));
 // The demo always talks to its own simulator, and listens on this machine only unless HOST says otherwise.
-const env = { HOST: '127.0.0.1', ...process.env, GRAPH_BASE_URL: graphBaseUrl };
+const env = { HOST: '127.0.0.1', ...(webApp && { WEB_APP_DIR: webAppDir }), ...process.env, GRAPH_BASE_URL: graphBaseUrl };
 const { url, stopGateway } = entra ? await startGatewayProcess({ ...env, ...entra.gatewayEnv() }) : await startGatewayHere(env);
 const token = entra ? await entra.userToken({ oid: 'demo-user', expiresInS: 12 * 3600 }) : 'demo-token';
 
@@ -81,6 +86,10 @@ process.stdout.write(
       : `Graph simulator: ${graphBaseUrl}  (any bearer token works; photos are kept per token)`,
     ...(entra ? [`Entra ID simulator: ${entra.authorityHost}  (tenant ${entra.tenantId}, the gateway's app ${entra.clientId})`] : []),
     `Gateway:         ${url}`,
+    '',
+    webApp
+      ? `Open the example page: ${new URL('/app/', url).href}${entra ? `#token=${token}` : ''}`
+      : 'The example page is not built: npm run build:web, then start the demo again.',
     '',
     `Open Apollo Sandbox: ${url}`,
     entra

@@ -1,4 +1,6 @@
+import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
 import { ConfigError } from './config-error.js';
 import { tracingEnabled } from '../telemetry/tracing-enabled.js';
 import { loadTrustedDocuments, type TrustedDocuments } from './trusted-documents.js';
@@ -86,6 +88,8 @@ export interface GatewayConfig {
   host: string;
   graph: GraphConfig;
   photos: PhotoConfig;
+  /** A built web page to serve at `/app/` (`WEB_APP_DIR`; the demo's example page). */
+  webAppDir: string | undefined;
   /** How callers sign in (`AUTH_MODE` and the `ENTRA_*` / `AUTH_*` settings). */
   auth: AuthConfig;
   /** Contacts whose photo one operation may read (`PHOTO_LIST_MAX`): `contactPhotos` ids and `contactPhoto` fields together. */
@@ -329,6 +333,16 @@ function auth(env: Env): AuthConfig {
   };
 }
 
+function webAppDir(env: Env): string | undefined {
+  const value = raw(env, 'WEB_APP_DIR');
+  if (value === undefined) return undefined;
+  const dir = resolve(value);
+  if (!existsSync(join(dir, 'index.html'))) {
+    throw new ConfigError('WEB_APP_DIR', 'must name a folder with an index.html (the example page: npm run build:web)', value);
+  }
+  return dir;
+}
+
 function trustedDocuments(env: Env): TrustedDocuments | undefined {
   const path = raw(env, 'TRUSTED_DOCUMENTS');
   return path === undefined ? undefined : loadTrustedDocuments(path);
@@ -370,6 +384,7 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
         integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
       ),
     },
+    webAppDir: webAppDir(env),
     auth: auth(env),
     photoListMax: integer(env, 'PHOTO_LIST_MAX', 100, 1, 1000),
     corsOrigins: corsOrigins(env),

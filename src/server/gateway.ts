@@ -3,6 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
 import cors from '@fastify/cors';
+import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from '../config/config.js';
@@ -211,6 +212,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       void reply.header('content-type', metrics.registry.contentType);
       return metrics.registry.metrics();
     });
+  }
+
+  // A built web page on the gateway's own origin (the demo's example page): no CORS, no other host.
+  if (config.webAppDir) {
+    await app.register(fastifyStatic, { root: config.webAppDir, prefix: '/app/' });
+    app.get('/app', (_request, reply) => reply.redirect('/app/'));
   }
 
   app.get('/healthz', async () => ({ status: 'ok' }));

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
         uploadBudgetBytes: 256 * 1024 * 1024,
         uploadTimeoutMs: 20_000,
       },
+      webAppDir: undefined,
       auth: { mode: 'passthrough' },
       photoListMax: 100,
       corsOrigins: ['https://studio.apollographql.com'],

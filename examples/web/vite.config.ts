@@ -1,0 +1,14 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vite';
+
+/**
+ * The example page, built to `examples/web/dist` (`npm run build:web`, run by `npm ci`), and served
+ * by the gateway at `/app/` when `WEB_APP_DIR` names that folder, as `npm run demo` does. No React
+ * plugin: the page is built, never hot-reloaded, and Vite's own transform handles JSX.
+ */
+export default defineConfig({
+  root: fileURLToPath(new URL('.', import.meta.url)),
+  base: '/app/',
+  oxc: { jsx: { runtime: 'automatic' } },
+  build: { outDir: 'dist', emptyOutDir: true, sourcemap: true },
+});
