@@ -52,16 +52,31 @@ async function pick(index: number, file: { name: string; mimeType: string; buffe
   await row(index).locator('input[type=file]:not([disabled])').waitFor();
 }
 
+/** What the page's code below touches of the DOM (this project's types are Node's, not the browser's). */
+interface PageImage {
+  naturalWidth: number;
+  naturalHeight: number;
+  src: string;
+  decode(): Promise<void>;
+}
+interface PageCanvas {
+  width: number;
+  height: number;
+  getContext(kind: '2d'): { drawImage(image: PageImage, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } };
+}
+
 /** The row's thumbnail as the page shows it: its natural size, and the colour at (x, y) of its pixels. */
 async function thumbnail(index: number, points: Array<[number, number]>): Promise<{ width: number; height: number; colours: number[][]; src: string }> {
   const image = row(index).locator('img');
   await image.waitFor();
-  return image.evaluate(async (img: HTMLImageElement, at: Array<[number, number]>) => {
+  // Runs in the page: drawn on a canvas, read back pixel by pixel.
+  return image.evaluate(async (element, at: Array<[number, number]>) => {
+    const img = element as unknown as PageImage;
     await img.decode();
-    const canvas = document.createElement('canvas');
+    const canvas = (globalThis as unknown as { document: { createElement(tag: 'canvas'): PageCanvas } }).document.createElement('canvas');
     canvas.width = img.naturalWidth;
     canvas.height = img.naturalHeight;
-    const context = canvas.getContext('2d')!;
+    const context = canvas.getContext('2d');
     context.drawImage(img, 0, 0);
     const colours = at.map(([x, y]) => Array.from(context.getImageData(Math.round(x * img.naturalWidth), Math.round(y * img.naturalHeight), 1, 1).data.slice(0, 3)));
     return { width: img.naturalWidth, height: img.naturalHeight, colours, src: img.src };
