@@ -1,5 +1,5 @@
 /**
- * `npm start`: the gateway, configured from the environment (see the README).
+ * `npm start`: the gateway, configured from the environment (see docs/configuration.md).
  */
 import { failureCause } from './errors/gateway-error.js';
 import { exitOnUnhandledErrors, loadConfigOrExit, stopOnSignals } from './process-lifecycle.js';

@@ -54,7 +54,7 @@ const DISCOVERY_RETRY_MS = { first: 1000, max: 30_000 };
 
 /**
  * Checks the tokens callers send for the gateway's own API, locally, as Microsoft prescribes for
- * a middle-tier API (shared/graph-facts.md, "Sign-in"): issuer and keys from the tenant's OpenID
+ * a middle-tier API (docs/graph-behaviour.md, "Sign-in"): issuer and keys from the tenant's OpenID
  * configuration, RS256 signatures by a published key (a new `kid` is fetched, at most once per
  * cooldown), one of the gateway's audiences, `exp`/`nbf`, and the required delegated scope in
  * `scp`. Discovery runs in the background from `start()`, retried until it succeeds; until then

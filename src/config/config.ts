@@ -9,7 +9,7 @@ export { ConfigError };
 
 /**
  * The gateway's configuration, read once from the environment at start-up. Every variable is
- * documented in the README; a bad value stops start-up with one line naming it.
+ * documented in docs/configuration.md; a bad value stops start-up with one line naming it.
  */
 
 export interface GraphConfig {

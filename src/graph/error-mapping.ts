@@ -9,7 +9,7 @@ import type { GraphResponse } from './types.js';
 
 /**
  * How each Graph status maps to the gateway's error codes. This is the one place that decides
- * it; the README's error table and `test/unit/error-mapping.test.ts` mirror it.
+ * it; the error table (README.md, docs/errors.md) and `test/unit/error-mapping.test.ts` mirror it.
  */
 export function codeForStatus(status: number): GatewayErrorCode {
   switch (status) {

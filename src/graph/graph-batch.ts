@@ -1,5 +1,5 @@
 /**
- * Graph's JSON batching on the wire (docs: shared/graph-facts.md, "JSON batching"): a batch's
+ * Graph's JSON batching on the wire (docs: docs/graph-behaviour.md, "JSON batching"): a batch's
  * body from the requests it carries, and its answer turned back into one `GraphResponse` per
  * request, so that each item goes through the same parsers and error mapping as a direct call.
  */

@@ -1,5 +1,5 @@
 /**
- * Graph's throttling rules (see shared/graph-facts.md): which answers are worth another attempt,
+ * Graph's throttling rules (see docs/graph-behaviour.md): which answers are worth another attempt,
  * and how long to wait before it. Pure functions, so the policy is tested without a clock.
  */
 

@@ -28,7 +28,7 @@ export function startTracing(options: Pick<Partial<NodeSDKConfiguration>, 'spanP
           const port = request.port ? `:${request.port}` : '';
           return { 'url.full': `${request.protocol ?? 'http:'}//${request.hostname ?? request.host ?? ''}${port}${templatedPath(path)}` };
         },
-        // A GET request's query string holds its document and variables (ids), and the README
+        // A GET request's query string holds its document and variables (ids), and docs/observability.md
         // promises that spans never carry them: on the incoming span their values are redacted.
         redactedQueryParamsServer: ['query', 'variables', 'extensions', 'operationName'],
         // Health checks and scrapes are not worth a trace each.

@@ -9,7 +9,7 @@ import { createLocalJWKSet, exportJWK, generateKeyPair, jwtVerify, SignJWT, type
 import { FaultQueue } from '../fault-queue.js';
 import { createServerCertificate } from './certificate-authority.js';
 
-/** The grant of the on-behalf-of flow (shared/graph-facts.md, "Sign-in"). */
+/** The grant of the on-behalf-of flow (docs/graph-behaviour.md, "Sign-in"). */
 export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** The audience of the tokens the simulator issues for Graph. */
 export const GRAPH_AUDIENCE = 'https://graph.microsoft.com';

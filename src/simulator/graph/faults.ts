@@ -54,7 +54,7 @@ export interface Fault {
   drip?: boolean;
 }
 
-/** The OData error code Graph sends for each status (from shared/graph-facts.md). */
+/** The OData error code Graph sends for each status (from docs/graph-behaviour.md). */
 export function defaultErrorCode(status: number): string {
   switch (status) {
     case 400:

@@ -1,5 +1,5 @@
 /**
- * Graph's JSON batching as the simulator reads and answers it (shared/graph-facts.md, "JSON
+ * Graph's JSON batching as the simulator reads and answers it (docs/graph-behaviour.md, "JSON
  * batching"): the envelope's rules, each item made into a request the simulator's handlers take
  * like a direct one, and each item's answer written back into the envelope's 200.
  */

@@ -86,7 +86,7 @@ type Answer = { photo: StoredPhoto } | { image: StoredImage } | { empty: true };
  * A small in-memory Microsoft Graph serving `GET` and `PATCH` on
  * `/beta/invitations/{invitationId}/invitedUser/contacts/{contactId}/photo`, and `GET`, `PUT`
  * and `PATCH` on its `/$value`, and JSON batches of those (`POST /beta/$batch`), as described
- * in shared/graph-facts.md: it requires a bearer
+ * in docs/graph-behaviour.md: it requires a bearer
  * token, keeps photos and pictures per (token's principal, invitation, contact), checks uploads as Graph does
  * (`image/jpeg`, at most 4 MB, a readable JPEG whose pixel size becomes the metadata), answers
  * Graph-shaped errors, and can be told to fail.
