@@ -14,7 +14,8 @@ export interface RunningProcess {
   pid: number;
   /** Milliseconds from spawn to the line that gave `url`. */
   startedMs: number;
-  stop(): Promise<void>;
+  /** Ends the process: SIGKILL unless told otherwise (SIGTERM lets a --cpu-prof process write its profile). */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /** A path from the repository root (an absolute path stays as it is), for spawning. */
@@ -32,7 +33,9 @@ export async function startProcess(script: string, env: Record<string, string>, 
   const outputFile = join(mkdtempSync(join(os.tmpdir(), 'bench-')), 'output.log');
   const output = openSync(outputFile, 'w');
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, repoPath(script)], { env: { ...process.env, ...env }, stdio: ['ignore', output, output] });
+  // BENCH_NODE_ARGS: options for every target's node (the profiler's --cpu-prof, which NODE_OPTIONS may not carry).
+  const extra = process.env['BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
+  const child = spawn(process.execPath, [...extra, ...nodeArgs, repoPath(script)], { env: { ...process.env, ...env }, stdio: ['ignore', output, output] });
   closeSync(output);
   let url: string | undefined;
   while (url === undefined) {
@@ -45,19 +48,19 @@ export async function startProcess(script: string, env: Record<string, string>, 
     url,
     pid: child.pid!,
     startedMs,
-    async stop() {
-      await stop(child);
+    async stop(signal: NodeJS.Signals = 'SIGKILL') {
+      await stop(child, signal);
       rmSync(dirname(outputFile), { recursive: true, force: true });
     },
   };
 }
 
-function stop(child: ChildProcess): Promise<void> {
+function stop(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   // Exited, or ended by a signal (a process killed by SIGKILL has no exit code).
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     child.once('exit', () => resolve());
-    child.kill('SIGKILL');
+    child.kill(signal);
   });
 }
 
@@ -65,4 +68,14 @@ function stop(child: ChildProcess): Promise<void> {
 export function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) / 1024;
+}
+
+/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
+const TICKS_PER_SECOND = 100;
+
+/** User + system CPU seconds a process has used, all its threads together (Linux). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  // After the command name: state is field 3, utime 14 and stime 15 (1-based), so 11 and 12 here.
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }

@@ -1,8 +1,9 @@
-import { formatSignIn, type SignInResult } from './sign-in.js';
 /**
  * The benchmark's results as markdown tables, with the issue's targets checked against them.
  */
+import { formatCpu, type CpuResult } from './cpu.js';
 import { formatLists, type ListResult } from './lists.js';
+import { formatSignIn, type SignInResult } from './sign-in.js';
 import { formatUploadBounds, type UploadBoundsResult } from './upload-bounds.js';
 import { THROTTLE, THROTTLE_LIMIT_MS, type ColdStartResult, type ThrottledResult } from './scenarios.js';
 import { median } from './load.js';
@@ -42,6 +43,8 @@ export interface BenchResults {
   uploadBounds?: UploadBoundsResult;
   /** Absent in results from before the contact-list scenario. */
   lists?: ListResult[];
+  /** Absent in results from before the CPU-per-call scenario. */
+  cpu?: CpuResult;
   /** Absent in results from before the sign-in scenario. */
   signIn?: SignInResult;
   /** Absent without redis-server, and in results from before the replica scenario. */
@@ -141,6 +144,7 @@ export function formatReport(results: BenchResults): string {
     '',
     ...(results.uploads ? [formatUploads(results.uploads), ''] : []),
     ...(results.uploadBounds ? [formatUploadBounds(results.uploadBounds), ''] : []),
+    ...(results.cpu ? [formatCpu(results.cpu), ''] : []),
     ...(results.lists ? [formatLists(results.lists), ''] : []),
     ...(results.signIn ? [formatSignIn(results.signIn), ''] : []),
     ...(results.replicas ? [formatReplicas(results.replicas), ''] : []),

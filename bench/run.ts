@@ -5,7 +5,7 @@
  *
  * Settings (environment): BENCH_ROUNDS (5), BENCH_DURATION_S (5 per target and round),
  * BENCH_CONNECTIONS (100), BENCH_RATE (200 req/s for the latency run), BENCH_QUICK=1 (a short
- * run for trying the bench itself, not for figures), BENCH_ONLY=uploads, upload-bounds, lists, sign-in or replicas
+ * run for trying the bench itself, not for figures), BENCH_ONLY=cpu, uploads, upload-bounds, lists, sign-in or replicas
  * (that scenario alone).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import os from 'node:os';
 import { median, runLoad, runPaced, type LoadResult } from './load.js';
 import { repoPath, rssMiB, type RunningProcess } from './processes.js';
 import { formatReplicas, formatReport, formatUploads, type BenchResults } from './report.js';
+import { formatCpu, runCpu } from './cpu.js';
 import { formatLists, runLists } from './lists.js';
 import { runReplicas } from './replicas.js';
 import { formatSignIn, runSignIn } from './sign-in.js';
@@ -106,6 +107,15 @@ if (process.env['BENCH_ONLY'] === 'uploads') {
 const running = new Map<Target, RunningProcess>();
 for (const target of TARGETS) running.set(target, await target.start(simulator.url));
 
+if (process.env['BENCH_ONLY'] === 'cpu') {
+  log('CPU per call');
+  const cpu = await runCpu(running, log);
+  for (const instance of running.values()) await instance.stop();
+  await simulator.stop();
+  process.stdout.write(`${formatCpu(cpu)}\n`);
+  process.exit(0);
+}
+
 log(`warm-up (${settings.warmUpS} s each)`);
 for (const [target, instance] of running) {
   await runLoad(target.workload(instance.url), { connections: settings.connections, durationS: settings.warmUpS });
@@ -120,6 +130,9 @@ log(`latency: ${settings.latencyRounds} rounds x ${settings.latencyDurationS} s 
 const latency = await sideBySide(running, settings.latencyRounds, (target, url) =>
   runPaced(target.workload(url), { rate: settings.rate, durationS: settings.latencyDurationS, warmUpS: settings.latencyWarmUpS }),
 );
+
+log(`CPU per call: ${settings.rounds} rounds at a fixed rate`);
+const cpu = await runCpu(running, log);
 
 for (const instance of running.values()) await instance.stop();
 
@@ -170,6 +183,7 @@ const results: BenchResults = {
   coldStart,
   uploads,
   uploadBounds,
+  cpu,
   lists,
   signIn,
   ...(replicas && { replicas }),

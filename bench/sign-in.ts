@@ -6,17 +6,13 @@
  * system, from /proc/PID/stat), and p50 / p99 latency; the ratio obo / passthrough per round, and
  * its median, against the target: the token check under 10% CPU per call.
  */
-import { readFileSync } from 'node:fs';
 import { EntraSimulator } from '../src/simulator/entra/entra-simulator.js';
 import { GraphSimulator } from '../src/simulator/graph/graph-simulator.js';
 import { median, runPaced, type Workload } from './load.js';
-import type { RunningProcess } from './processes.js';
+import { cpuSeconds, type RunningProcess } from './processes.js';
 import { startGatewayProcess } from './targets.js';
 
 export const SIGN_IN = { rate: 300, durationS: 6, warmUpS: 1, rounds: 5 } as const;
-
-/** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
-const TICKS_PER_SECOND = 100;
 
 const UPDATE = 'mutation UpdateContactPhoto($invitationId: ID!, $contactId: ID!, $input: ProfilePhotoInput!) { updateContactPhoto(invitationId: $invitationId, contactId: $contactId, input: $input) { id height width } }';
 
@@ -37,13 +33,6 @@ export interface SignInResult {
   passthroughUs: number;
   oboUs: number;
   tokenRequests: number;
-}
-
-/** User + system CPU seconds the process has used. */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  // After the command name: state is field 3, utime 14 and stime 15 (1-based), so 11 and 12 here.
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
 function workload(url: string, token: string): Workload {

@@ -1,0 +1,86 @@
+/**
+ * CPU time per answered call (`BENCH_ONLY=cpu npm run bench`, and in the full run): each
+ * target in turn at a fixed rate well below saturation (400 calls/s by default), in the same
+ * rounds, each round in a rotated order. The figure is the target process's user + system time
+ * (all its threads, from /proc/PID/stat) over the measured part of the run, divided by the calls
+ * answered: what a call costs, whatever else the machine did that second, which req/s at
+ * saturation cannot say on 2 shared vCPUs. Ratios to the baselines are taken per round, then
+ * their median: every target saw the same machine in a round.
+ */
+import { median, runPaced } from './load.js';
+import { cpuSeconds, type RunningProcess } from './processes.js';
+import type { Target, TargetName } from './targets.js';
+
+export const CPU = {
+  rate: Number(process.env['BENCH_CPU_RATE'] ?? 400),
+  durationS: Number(process.env['BENCH_CPU_DURATION_S'] ?? 8),
+  warmUpS: 1,
+  rounds: Math.max(5, Number(process.env['BENCH_CPU_ROUNDS'] ?? 5)),
+} as const;
+
+const BASELINES: readonly TargetName[] = ['RESTDataSource peer', 'naive baseline'];
+
+export interface CpuResult {
+  rate: number;
+  durationS: number;
+  targets: Array<{ target: TargetName; medianUs: number; roundsUs: number[]; errors: number }>;
+  /** For each target, its ratio to each baseline: the median of the per-round ratios, and each round's. */
+  ratios: Array<{ target: TargetName; baseline: TargetName; median: number; rounds: number[] }>;
+}
+
+export async function runCpu(running: ReadonlyMap<Target, RunningProcess>, log: (line: string) => void): Promise<CpuResult> {
+  // The upstream alone (direct REST) has no process of its own to measure.
+  const measured = [...running].filter(([, instance]) => instance.pid !== 0);
+  const samples = new Map<TargetName, { us: number[]; errors: number }>(measured.map(([target]) => [target.name, { us: [], errors: 0 }]));
+  for (let round = 0; round < CPU.rounds; round++) {
+    for (let step = 0; step < measured.length; step++) {
+      const [target, instance] = measured[(step + round) % measured.length]!;
+      const load = target.workload(instance.url);
+      // A paced warm-up that is not counted: connections opened, code warm.
+      await runPaced(load, { rate: CPU.rate, durationS: CPU.warmUpS, warmUpS: 0 });
+      const before = cpuSeconds(instance.pid);
+      const result = await runPaced(load, { rate: CPU.rate, durationS: CPU.durationS, warmUpS: 0 });
+      const used = cpuSeconds(instance.pid) - before;
+      const us = (used * 1e6) / Math.max(1, result.requests - result.errors);
+      const entry = samples.get(target.name)!;
+      entry.us.push(us);
+      entry.errors += result.errors;
+      log(`  round ${round + 1} ${target.name}: ${us.toFixed(0)} µs CPU per call, errors ${result.errors}`);
+    }
+  }
+  const names = [...samples.keys()];
+  const ratios: CpuResult['ratios'] = [];
+  for (const baseline of BASELINES.filter((name) => samples.has(name))) {
+    for (const target of names.filter((name) => name !== baseline)) {
+      const rounds = samples.get(target)!.us.map((us, index) => us / samples.get(baseline)!.us[index]!);
+      ratios.push({ target, baseline, median: median(rounds), rounds });
+    }
+  }
+  return {
+    rate: CPU.rate,
+    durationS: CPU.durationS,
+    targets: names.map((target) => ({ target, medianUs: median(samples.get(target)!.us), roundsUs: samples.get(target)!.us, errors: samples.get(target)!.errors })),
+    ratios,
+  };
+}
+
+export function formatCpu(result: CpuResult): string {
+  const ratioOf = (target: TargetName, baseline: TargetName) => result.ratios.find((entry) => entry.target === target && entry.baseline === baseline);
+  const peer = ratioOf('this gateway', 'RESTDataSource peer');
+  const naive = ratioOf('this gateway', 'naive baseline');
+  const spread = (values: number[]) => `${Math.min(...values).toFixed(3)} to ${Math.max(...values).toFixed(3)}`;
+  return [
+    `### CPU per answered call at ${result.rate} calls/s (${result.targets[0]?.roundsUs.length ?? 0} rounds of ${result.durationS} s)`,
+    '',
+    '| target | µs per call (median) | rounds | vs RESTDataSource (median of rounds) | vs naive (median of rounds) | errors |',
+    '| --- | --- | --- | --- | --- | --- |',
+    ...result.targets.map((entry) => {
+      const toPeer = ratioOf(entry.target, 'RESTDataSource peer');
+      const toNaive = ratioOf(entry.target, 'naive baseline');
+      return `| ${entry.target} | ${entry.medianUs.toFixed(0)} | ${entry.roundsUs.map((us) => us.toFixed(0)).join(', ')} | ${toPeer ? toPeer.median.toFixed(3) : '1'} | ${toNaive ? toNaive.median.toFixed(3) : '1'} | ${entry.errors} |`;
+    }),
+    '',
+    ...(peer ? [`- This gateway / RESTDataSource: ${peer.median.toFixed(3)} (rounds ${spread(peer.rounds)}); target at most 0.9: ${peer.median <= 0.9 ? 'met' : '**not met**'}.`] : []),
+    ...(naive ? [`- This gateway / naive: ${naive.median.toFixed(3)} (rounds ${spread(naive.rounds)}); target at most 0.67: ${naive.median <= 0.67 ? 'met' : '**not met**'}.`] : []),
+  ].join('\n');
+}
