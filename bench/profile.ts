@@ -1,13 +1,14 @@
 /**
  * `npm run bench:profile`: where each call's CPU goes, by layer. This gateway and the
- * RESTDataSource peer each run under `node --cpu-prof` at the CPU scenario's fixed rate (400
- * calls/s, 10 s after a warm-up) in front of the simulator; each profile's samples are grouped
+ * RESTDataSource peer each run with V8's sampling profiler (through `node:inspector`, started
+ * after the warm-up and stopped at the end, so start-up is not in it) at the CPU scenario's
+ * fixed rate (400 calls/s for 10 s) in front of the simulator; each profile's samples are grouped
  * by the layer their code belongs to (Fastify, the Apollo integration, Apollo's request
  * pipeline, graphql-js, our code by folder, logging, metrics, got, Node's HTTP client, ...), and
  * each layer's share is turned into microseconds per call with the process's own CPU time
  * (/proc/PID/stat, whose system part is the kernel's). Prints one markdown table.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { runPaced } from './load.js';
@@ -18,6 +19,23 @@ import { TARGETS, type TargetName } from './targets.js';
 const RATE = Number(process.env['BENCH_CPU_RATE'] ?? 400);
 const DURATION_S = 10;
 const PROFILED: readonly TargetName[] = ['this gateway', 'RESTDataSource peer'];
+
+/**
+ * Loaded into each target (`--import`): SIGUSR2 starts the profiler, SIGTERM stops it, writes the
+ * profile to BENCH_PROFILE_FILE and exits.
+ */
+const PROFILER = `
+import { Session } from 'node:inspector/promises';
+import { writeFileSync } from 'node:fs';
+const session = new Session();
+session.connect();
+process.on('SIGUSR2', async () => { await session.post('Profiler.enable'); await session.post('Profiler.start'); });
+process.on('SIGTERM', async () => {
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(process.env.BENCH_PROFILE_FILE, JSON.stringify(profile));
+  process.exit(0);
+});
+`;
 
 /** Layers, first match wins, by the URL of the function a sample was in. */
 const LAYERS: Array<[string, RegExp]> = [
@@ -89,13 +107,14 @@ const tables: string[] = [];
 for (const name of PROFILED) {
   const target = TARGETS.find((candidate) => candidate.name === name)!;
   const dir = mkdtempSync(join(os.tmpdir(), 'bench-profile-'));
-  // The profile is written when the process exits: SIGTERM must end it with process.exit.
-  const onSigterm = "process.on('SIGTERM',()=>process.exit(0))";
-  process.env['BENCH_NODE_ARGS'] = `--cpu-prof --cpu-prof-dir=${dir} --import=data:text/javascript,${encodeURIComponent(onSigterm)}`;
+  const file = join(dir, 'profile.cpuprofile');
+  process.env['BENCH_NODE_ARGS'] = `--import=data:text/javascript,${encodeURIComponent(PROFILER)}`;
+  process.env['BENCH_PROFILE_FILE'] = file;
   const instance = await target.start(simulator.url);
   delete process.env['BENCH_NODE_ARGS'];
   const load = target.workload(instance.url);
   await runPaced(load, { rate: RATE, durationS: 2, warmUpS: 0 });
+  process.kill(instance.pid, 'SIGUSR2');
   const before = cpuParts(instance.pid);
   const started = cpuSeconds(instance.pid);
   const result = await runPaced(load, { rate: RATE, durationS: DURATION_S, warmUpS: 0 });
@@ -103,10 +122,11 @@ for (const name of PROFILED) {
   const usPerCall = ((cpuSeconds(instance.pid) - started) * 1e6) / Math.max(1, result.requests - result.errors);
   const systemShare = (after.system - before.system) / Math.max(1e-9, after.system - before.system + after.user - before.user);
   await instance.stop('SIGTERM');
-  const file = readdirSync(dir).find((entry) => entry.endsWith('.cpuprofile'))!;
-  const totals = layers(JSON.parse(readFileSync(join(dir, file), 'utf8')) as Profile);
-  rmSync(dir, { recursive: true, force: true });
-  // The profile covers the whole life of the process (start-up and warm-up too): shares, not totals.
+  const totals = layers(JSON.parse(readFileSync(file, 'utf8')) as Profile);
+  // BENCH_PROFILE_KEEP=1 keeps the profile, e.g. to open it in Chrome's DevTools.
+  if (process.env['BENCH_PROFILE_KEEP'] === '1') process.stderr.write(`${name}: ${file}\n`);
+  else rmSync(dir, { recursive: true, force: true });
+  // The sampler's own cost is in the process's CPU time too: the shares are what the profile says.
   const sampled = [...totals.values()].reduce((sum, value) => sum + value, 0);
   const userUs = usPerCall * (1 - systemShare);
   const rows = [...totals]
