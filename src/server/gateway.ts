@@ -3,7 +3,6 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
 import cors from '@fastify/cors';
-import fastifyStatic from '@fastify/static';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from '../config/config.js';
@@ -13,7 +12,6 @@ import { GraphClient } from '../graph/graph-client.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
 import { PhotoProcessor } from '../photos/photo-processor.js';
 import type { GatewayContext } from '../schema/context.js';
-import { startSignIn } from '../auth/sign-in.js';
 import { operationLimits, photoListLimitPlugin } from '../schema/operation-limits.js';
 import { resolvers } from '../schema/resolvers.js';
 import { typeDefs } from '../schema/type-defs.js';
@@ -81,8 +79,10 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     config.redisUrl === undefined
       ? undefined
       : (await import('../redis/shared.js')).createShared(config.redisUrl, config.graph.mailbox, logger, metrics);
-  // With AUTH_MODE=obo: callers' tokens checked here, exchanged on-behalf-of for Graph's.
-  const signIn = config.auth.mode === 'obo' ? startSignIn(config.auth, logger, shared?.tokenCache) : undefined;
+  // With AUTH_MODE=obo: callers' tokens checked here, exchanged on-behalf-of for Graph's. (jose
+  // and msal-node are loaded only then, as Federation's and Redis's packages are.)
+  const signIn =
+    config.auth.mode === 'obo' ? (await import('../auth/sign-in.js')).startSignIn(config.auth, logger, shared?.tokenCache) : undefined;
   const graph: GraphClient =
     options.graphClient ??
     new GraphClient({
@@ -216,7 +216,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   // A built web page on the gateway's own origin (the demo's example page): no CORS, no other host.
   if (config.webAppDir) {
-    await app.register(fastifyStatic, { root: config.webAppDir, prefix: '/app/' });
+    await app.register((await import('@fastify/static')).default, { root: config.webAppDir, prefix: '/app/' });
     app.get('/app', (_request, reply) => reply.redirect('/app/'));
   }
 

@@ -143,6 +143,18 @@ describe('the example page in Chromium', () => {
     expect(await row(2).locator('img').count()).toBe(0);
   });
 
+  it('says in a sentence that a picture over the upload limit is too large', async () => {
+    // 21 MB: over the demo's 20 MiB PHOTO_MAX_UPLOAD_BYTES, refused from its headers (413).
+    const huge = Buffer.alloc(21 * 1024 * 1024, 0x61);
+    huge.set([0xff, 0xd8, 0xff, 0xe0]);
+
+    await pick(2, { name: 'huge.jpg', mimeType: 'image/jpeg', buffer: huge });
+
+    // The row still shows the text file's sentence until this answer replaces it: wait for this one.
+    await row(2).getByRole('alert').filter({ hasText: 'That picture is too large. Choose one under 20 MB.' }).waitFor();
+    expect(await row(2).getByRole('alert').count()).toBe(1);
+  });
+
   it('made no request to any origin but its own', () => {
     const origin = new URL(pageUrl).origin;
     const elsewhere = requested.filter((url) => !url.startsWith('data:') && new URL(url).origin !== origin);
