@@ -6,6 +6,7 @@ import {
   type DocumentNode,
   type GraphQLFormattedError,
   type FieldNode,
+  type OperationDefinitionNode,
   type ParseOptions,
   type FragmentDefinitionNode,
   type SelectionSetNode,
@@ -138,16 +139,11 @@ export function photoListLimitPlugin(max: number): ApolloServerPlugin {
   const requestListener: GraphQLRequestListener<BaseContext> = {
     async didResolveOperation({ request, operation, document }) {
       if (!operation) return;
-      let fragments: Map<string, FragmentDefinitionNode> | undefined;
-      const photos = sumRootFields(
-        operation.selectionSet,
-        (name) => (fragments ??= fragmentsOf(document)).get(name),
-        (field) => {
-          const name = field.name.value;
-          if (name === 'contactPhoto') return 1;
-          return name === 'contactPhotos' ? listLength(field, 'contactIds', request.variables ?? {}) : 0;
-        },
-      );
+      const reads = photoReadsOf(operation, document);
+      if (reads.lists.length === 0 && reads.fields <= max) return;
+      const variables = request.variables ?? {};
+      let photos = reads.fields;
+      for (const list of reads.lists) photos += listLength(list, 'contactIds', variables);
       if (photos <= max) return;
       throw new GraphQLError(
         `Too many contact photos in one operation: at most ${max} (contactPhotos ids and contactPhoto fields together), this one asks for ${photos}.`,
@@ -160,6 +156,34 @@ export function photoListLimitPlugin(max: number): ApolloServerPlugin {
       return requestListener;
     },
   };
+}
+
+/** An operation's photo reads as its document has them: `contactPhoto` fields, and the `contactPhotos` fields whose ids may be variables. */
+interface PhotoReadFields {
+  fields: number;
+  lists: FieldNode[];
+}
+
+const photoReadsByOperation = new WeakMap<OperationDefinitionNode, PhotoReadFields>();
+
+/** Walked once per operation of a document (Apollo keeps documents parsed): a mutation's requests pay a look-up. */
+function photoReadsOf(operation: OperationDefinitionNode, document: DocumentNode): PhotoReadFields {
+  let reads = photoReadsByOperation.get(operation);
+  if (reads === undefined) {
+    const found: PhotoReadFields = { fields: 0, lists: [] };
+    let fragments: Map<string, FragmentDefinitionNode> | undefined;
+    sumRootFields(
+      operation.selectionSet,
+      (name) => (fragments ??= fragmentsOf(document)).get(name),
+      (field) => {
+        if (field.name.value === 'contactPhoto') found.fields++;
+        else if (field.name.value === 'contactPhotos') found.lists.push(field);
+        return 0;
+      },
+    );
+    photoReadsByOperation.set(operation, (reads = found));
+  }
+  return reads;
 }
 
 export interface OperationLimitsSetup {

@@ -236,6 +236,15 @@ describe('contactPhotos', () => {
     expect(after.map((value, index) => value - before[index]!)).toEqual([1, 4, 3, 1]);
   });
 
+  it('counts the ids of each request anew, when the same document comes with another list', async () => {
+    const within = await list(stack, ids(3));
+    const over = await list(stack, ids(101));
+
+    expect(within.body.errors).toBeUndefined();
+    expect(over.status).toBe(400);
+    expect(over.body.errors![0]).toMatchObject({ message: expect.stringMatching(/asks for 101/), extensions: { code: 'BAD_USER_INPUT' } });
+  });
+
   it('counts the reads, batches and items of the operation in its log line', async () => {
     await list(stack, ids(3));
 
