@@ -7,8 +7,8 @@
  * saturation cannot say on 2 shared vCPUs. Ratios to the baselines are taken per round, then
  * their median: every target saw the same machine in a round.
  */
-import { median, runPaced } from './load.js';
-import { cpuSeconds, type RunningProcess } from './processes.js';
+import { median, runPaced, type LoadResult, type Workload } from './load.js';
+import { cpuTimes, type RunningProcess } from './processes.js';
 import type { Target, TargetName } from './targets.js';
 
 export const CPU = {
@@ -28,6 +28,34 @@ export interface CpuResult {
   ratios: Array<{ target: TargetName; baseline: TargetName; median: number; rounds: number[] }>;
 }
 
+export interface CpuMeasurement {
+  /** The process's CPU microseconds per answered call, user and system together. */
+  us: number;
+  /** The part of that CPU time spent in the kernel (system time). */
+  systemShare: number;
+  result: LoadResult;
+}
+
+/**
+ * One measurement of the process `pid`: a paced warm-up that is not counted (connections opened,
+ * code warm), then `durationS` at `rate`, its CPU time read from /proc before and after.
+ * `beforeMeasuring` runs between the two (the profiler starts its sampling there).
+ */
+export async function measureCpuPerCall(
+  pid: number,
+  load: Workload,
+  options: { rate: number; durationS: number; warmUpS: number; beforeMeasuring?: () => void },
+): Promise<CpuMeasurement> {
+  await runPaced(load, { rate: options.rate, durationS: options.warmUpS, warmUpS: 0 });
+  options.beforeMeasuring?.();
+  const before = cpuTimes(pid);
+  const result = await runPaced(load, { rate: options.rate, durationS: options.durationS, warmUpS: 0 });
+  const after = cpuTimes(pid);
+  const user = after.user - before.user;
+  const system = after.system - before.system;
+  return { us: ((user + system) * 1e6) / Math.max(1, result.requests - result.errors), systemShare: system / Math.max(1e-9, user + system), result };
+}
+
 export async function runCpu(running: ReadonlyMap<Target, RunningProcess>, log: (line: string) => void): Promise<CpuResult> {
   // The upstream alone (direct REST) has no process of its own to measure.
   const measured = [...running].filter(([, instance]) => instance.pid !== 0);
@@ -35,13 +63,7 @@ export async function runCpu(running: ReadonlyMap<Target, RunningProcess>, log: 
   for (let round = 0; round < CPU.rounds; round++) {
     for (let step = 0; step < measured.length; step++) {
       const [target, instance] = measured[(step + round) % measured.length]!;
-      const load = target.workload(instance.url);
-      // A paced warm-up that is not counted: connections opened, code warm.
-      await runPaced(load, { rate: CPU.rate, durationS: CPU.warmUpS, warmUpS: 0 });
-      const before = cpuSeconds(instance.pid);
-      const result = await runPaced(load, { rate: CPU.rate, durationS: CPU.durationS, warmUpS: 0 });
-      const used = cpuSeconds(instance.pid) - before;
-      const us = (used * 1e6) / Math.max(1, result.requests - result.errors);
+      const { us, result } = await measureCpuPerCall(instance.pid, target.workload(instance.url), CPU);
       const entry = samples.get(target.name)!;
       entry.us.push(us);
       entry.errors += result.errors;

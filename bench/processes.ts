@@ -73,9 +73,16 @@ export function rssMiB(pid: number): number {
 /** Clock ticks per second of /proc's CPU times (USER_HZ, 100 on Linux). */
 const TICKS_PER_SECOND = 100;
 
-/** User + system CPU seconds a process has used, all its threads together (Linux). */
-export function cpuSeconds(pid: number): number {
+/** User and system CPU seconds a process has used, all its threads together (Linux). */
+export function cpuTimes(pid: number): { user: number; system: number } {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   // After the command name: state is field 3, utime 14 and stime 15 (1-based), so 11 and 12 here.
-  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  return { user: Number(fields[11]) / TICKS_PER_SECOND, system: Number(fields[12]) / TICKS_PER_SECOND };
+}
+
+/** Polls a gateway's /readyz until it answers 200 (at most 10 s). */
+export async function waitUntilReady(url: string): Promise<void> {
+  for (let tries = 0; tries < 500 && (await fetch(new URL('/readyz', url))).status !== 200; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }

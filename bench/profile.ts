@@ -11,8 +11,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { runPaced } from './load.js';
-import { cpuSeconds } from './processes.js';
+import { measureCpuPerCall } from './cpu.js';
 import { startSimulatorProcess } from './scenarios.js';
 import { TARGETS, type TargetName } from './targets.js';
 
@@ -96,12 +95,6 @@ function layers(profile: Profile): Map<string, number> {
   return totals;
 }
 
-/** utime and stime (seconds) of a process. */
-function cpuParts(pid: number): { user: number; system: number } {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return { user: Number(fields[11]) / 100, system: Number(fields[12]) / 100 };
-}
-
 const simulator = await startSimulatorProcess();
 const tables: string[] = [];
 for (const name of PROFILED) {
@@ -113,14 +106,12 @@ for (const name of PROFILED) {
   const instance = await target.start(simulator.url);
   delete process.env['BENCH_NODE_ARGS'];
   const load = target.workload(instance.url);
-  await runPaced(load, { rate: RATE, durationS: 2, warmUpS: 0 });
-  process.kill(instance.pid, 'SIGUSR2');
-  const before = cpuParts(instance.pid);
-  const started = cpuSeconds(instance.pid);
-  const result = await runPaced(load, { rate: RATE, durationS: DURATION_S, warmUpS: 0 });
-  const after = cpuParts(instance.pid);
-  const usPerCall = ((cpuSeconds(instance.pid) - started) * 1e6) / Math.max(1, result.requests - result.errors);
-  const systemShare = (after.system - before.system) / Math.max(1e-9, after.system - before.system + after.user - before.user);
+  const { us: usPerCall, systemShare } = await measureCpuPerCall(instance.pid, load, {
+    rate: RATE,
+    durationS: DURATION_S,
+    warmUpS: 2,
+    beforeMeasuring: () => process.kill(instance.pid, 'SIGUSR2'),
+  });
   await instance.stop('SIGTERM');
   const totals = layers(JSON.parse(readFileSync(file, 'utf8')) as Profile);
   // BENCH_PROFILE_KEEP=1 keeps the profile, e.g. to open it in Chrome's DevTools.

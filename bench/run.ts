@@ -64,50 +64,31 @@ async function sideBySide(
 const simulator = await startSimulatorProcess();
 log(`simulator: ${simulator.url}`);
 
-if (process.env['BENCH_ONLY'] === 'replicas') {
-  log('replicas');
-  const replicas = await runReplicas(simulator.url, log);
+/** The scenarios BENCH_ONLY runs alone (they start their own targets): each answers its report, or nothing when it could not run. */
+const ALONE: Record<string, () => Promise<string | undefined>> = {
+  replicas: async () => {
+    const replicas = await runReplicas(simulator.url, log);
+    return replicas && formatReplicas(replicas);
+  },
+  'upload-bounds': async () => formatUploadBounds(await runUploadBounds(simulator.url, log)),
+  lists: async () => formatLists(await runLists(log)),
+  'sign-in': async () => formatSignIn(await runSignIn(log)),
+  uploads: async () => formatUploads(await runUploads(simulator.url, log)),
+};
+const only = process.env['BENCH_ONLY'];
+const alone = only === undefined ? undefined : ALONE[only];
+if (alone) {
+  log(only!);
+  const report = await alone();
   await simulator.stop();
-  if (replicas) process.stdout.write(`${formatReplicas(replicas)}\n`);
-  process.exit(replicas ? 0 : 1);
-}
-
-if (process.env['BENCH_ONLY'] === 'upload-bounds') {
-  log('upload bounds');
-  const bounds = await runUploadBounds(simulator.url, log);
-  await simulator.stop();
-  process.stdout.write(`${formatUploadBounds(bounds)}\n`);
-  process.exit(0);
-}
-
-if (process.env['BENCH_ONLY'] === 'lists') {
-  log('contact lists');
-  const lists = await runLists(log);
-  await simulator.stop();
-  process.stdout.write(`${formatLists(lists)}\n`);
-  process.exit(0);
-}
-
-if (process.env['BENCH_ONLY'] === 'sign-in') {
-  log('sign-in');
-  const signIn = await runSignIn(log);
-  await simulator.stop();
-  process.stdout.write(`${formatSignIn(signIn)}\n`);
-  process.exit(0);
-}
-
-if (process.env['BENCH_ONLY'] === 'uploads') {
-  log('uploads');
-  const uploads = await runUploads(simulator.url, log);
-  await simulator.stop();
-  process.stdout.write(`${formatUploads(uploads)}\n`);
-  process.exit(0);
+  if (report) process.stdout.write(`${report}\n`);
+  process.exit(report ? 0 : 1);
 }
 
 const running = new Map<Target, RunningProcess>();
 for (const target of TARGETS) running.set(target, await target.start(simulator.url));
 
-if (process.env['BENCH_ONLY'] === 'cpu') {
+if (only === 'cpu') {
   log('CPU per call');
   const cpu = await runCpu(running, log);
   for (const instance of running.values()) await instance.stop();

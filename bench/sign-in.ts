@@ -8,8 +8,9 @@
  */
 import { EntraSimulator } from '../src/simulator/entra/entra-simulator.js';
 import { GraphSimulator } from '../src/simulator/graph/graph-simulator.js';
-import { median, runPaced, type Workload } from './load.js';
-import { cpuSeconds, type RunningProcess } from './processes.js';
+import { measureCpuPerCall } from './cpu.js';
+import { median, type Workload } from './load.js';
+import { waitUntilReady, type RunningProcess } from './processes.js';
 import { startGatewayProcess } from './targets.js';
 
 export const SIGN_IN = { rate: 300, durationS: 6, warmUpS: 1, rounds: 5 } as const;
@@ -50,11 +51,8 @@ function workload(url: string, token: string): Workload {
 
 /** One paced run; answers the process's CPU microseconds per answered call, and the latencies. */
 async function measure(target: RunningProcess, load: Workload): Promise<{ us: number; p50Ms: number; p99Ms: number; errors: number }> {
-  await runPaced(load, { rate: SIGN_IN.rate, durationS: SIGN_IN.warmUpS, warmUpS: 0 });
-  const before = cpuSeconds(target.pid);
-  const result = await runPaced(load, { rate: SIGN_IN.rate, durationS: SIGN_IN.durationS, warmUpS: 0 });
-  const used = cpuSeconds(target.pid) - before;
-  return { us: (used * 1e6) / Math.max(1, result.requests - result.errors), p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors };
+  const { us, result } = await measureCpuPerCall(target.pid, load, SIGN_IN);
+  return { us, p50Ms: result.p50Ms, p99Ms: result.p99Ms, errors: result.errors };
 }
 
 export async function runSignIn(log: (line: string) => void): Promise<SignInResult> {
@@ -69,7 +67,7 @@ export async function runSignIn(log: (line: string) => void): Promise<SignInResu
     started.push(passthrough);
     const obo = await startGatewayProcess(graphBaseUrl, entra.gatewayEnv());
     started.push(obo);
-    for (let tries = 0; tries < 500 && (await fetch(new URL('/readyz', obo.url))).status !== 200; tries++) await new Promise((resolve) => setTimeout(resolve, 20));
+    await waitUntilReady(obo.url);
     const userToken = await entra.userToken({ oid: 'bench-user', expiresInS: 3 * 3600 });
     const loads = { passthrough: workload(passthrough.url, 'bench-token'), obo: workload(obo.url, userToken) };
     const rounds: SignInRound[] = [];
