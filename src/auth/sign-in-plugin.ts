@@ -1,7 +1,7 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, type DocumentNode, type OperationDefinitionNode } from 'graphql';
+import { GraphQLError, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import { GatewayErrorCode } from '../errors/codes.js';
-import { ENTITIES_FIELD, GRAPH_CALLING_FIELDS, sumRootFields } from '../schema/operation-limits.js';
+import { ENTITIES_FIELD, fragmentsOf, GRAPH_CALLING_FIELDS, sumRootFields } from '../schema/operation-limits.js';
 import type { GatewayContext } from '../schema/context.js';
 import { AccessTokenRefusal, type AccessTokenVerifier } from './access-token-verifier.js';
 
@@ -56,11 +56,8 @@ const callsGraphByOperation = new WeakMap<OperationDefinitionNode, boolean>();
 function callsGraph(operation: OperationDefinitionNode, document: DocumentNode): boolean {
   let calls = callsGraphByOperation.get(operation);
   if (calls === undefined) {
-    const fragment = (name: string) =>
-      document.definitions.find((definition) => definition.kind === Kind.FRAGMENT_DEFINITION && definition.name.value === name) as
-        | Extract<DocumentNode['definitions'][number], { kind: Kind.FRAGMENT_DEFINITION }>
-        | undefined;
-    calls = sumRootFields(operation.selectionSet, fragment, (field) => (GRAPH_CALLING_FIELDS.has(field.name.value) || field.name.value === ENTITIES_FIELD ? 1 : 0)) > 0;
+    const fragments = fragmentsOf(document);
+    calls = sumRootFields(operation.selectionSet, (name) => fragments.get(name), (field) => (GRAPH_CALLING_FIELDS.has(field.name.value) || field.name.value === ENTITIES_FIELD ? 1 : 0)) > 0;
     callsGraphByOperation.set(operation, calls);
   }
   return calls;

@@ -41,6 +41,14 @@ describe('AUTH_MODE=obo: the caller’s token, checked by the gateway', () => {
     expectNoExchangeAndNoGraphCall();
   });
 
+  it('answers 401 for a Graph-calling field reached through a named fragment, too', async () => {
+    const result = await postGraphQL(stack.url, '{ ...Read } fragment Read on Query { contactPhoto(invitationId: "i", contactId: "c") { id } }');
+
+    expect(result.status).toBe(401);
+    expect(challenge(result)).toBe('Bearer');
+    expectNoExchangeAndNoGraphCall();
+  });
+
   it.each([
     ['malformed', async () => 'not.a.jwt'],
     ['expired', async () => stack.entra.userToken({ expiresInS: -300 })],
