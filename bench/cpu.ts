@@ -15,6 +15,12 @@ export const CPU = {
   rate: Number(process.env['BENCH_CPU_RATE'] ?? 400),
   durationS: Number(process.env['BENCH_CPU_DURATION_S'] ?? 8),
   warmUpS: 1,
+  /**
+   * Seconds at the rate for each target before the first round, not measured: until V8 has
+   * compiled the hot path (on its background threads, which /proc counts too), the first round
+   * measured the compiler as much as the calls, and more of it for a target with more code.
+   */
+  firstWarmUpS: Number(process.env['BENCH_CPU_WARMUP_S'] ?? 5),
   rounds: Math.max(5, Number(process.env['BENCH_CPU_ROUNDS'] ?? 5)),
 } as const;
 
@@ -60,6 +66,7 @@ export async function runCpu(running: ReadonlyMap<Target, RunningProcess>, log: 
   // The upstream alone (direct REST) has no process of its own to measure.
   const measured = [...running].filter(([, instance]) => instance.pid !== 0);
   const samples = new Map<TargetName, { us: number[]; errors: number }>(measured.map(([target]) => [target.name, { us: [], errors: 0 }]));
+  for (const [target, instance] of measured) await runPaced(target.workload(instance.url), { rate: CPU.rate, durationS: CPU.firstWarmUpS, warmUpS: 0 });
   for (let round = 0; round < CPU.rounds; round++) {
     for (let step = 0; step < measured.length; step++) {
       const [target, instance] = measured[(step + round) % measured.length]!;

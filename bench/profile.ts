@@ -11,7 +11,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { measureCpuPerCall } from './cpu.js';
+import { CPU, measureCpuPerCall } from './cpu.js';
 import { startSimulatorProcess } from './scenarios.js';
 import { TARGETS, type TargetName } from './targets.js';
 
@@ -109,7 +109,8 @@ for (const name of PROFILED) {
   const { us: usPerCall, systemShare } = await measureCpuPerCall(instance.pid, load, {
     rate: RATE,
     durationS: DURATION_S,
-    warmUpS: 2,
+    // As in the CPU scenario: compiled first, so that the profile is of the calls, not of V8's compiler.
+    warmUpS: CPU.firstWarmUpS,
     beforeMeasuring: () => process.kill(instance.pid, 'SIGUSR2'),
   });
   await instance.stop('SIGTERM');
