@@ -1,7 +1,7 @@
 /**
  * CPU time per answered call (`BENCH_ONLY=cpu npm run bench`, and in the full run): each
  * target in turn at a fixed rate well below saturation (400 calls/s by default), in the same
- * rounds, each round in a rotated order. The figure is the target process's user + system time
+ * rounds, the targets taking turns in 1-second slices in a rotated order. The figure is the target process's user + system time
  * (all its threads, from /proc/PID/stat) over the measured part of the run, divided by the calls
  * answered: what a call costs, whatever else the machine did that second, which req/s at
  * saturation cannot say on 2 shared vCPUs. Ratios to the baselines are taken per round, then
@@ -22,6 +22,12 @@ export const CPU = {
    */
   firstWarmUpS: Number(process.env['BENCH_CPU_WARMUP_S'] ?? 5),
   rounds: Math.max(5, Number(process.env['BENCH_CPU_ROUNDS'] ?? 5)),
+  /**
+   * A round gives each target its seconds in slices of this length, the targets taking turns
+   * slice by slice: whatever else this shared machine does for a few seconds (it moved one
+   * target's figure by 50% between the 8-second turns of a round) falls on every target alike.
+   */
+  sliceS: Number(process.env['BENCH_CPU_SLICE_S'] ?? 1),
 } as const;
 
 const BASELINES: readonly TargetName[] = ['RESTDataSource peer', 'naive baseline'];
@@ -67,14 +73,27 @@ export async function runCpu(running: ReadonlyMap<Target, RunningProcess>, log: 
   const measured = [...running].filter(([, instance]) => instance.pid !== 0);
   const samples = new Map<TargetName, { us: number[]; errors: number }>(measured.map(([target]) => [target.name, { us: [], errors: 0 }]));
   for (const [target, instance] of measured) await runPaced(target.workload(instance.url), { rate: CPU.rate, durationS: CPU.firstWarmUpS, warmUpS: 0 });
+  const slices = Math.max(1, Math.round(CPU.durationS / CPU.sliceS));
   for (let round = 0; round < CPU.rounds; round++) {
-    for (let step = 0; step < measured.length; step++) {
-      const [target, instance] = measured[(step + round) % measured.length]!;
-      const { us, result } = await measureCpuPerCall(instance.pid, target.workload(instance.url), CPU);
-      const entry = samples.get(target.name)!;
+    const totals = new Map<TargetName, { cpuS: number; calls: number; errors: number }>(measured.map(([target]) => [target.name, { cpuS: 0, calls: 0, errors: 0 }]));
+    for (let slice = 0; slice < slices; slice++) {
+      for (let step = 0; step < measured.length; step++) {
+        const [target, instance] = measured[(step + round + slice) % measured.length]!;
+        const before = cpuTimes(instance.pid);
+        const result = await runPaced(target.workload(instance.url), { rate: CPU.rate, durationS: CPU.durationS / slices, warmUpS: 0 });
+        const after = cpuTimes(instance.pid);
+        const total = totals.get(target.name)!;
+        total.cpuS += after.user - before.user + (after.system - before.system);
+        total.calls += result.requests - result.errors;
+        total.errors += result.errors;
+      }
+    }
+    for (const [name, total] of totals) {
+      const us = (total.cpuS * 1e6) / Math.max(1, total.calls);
+      const entry = samples.get(name)!;
       entry.us.push(us);
-      entry.errors += result.errors;
-      log(`  round ${round + 1} ${target.name}: ${us.toFixed(0)} µs CPU per call, errors ${result.errors}`);
+      entry.errors += total.errors;
+      log(`  round ${round + 1} ${name}: ${us.toFixed(0)} µs CPU per call, errors ${total.errors}`);
     }
   }
   const names = [...samples.keys()];
