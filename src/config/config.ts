@@ -100,8 +100,6 @@ export interface GatewayConfig {
   introspection: boolean;
   /** Stack traces in error answers (`GRAPHQL_DEBUG`). */
   debug: boolean;
-  /** Operations that come back run compiled by graphql-jit (`GRAPHQL_JIT`), not walked by graphql-js. */
-  compiledExecution: boolean;
   /** `NODE_ENV=production`: no Sandbox landing page, introspection off by default. */
   production: boolean;
   shutdownGraceMs: number;
@@ -393,7 +391,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     logLevel: logLevel(env),
     introspection: boolean(env, 'GRAPHQL_INTROSPECTION', !production),
     debug: boolean(env, 'GRAPHQL_DEBUG', false),
-    compiledExecution: boolean(env, 'GRAPHQL_JIT', true),
     production,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     requestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),

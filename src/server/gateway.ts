@@ -3,7 +3,6 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
 import cors from '@fastify/cors';
-import { makeExecutableSchema } from '@graphql-tools/schema';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from '../config/config.js';
@@ -18,7 +17,6 @@ import { resolvers } from '../schema/resolvers.js';
 import { typeDefs } from '../schema/type-defs.js';
 import { USER_AGENT } from '../version.js';
 import { authorizationHeaderCount, bearerAuthorization, clientRequestId } from './caller.js';
-import { compiledExecution } from './compiled-execution.js';
 import { createFormatError } from './error-formatting.js';
 import { sendError } from './http-errors.js';
 import { landingPagePlugin } from './landing-page.js';
@@ -117,16 +115,9 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const trusted = config.trustedDocuments;
   // Optional parts are loaded only when switched on: otherwise they cost no start-up time or memory.
   const federation = config.federation ? await loadFederation() : undefined;
-  const reportingPlugins = await apolloReportingPlugins(config);
   const apollo = new ApolloServer<GatewayContext>({
-    // The same schema, served as a Federation 2 subgraph with FEDERATION=true. Otherwise operations
-    // that come back run compiled (graphql-jit), unless GraphOS reporting, whose traces need every
-    // resolver wrapped per request, is on (see compiled-execution.ts).
-    ...(federation
-      ? { schema: federation.schema }
-      : config.compiledExecution && !config.apollo
-        ? { gateway: compiledExecution(makeExecutableSchema({ typeDefs, resolvers }), logger) }
-        : { typeDefs, resolvers }),
+    // The same schema, served as a Federation 2 subgraph with FEDERATION=true.
+    ...(federation ? { schema: federation.schema } : { typeDefs, resolvers }),
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     introspection: config.introspection,
@@ -152,7 +143,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // Apollo installs by default would wrap every field resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
       ...(federation?.plugins ?? []),
-      ...reportingPlugins,
+      ...(await apolloReportingPlugins(config)),
     ],
     // GraphOS reporting is configured from the gateway's configuration only, never guessed by
     // Apollo from the process environment (see apolloReportingPlugins).
