@@ -11,8 +11,11 @@ export type TargetName = 'direct REST' | 'bare forwarder (limit)' | 'naive basel
 
 export interface Target {
   name: TargetName;
-  /** Starts the target in front of `graphBaseUrl`; `direct REST` is the simulator itself. */
-  start(graphBaseUrl: string): Promise<RunningProcess>;
+  /**
+   * Starts the target in front of `graphBaseUrl`; `direct REST` is the simulator itself. `env`
+   * is for this gateway's settings (the references have none).
+   */
+  start(graphBaseUrl: string, env?: Record<string, string>): Promise<RunningProcess>;
   workload(url: string): Workload;
   /** Whether this target is a GraphQL gateway (for the scenarios that only gateways take part in). */
   graphql: boolean;
@@ -115,7 +118,7 @@ export const TARGETS: readonly Target[] = [
     name: 'this gateway',
     graphql: true,
     // BENCH_GATEWAY names another build's main.js, e.g. an older commit's, for a before/after table.
-    start: (graphBaseUrl) => startGatewayProcess(graphBaseUrl),
+    start: (graphBaseUrl, env) => startGatewayProcess(graphBaseUrl, env),
     workload: graphqlWorkload,
   },
   // BENCH_COMPARE_GATEWAY names another build's main.js (an older commit's, built in a worktree):
@@ -125,7 +128,7 @@ export const TARGETS: readonly Target[] = [
         {
           name: 'compare build' as const,
           graphql: true,
-          start: (graphBaseUrl: string) => startGatewayProcess(graphBaseUrl, {}, process.env['BENCH_COMPARE_GATEWAY']),
+          start: (graphBaseUrl: string, env?: Record<string, string>) => startGatewayProcess(graphBaseUrl, env, process.env['BENCH_COMPARE_GATEWAY']),
           workload: graphqlWorkload,
         },
       ]

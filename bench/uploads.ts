@@ -91,7 +91,8 @@ export async function runUploads(graphBaseUrl: string, log: (line: string) => vo
   log(`  ${UPLOADS.images} images of ${UPLOADS.width} x ${UPLOADS.height}, median ${imageMB.toFixed(2)} MB`);
 
   // One at a time, alternating gateway and sharp alone, so that drift of the machine hits both.
-  const gateway = await startGatewayProcess(graphBaseUrl);
+  // Its processing time is read from /metrics, which production serves on the main port only when told.
+  const gateway = await startGatewayProcess(graphBaseUrl, { METRICS_ON_MAIN_PORT: 'true' });
   const sharpTimes: number[] = [];
   let gatewayMs = 0;
   let concurrent;
@@ -139,8 +140,9 @@ export async function runUploads(graphBaseUrl: string, log: (line: string) => vo
     await gateway.stop();
   }
 
-  // A burst from a fresh process: its peak memory is the burst's.
-  const fresh = await startGatewayProcess(graphBaseUrl);
+  // A burst from a fresh process: its peak memory is the burst's. Its photo queue holds the whole
+  // burst (by default PHOTO_CONCURRENCY + PHOTO_QUEUE admit fewer, and refuse the rest at once).
+  const fresh = await startGatewayProcess(graphBaseUrl, { PHOTO_QUEUE: String(UPLOADS.burst) });
   try {
     const answers = await Promise.all(Array.from({ length: UPLOADS.burst }, (_, n) => upload(fresh.url, images[n % images.length]!, 5000 + n)));
     const burstPeak = peakRssMiB(fresh.pid);
