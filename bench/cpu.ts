@@ -1,8 +1,8 @@
 /**
  * CPU time per answered call (`BENCH_ONLY=cpu npm run bench`, and in the full run): each
- * target in turn at a fixed rate well below saturation (400 calls/s by default), in the same
- * rounds, the targets taking turns in 1-second slices in a rotated order. The figure is the target process's user + system time
- * (all its threads, from /proc/PID/stat) over the measured part of the run, divided by the calls
+ * target at a fixed rate well below saturation (400 calls/s by default), in the same rounds, the
+ * targets taking turns in 1-second slices in a rotated order. The figure is the target process's
+ * user + system time (all its threads, from /proc/PID/stat) over its slices, divided by the calls
  * answered: what a call costs, whatever else the machine did that second, which req/s at
  * saturation cannot say on 2 shared vCPUs. Ratios to the baselines are taken per round, then
  * their median: every target saw the same machine in a round.
