@@ -98,8 +98,10 @@ export async function runCpu(running: ReadonlyMap<Target, RunningProcess>, log: 
   }
   const names = [...samples.keys()];
   const ratios: CpuResult['ratios'] = [];
-  for (const baseline of BASELINES.filter((name) => samples.has(name))) {
-    for (const target of names.filter((name) => name !== baseline)) {
+  // With a compare build, it is judged against this gateway too.
+  const baselines: TargetName[] = [...BASELINES, ...(samples.has('compare build') ? ['this gateway' as const] : [])];
+  for (const baseline of baselines.filter((name) => samples.has(name))) {
+    for (const target of names.filter((name) => name !== baseline && (baseline !== 'this gateway' || name === 'compare build'))) {
       const rounds = samples.get(target)!.us.map((us, index) => us / samples.get(baseline)!.us[index]!);
       ratios.push({ target, baseline, median: median(rounds), rounds });
     }
@@ -116,6 +118,7 @@ export function formatCpu(result: CpuResult): string {
   const ratioOf = (target: TargetName, baseline: TargetName) => result.ratios.find((entry) => entry.target === target && entry.baseline === baseline);
   const peer = ratioOf('this gateway', 'RESTDataSource peer');
   const naive = ratioOf('this gateway', 'naive baseline');
+  const compared = ratioOf('compare build', 'this gateway');
   const spread = (values: number[]) => `${Math.min(...values).toFixed(3)} to ${Math.max(...values).toFixed(3)}`;
   return [
     `### CPU per answered call at ${result.rate} calls/s (${result.targets[0]?.roundsUs.length ?? 0} rounds of ${result.durationS} s)`,
@@ -130,5 +133,6 @@ export function formatCpu(result: CpuResult): string {
     '',
     ...(peer ? [`- This gateway / RESTDataSource: ${peer.median.toFixed(3)} (rounds ${spread(peer.rounds)}); target at most 0.9: ${peer.median <= 0.9 ? 'met' : '**not met**'}.`] : []),
     ...(naive ? [`- This gateway / naive: ${naive.median.toFixed(3)} (rounds ${spread(naive.rounds)}); target at most 0.67: ${naive.median <= 0.67 ? 'met' : '**not met**'}.`] : []),
+    ...(compared ? [`- Compare build / this gateway: ${compared.median.toFixed(3)} (rounds ${spread(compared.rounds)}).`] : []),
   ].join('\n');
 }

@@ -121,16 +121,24 @@ export const TARGETS: readonly Target[] = [
     start: (graphBaseUrl, env) => startGatewayProcess(graphBaseUrl, env),
     workload: graphqlWorkload,
   },
-  // BENCH_COMPARE_GATEWAY names another build's main.js (an older commit's, built in a worktree):
-  // it then runs side by side with this gateway, in the same rounds, for a before/after in one run.
-  ...(process.env['BENCH_COMPARE_GATEWAY']
+  // BENCH_COMPARE_GATEWAY names another build's main.js (an older commit's, built in a worktree),
+  // BENCH_COMPARE_ENV settings for it as JSON (this build's, when alone: an A/B of one setting,
+  // e.g. '{"GRAPH_BATCH_MAX":"1"}'; not LOG_LEVEL above info, as its "gateway listening" line is
+  // how the bench knows it is up): it then runs side by side with this gateway, in the same rounds.
+  ...(process.env['BENCH_COMPARE_GATEWAY'] !== undefined || process.env['BENCH_COMPARE_ENV'] !== undefined
     ? [
         {
           name: 'compare build' as const,
           graphql: true,
-          start: (graphBaseUrl: string, env?: Record<string, string>) => startGatewayProcess(graphBaseUrl, env, process.env['BENCH_COMPARE_GATEWAY']),
+          start: (graphBaseUrl: string, env?: Record<string, string>) =>
+            startGatewayProcess(graphBaseUrl, { ...compareEnv(), ...env }, process.env['BENCH_COMPARE_GATEWAY']),
           workload: graphqlWorkload,
         },
       ]
     : []),
 ];
+
+function compareEnv(): Record<string, string> {
+  const json = process.env['BENCH_COMPARE_ENV'];
+  return json === undefined ? {} : (JSON.parse(json) as Record<string, string>);
+}
