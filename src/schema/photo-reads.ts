@@ -3,6 +3,7 @@ import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } 
 import type { GraphCallContext, GraphClient, PhotoRead, PhotoReadResult } from '../graph/graph-client.js';
 import type { PhotoValue } from '../graph/photo-value.js';
 import type { GraphProfilePhoto } from '../graph/types.js';
+import { PhotoQueue } from '../photos/photo-queue.js';
 import { OUTLOOK_PHOTO_SIZES } from './photo-fields.js';
 
 /**
@@ -15,10 +16,8 @@ import { OUTLOOK_PHOTO_SIZES } from './photo-fields.js';
 export class PhotoReads {
   readonly #loader: DataLoader<PhotoRead, Exclude<PhotoReadResult, Error>, string>;
   readonly #thumbnails = new Map<string, Promise<PhotoValue>>();
-  /** Thumbnails of this request being made (each holds a place in the photo queue), at most `#lanes`. */
-  #making = 0;
-  readonly #lanes: number;
-  readonly #waiting: Array<() => void> = [];
+  /** This request's turns at making thumbnails (each holds a place in the photo queue while made). */
+  readonly #lanes: PhotoQueue;
 
   /**
    * @param thumbnailsAtOnce how many of this request's thumbnails may hold a place in the photo
@@ -29,7 +28,7 @@ export class PhotoReads {
     // One DataLoader batch per Graph batch: each batch's reads resolve as soon as it is answered
     // (their thumbnails are made while the next batch is in flight), not when the last one is.
     this.#loader = new DataLoader((reads) => graph.readPhotos(reads, call()), { cacheKeyFn: readKey, maxBatchSize: graph.batchMax });
-    this.#lanes = Math.max(1, thumbnailsAtOnce);
+    this.#lanes = new PhotoQueue(Math.max(1, thumbnailsAtOnce), 0);
   }
 
   /** The contact's photo metadata, `null` when it has none. */
@@ -60,15 +59,11 @@ export class PhotoReads {
   }
 
   private async inLane<T>(work: () => Promise<T>): Promise<T> {
-    if (this.#making >= this.#lanes) await new Promise<void>((resolve) => this.#waiting.push(resolve));
-    else this.#making++;
+    const release = await this.#lanes.turn(undefined);
     try {
       return await work();
     } finally {
-      // The lane passes straight to the next thumbnail waiting, if any.
-      const next = this.#waiting.shift();
-      if (next) next();
-      else this.#making--;
+      release();
     }
   }
 
