@@ -215,6 +215,17 @@ describe("the Graph simulator's JSON batching (POST /$batch)", () => {
     expect(simulator.requests.filter((request) => request.batchId !== undefined)).toHaveLength(0);
   });
 
+  it.each([
+    ['not declared JSON', 'text/plain', '{"requests":[]}', 415, 'UnsupportedMediaType'],
+    ['declared JSON that does not parse', 'application/json', '{"requests":', 400, 'BadRequest'],
+  ])('refuses an envelope %s as Graph does, running no item', async (_case, contentType, body, status, code) => {
+    const response = await fetch(batchUrl(), { method: 'POST', headers: { authorization: 'Bearer sim-token', 'content-type': contentType }, body });
+
+    expect(response.status).toBe(status);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe(code);
+    expect(simulator.requests.filter((request) => request.batchId !== undefined)).toHaveLength(0);
+  });
+
   it('answers 401 to a batch without a bearer token', async () => {
     const response = await postBatch({ requests: [{ id: '1', method: 'GET', url: path('a') }] }, null);
 

@@ -4,7 +4,7 @@
  * like a direct one, and each item's answer written back into the envelope's 200.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { GraphHttpError, VERSION_SEGMENT } from './graph-requests.js';
+import { GraphHttpError, readJsonBody, VERSION_SEGMENT } from './graph-requests.js';
 
 /** Graph's limit of requests in one batch. */
 export const GRAPH_BATCH_LIMIT = 20;
@@ -37,15 +37,7 @@ export interface SimAnswer {
  * simulator does not run items in sequence).
  */
 export function parseBatch(contentType: string | undefined, text: string): BatchItem[] {
-  if (!contentType?.toLowerCase().startsWith('application/json')) {
-    throw new GraphHttpError(415, 'UnsupportedMediaType', 'Content-Type must be application/json.');
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new GraphHttpError(400, 'BadRequest', 'Unable to read JSON request payload.');
-  }
+  const parsed = readJsonBody(contentType, text);
   const requests = (parsed as { requests?: unknown } | null)?.requests;
   if (!Array.isArray(requests) || requests.length === 0) {
     throw new GraphHttpError(400, 'BadRequest', 'The batch must have a non-empty "requests" array.');

@@ -77,17 +77,21 @@ function isInt32OrNull(value: unknown): boolean {
   return value === null || (Number.isInteger(value) && Math.abs(value as number) <= INT32_MAX);
 }
 
-/** A PATCH body as Graph validates it: JSON `profilePhoto` with Int32 (or null) sizes only. */
-export function parsePatch(contentType: string | undefined, body: string): { height?: number | null; width?: number | null } {
+/** A JSON request body as Graph reads one: 415 unless declared JSON, 400 unless it parses. */
+export function readJsonBody(contentType: string | undefined, body: string): unknown {
   if (!contentType?.toLowerCase().startsWith('application/json')) {
     throw new GraphHttpError(415, 'UnsupportedMediaType', 'Content-Type must be application/json.');
   }
-  let parsed: unknown;
   try {
-    parsed = JSON.parse(body);
+    return JSON.parse(body) as unknown;
   } catch {
     throw new GraphHttpError(400, 'BadRequest', 'Unable to read JSON request payload.');
   }
+}
+
+/** A PATCH body as Graph validates it: JSON `profilePhoto` with Int32 (or null) sizes only. */
+export function parsePatch(contentType: string | undefined, body: string): { height?: number | null; width?: number | null } {
+  const parsed = readJsonBody(contentType, body);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new GraphHttpError(400, 'BadRequest', 'The request payload must be a profilePhoto object.');
   }
