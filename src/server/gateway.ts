@@ -216,8 +216,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
 
   // A built web page on the gateway's own origin (the demo's example page): no CORS, no other host.
   if (config.webAppDir) {
-    await app.register((await import('@fastify/static')).default, { root: config.webAppDir, prefix: '/app/' });
-    app.get('/app', (_request, reply) => reply.redirect('/app/'));
+    await app.register((await import('./web-app.js')).webAppPlugin, { root: config.webAppDir });
   }
 
   app.get('/healthz', async () => ({ status: 'ok' }));

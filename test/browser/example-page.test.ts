@@ -18,6 +18,8 @@ let browser: Browser;
 let page: Page;
 let pageUrl: string;
 const requested: string[] = [];
+/** What the browser wrote to the page's console, as `type: text`. */
+const consoleMessages: string[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
@@ -34,6 +36,8 @@ beforeAll(async () => {
   });
   page = await browser.newPage();
   page.on('request', (request) => requested.push(request.url()));
+  page.on('console', (message) => consoleMessages.push(`${message.type()}: ${message.text()}`));
+  page.on('pageerror', (error) => consoleMessages.push(`pageerror: ${error.message}`));
   await page.goto(pageUrl);
   await page.getByRole('heading', { name: 'Contacts' }).waitFor();
 });
@@ -153,6 +157,11 @@ describe('the example page in Chromium', () => {
     // The row still shows the text file's sentence until this answer replaces it: wait for this one.
     await row(2).getByRole('alert').filter({ hasText: 'That picture is too large. Choose one under 20 MB.' }).waitFor();
     expect(await row(2).getByRole('alert').count()).toBe(1);
+  });
+
+  it('runs under the gateway’s Content-Security-Policy without a violation, and asks for no favicon', () => {
+    expect(consoleMessages.filter((message) => /Content Security Policy|pageerror/i.test(message))).toEqual([]);
+    expect(requested.filter((url) => url.includes('favicon'))).toEqual([]);
   });
 
   it('made no request to any origin but its own', () => {
