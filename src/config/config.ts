@@ -109,6 +109,11 @@ export interface GatewayConfig {
   tracing: boolean;
   /** Serve the schema as an Apollo Federation 2 subgraph (`FEDERATION`). */
   federation: boolean;
+  /**
+   * Federation's `{ _service { sdl } }` answers without a token (`FEDERATION_SDL_PUBLIC`; by
+   * default only where introspection is on): it is the whole schema, which production keeps to callers.
+   */
+  federationSdlPublic: boolean;
   /** Apollo GraphOS usage (and schema) reporting, when `APOLLO_KEY` and `APOLLO_GRAPH_REF` are both set. */
   apollo:
     | {
@@ -355,6 +360,7 @@ function trustedDocuments(env: Env): TrustedDocuments | undefined {
  */
 export function loadConfig(env: Env = process.env): GatewayConfig {
   const production = raw(env, 'NODE_ENV') === 'production';
+  const introspection = boolean(env, 'GRAPHQL_INTROSPECTION', !production);
   return {
     port: integer(env, 'PORT', 4000, 0, 65535),
     host: raw(env, 'HOST') ?? '0.0.0.0',
@@ -389,13 +395,14 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     photoListMax: integer(env, 'PHOTO_LIST_MAX', 100, 1, 1000),
     corsOrigins: corsOrigins(env),
     logLevel: logLevel(env),
-    introspection: boolean(env, 'GRAPHQL_INTROSPECTION', !production),
+    introspection,
     debug: boolean(env, 'GRAPHQL_DEBUG', false),
     production,
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 25_000, 0, 600_000),
     requestTimeoutMs: integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
     tracing: tracingEnabled(env),
     federation: boolean(env, 'FEDERATION', false),
+    federationSdlPublic: boolean(env, 'FEDERATION_SDL_PUBLIC', introspection),
     apollo: apolloReporting(env),
     metricsPort: raw(env, 'METRICS_PORT') === undefined ? undefined : integer(env, 'METRICS_PORT', 0, 0, 65535),
     metricsOnMainPort: boolean(env, 'METRICS_ON_MAIN_PORT', !production),

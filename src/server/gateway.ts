@@ -143,6 +143,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // Apollo installs by default would wrap every field resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
       ...(federation?.plugins ?? []),
+      ...(federation && !config.federationSdlPublic ? [(await import('./service-sdl-guard.js')).serviceSdlGuardPlugin()] : []),
       ...(await apolloReportingPlugins(config)),
     ],
     // GraphOS reporting is configured from the gateway's configuration only, never guessed by

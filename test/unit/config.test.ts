@@ -39,6 +39,7 @@ describe('loadConfig', () => {
       requestTimeoutMs: 30_000,
       tracing: false,
       federation: false,
+      federationSdlPublic: true,
       apollo: undefined,
       metricsPort: undefined,
       metricsOnMainPort: true,
@@ -155,6 +156,13 @@ describe('loadConfig', () => {
     expect(loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: '1' }).introspection).toBe(true);
   });
 
+  it('keeps Federation’s _service { sdl } to callers with a token where introspection is off, unless FEDERATION_SDL_PUBLIC says otherwise', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).federationSdlPublic).toBe(false);
+    expect(loadConfig({ NODE_ENV: 'production', GRAPHQL_INTROSPECTION: 'true' }).federationSdlPublic).toBe(true);
+    expect(loadConfig({ NODE_ENV: 'production', FEDERATION_SDL_PUBLIC: 'true' }).federationSdlPublic).toBe(true);
+    expect(loadConfig({ GRAPHQL_INTROSPECTION: 'false' }).federationSdlPublic).toBe(false);
+  });
+
   it('treats empty values as unset', () => {
     expect(loadConfig({ PORT: '', GRAPH_MAX_RETRIES: ' ' }).port).toBe(4000);
   });
@@ -196,6 +204,7 @@ describe('loadConfig', () => {
     ['SHUTDOWN_GRACE_MS', '-5'],
     ['GRAPH_MAILBOX_CONCURRENCY', '0'],
     ['FEDERATION', 'maybe'],
+    ['FEDERATION_SDL_PUBLIC', 'sure'],
     ['METRICS_PORT', '99999'],
   ])('refuses %s=%j with one line naming it', (name, value) => {
     let thrown: unknown;
