@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { PhotoUpload } from '../schema/upload.js';
 import { sendError } from './http-errors.js';
+import { closeAfterLingering } from './lingering-close.js';
 import { fileTooLarge, MAX_FIELD_BYTES, uploadAdmission } from './upload-admission.js';
 
 /**
@@ -63,8 +64,10 @@ export function addMultipartParser(app: FastifyInstance, options: MultipartOptio
 /** For the app's error handler: answers a `MultipartRequestError` GraphQL-shaped; `false` for any other error. */
 export function answerMultipartError(error: unknown, reply: FastifyReply): boolean {
   if (!(error instanceof MultipartRequestError)) return false;
-  // The body was not read to its end: this connection cannot carry another request.
+  // The body was not read to its end: this connection cannot carry another request. What the
+  // client still sends is read and dropped for a while, so that it sees this answer, not a reset.
   void reply.header('connection', 'close');
+  closeAfterLingering(reply.request.raw);
   sendError(reply, error.statusCode, error.code, error.message);
   return true;
 }

@@ -5,6 +5,7 @@ import { callerLeft, missingToken } from '../errors/gateway-error.js';
 import { PhotoQueueFullError, type PhotoProcessor, type PhotoTicket } from '../photos/photo-processor.js';
 import { bearerAuthorization } from './caller.js';
 import { sendError } from './http-errors.js';
+import { closeAfterLingering } from './lingering-close.js';
 
 /**
  * Uploads are decided from their headers, before a byte of the body is read (and, for a client
@@ -86,13 +87,16 @@ export class UploadGate {
     if (contentType === undefined || !IS_MULTIPART.test(contentType)) return false;
     const { photos, maxFileBytes, budgetBytes } = this.#options;
     const expectsContinue = request.headers.expect?.toLowerCase() === '100-continue';
-    // A refused body is never buffered. Closing the connection at once spares reading it, but a
-    // client still sending (fetch, a browser) then sees a reset, not the answer; so a body of a
-    // size the gateway accepts anyway is read and discarded by Node (keep-alive), and only a
-    // client that has not sent its body (Expect: 100-continue), a body of unknown or excessive
-    // size, or a cross-site form is answered with the connection closed.
+    // A refused body is never buffered. A body of a size the gateway accepts anyway is read and
+    // discarded by Node (keep-alive); a client that has not sent its body (Expect: 100-continue),
+    // a body of unknown or excessive size, or a cross-site form is answered with the connection
+    // closed, after a bounded lingering read of what the client still sends, so that a client
+    // sending its body sees the answer rather than a reset (lingering-close.ts).
     const refuse = (status: number, code: GatewayErrorCode, message: string, options: { drain?: boolean; retryAfterS?: number } = {}): true => {
-      if (!options.drain || expectsContinue) void reply.header('connection', 'close');
+      if (!options.drain || expectsContinue) {
+        void reply.header('connection', 'close');
+        closeAfterLingering(request.raw);
+      }
       if (options.retryAfterS !== undefined) void reply.header('retry-after', String(options.retryAfterS));
       sendError(reply, status, code, message, options.retryAfterS === undefined ? undefined : { retryAfter: options.retryAfterS });
       return true;
