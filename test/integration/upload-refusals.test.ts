@@ -100,3 +100,107 @@ describe('the lingering read after a refusal', () => {
     expect(sent).toBeLessThan(4 * LINGER_BYTES);
   });
 });
+
+/**
+ * Writes `request` on a kept-alive connection and resolves with what the server sent and whether
+ * it closed the connection within `waitMs` (it must, for a request whose body it did not read).
+ */
+async function exchangeOnKeptAliveConnection(request: string, waitMs = 3000, until?: RegExp): Promise<{ answer: string; closedByServer: boolean }> {
+  const port = Number(new URL(stack.url).port);
+  const socket = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
+  let answer = '';
+  socket.on('error', () => undefined);
+  return new Promise((resolve) => {
+    const done = (closedByServer: boolean): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ answer, closedByServer });
+    };
+    const timer = setTimeout(() => done(false), waitMs);
+    socket.on('data', (chunk: Buffer) => {
+      answer += chunk.toString();
+      if (until?.test(answer)) done(false);
+    });
+    socket.once('end', () => done(true));
+    socket.write(request);
+  });
+}
+
+function multipartBody(parts: Array<[name: string, value: string, filename?: string]>, boundary = 'b0undary'): string {
+  const lines: string[] = [];
+  for (const [name, value, filename] of parts) {
+    lines.push(`--${boundary}`, `content-disposition: form-data; name="${name}"${filename ? `; filename="${filename}"` : ''}`, ...(filename ? ['content-type: image/jpeg'] : []), '', value);
+  }
+  lines.push(`--${boundary}--`, '');
+  return lines.join('\r\n');
+}
+
+const head = (body: string, extra: string[] = []) =>
+  ['POST /graphql HTTP/1.1', 'host: 127.0.0.1', 'content-type: multipart/form-data; boundary=b0undary', 'apollo-require-preflight: true', `authorization: Bearer ${TOKEN}`, `content-length: ${Buffer.byteLength(body)}`, ...extra, '', ''].join('\r\n');
+
+describe('multipart requests refused by the gateway', () => {
+  it('refuses an empty apollo-require-preflight header as no preflight header (CSRF), from the headers, its body never read', async () => {
+    const withoutPreflight = head('').replace('apollo-require-preflight: true', 'apollo-require-preflight: ').replace('content-length: 0', 'content-length: 1000000');
+
+    const { answer, closedByServer } = await exchangeOnKeptAliveConnection(withoutPreflight);
+
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect(answer).toMatch(/Cross-Site Request Forgery/);
+    expect(closedByServer).toBe(true);
+  });
+
+  it('closes the connection of an upload refused from its headers whose body the client may still send', async () => {
+    const csrf = head('').replace('apollo-require-preflight: true\r\n', '').replace('content-length: 0', 'content-length: 1000000');
+
+    const { answer, closedByServer } = await exchangeOnKeptAliveConnection(csrf);
+
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect(answer.toLowerCase()).toContain('connection: close');
+    expect(closedByServer).toBe(true);
+  });
+
+  it('refuses a map that puts the file outside the variables, also into a null elsewhere in the operations', async () => {
+    stack.simulator.reset();
+    const operations = JSON.stringify({ query: UPLOAD_PHOTO, variables: { ...ids, file: null }, extensions: { file: null } });
+    const body = multipartBody([
+      ['operations', operations],
+      ['map', '{"0":["extensions.file"]}'],
+      ['0', 'not read', 'a.jpg'],
+    ]);
+
+    const { answer } = await exchangeOnKeptAliveConnection(head(body) + body);
+
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect(answer).toContain('The map path \\"extensions.file\\" must point into the variables');
+    expect(stack.simulator.requests).toHaveLength(0);
+  });
+
+  it('closes the connection of a multipart request it refused part-way through (its body was not read to the end)', async () => {
+    const body = multipartBody([
+      ['map', '{"0":["variables.file"]}'],
+      ['operations', JSON.stringify({ query: UPLOAD_PHOTO, variables: { ...ids, file: null } })],
+    ]);
+
+    const { answer, closedByServer } = await exchangeOnKeptAliveConnection(head(body) + body);
+
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 400 Bad Request');
+    expect(answer.toLowerCase()).toContain('connection: close');
+    expect(closedByServer).toBe(true);
+  });
+
+  it('reads Expect: 100-continue in any letter case: an admitted upload is told to send its body', async () => {
+    const body = 'x'.repeat(1000);
+
+    const { answer } = await exchangeOnKeptAliveConnection(head(body, ['Expect: 100-Continue']), 3000, /\r\n\r\n/);
+
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 100 Continue');
+  });
+
+  it('reads Expect: 100-continue in any letter case: a refused upload is answered with its connection closed, its body never asked for', async () => {
+    const { answer, closedByServer } = await exchangeOnKeptAliveConnection(head('', ['Expect: 100-CONTINUE']).replace(/content-length: 0/, `content-length: ${LIMIT * 8}`));
+
+    expect(answer.split('\r\n')[0]).toBe('HTTP/1.1 413 Payload Too Large');
+    expect(answer).not.toContain('100 Continue');
+    expect(closedByServer).toBe(true);
+  });
+});
