@@ -435,7 +435,7 @@ describe('a list and single calls on one Outlook-limited mailbox', () => {
     stack.simulator.fail({ invitationId, holdUntil: held.closed, times: Infinity });
 
     const answers = Promise.all([list(stack, ids(size), LIST, invitationId), ...singles.map((id) => photoOf(stack, invitationId, id))]);
-    await until(() => stack.simulator.requests.filter((request) => request.invitationId === invitationId).length >= 4);
+    // Whichever came first, one read must wait for a slot; a batch holding too few lets all five reach Outlook.
     await until(async () => (await metric(stack, /^graph_mailbox_waiting_calls (\d+)/m)) === 1 || stack.simulator.throttledCount > 0);
     held.open();
     const [listed, ...single] = await answers;
