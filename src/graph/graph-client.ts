@@ -131,10 +131,10 @@ export type PhotoReadResult = GraphProfilePhoto | PhotoValue | null | Error;
 const ODATA_TYPE = '#microsoft.graph.profilePhoto';
 
 /** Largest JSON answer read; a photo's metadata is under 1 KiB, Graph's errors a few KiB. */
-const MAX_JSON_RESPONSE_BYTES = 1024 * 1024;
+export const MAX_JSON_RESPONSE_BYTES = 1024 * 1024;
 
 /** Largest photo read from `photo/$value`: Graph's 4 MB, and some slack. */
-const MAX_PHOTO_RESPONSE_BYTES = GRAPH_MAX_PHOTO_BYTES + 64 * 1024;
+export const MAX_PHOTO_RESPONSE_BYTES = GRAPH_MAX_PHOTO_BYTES + 64 * 1024;
 
 /** What the JSON calls on the photo's metadata share. */
 const JSON_CALL = { route: CONTACT_PHOTO_ROUTE, accept: 'application/json', maxResponseBytes: MAX_JSON_RESPONSE_BYTES, binary: false } as const;

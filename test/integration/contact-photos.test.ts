@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import sharp from 'sharp';
 import type { GraphSimulator, ReceivedRequest } from '../../src/simulator/graph/graph-simulator.js';
+import { gate } from '../support/gate.js';
 import { postGraphQL, type GraphQLResult } from '../support/graphql.js';
 import { startStack, type Stack } from '../support/stack.js';
 
@@ -47,6 +48,40 @@ function traffic(simulator: GraphSimulator, from = 0): { http: ReceivedRequest[]
 async function metric(stack: Stack, line: RegExp): Promise<number> {
   const text = await (await fetch(`${new URL(stack.url).origin}/metrics`)).text();
   return Number(line.exec(text)?.[1] ?? 0);
+}
+
+/** Waits until `condition` holds, asking again every 10 ms. */
+async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('Timed out waiting for a condition.');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const photoOf = (stack: Stack, invitationId: string, contactId: string) =>
+  postGraphQL(stack.url, `{ contactPhoto(invitationId: "${invitationId}", contactId: "${contactId}") { id } }`, {}, { token: TOKEN });
+
+/**
+ * A list of 4 on `invitationId` (a batch holding all 4 of the mailbox's slots) whose item c1
+ * Graph answers 429 with `retryAfter`, and a single read of c9 waiting for a slot meanwhile:
+ * how long after the batch was let go the single read reached Graph. The mailbox must be paused
+ * before the batch gives its slots back, or the waiting read starts in between.
+ */
+async function readQueuedBehindThrottledBatch(stack: Stack, invitationId: string, retryAfter: string) {
+  await seed(stack.simulator, [...ids(4), 'c9'], { invitationId });
+  const held = gate();
+  stack.simulator.fail({ batch: true, holdUntil: held.closed }).fail({ invitationId, contactId: 'c1', status: 429, retryAfter });
+  const from = stack.simulator.requests.length;
+  const listed = list(stack, ids(4), LIST, invitationId);
+  await until(() => stack.simulator.requests.length > from);
+  const single = photoOf(stack, invitationId, 'c9');
+  await until(async () => (await metric(stack, /^graph_mailbox_waiting_calls (\d+)/m)) === 1);
+  const openedAt = performance.now();
+  held.open();
+  const [listResult, singleResult] = await Promise.all([listed, single]);
+  const singleRead = stack.simulator.requests.slice(from).find((request) => request.contactId === 'c9')!;
+  return { listResult, singleResult, waitedMs: singleRead.receivedAt - openedAt };
 }
 
 describe('contactPhotos', () => {
@@ -125,6 +160,14 @@ describe('contactPhotos', () => {
     // The longest of the two waits, not the shorter.
     expect(Math.min(...batches[1]!.map((request) => request.receivedAt)) - Math.max(...batches[0]!.map((request) => request.receivedAt))).toBeGreaterThanOrEqual(240);
     expect((await metric(stack, /^graph_batch_items_retried_total\{status="429"\} (\d+)/m)) - retriedBefore).toBe(1);
+  });
+
+  it("pauses the mailbox for a retried item's 429 before the batch gives its slots back: a read waiting for them waits out the Retry-After", async () => {
+    const { listResult, singleResult, waitedMs } = await readQueuedBehindThrottledBatch(stack, 'inv-paused-by-item', '0.8');
+
+    expect(listResult.body.errors).toBeUndefined();
+    expect(singleResult.body.errors).toBeUndefined();
+    expect(waitedMs).toBeGreaterThanOrEqual(750);
   });
 
   it('answers an item still throttled after the retries TOO_MANY_REQUESTS with its retryAfter, the others unaffected', async () => {
@@ -223,6 +266,37 @@ describe('contactPhotos', () => {
     expect(traffic(stack.simulator, seedEnd).http).toHaveLength(5);
   });
 
+  it('answers every entry BAD_GATEWAY when Graph answers the batch 200 with a body that is not JSON', async () => {
+    stack.simulator.fail({ batch: true, status: 200, body: 'not-json' });
+
+    const result = await list(stack, ids(3));
+
+    expect(entries(result)).toEqual([null, null, null]);
+    expect(result.body.errors).toHaveLength(3);
+    for (const error of result.body.errors!) {
+      expect(error).toMatchObject({ message: expect.stringMatching(/not JSON/), extensions: { code: 'BAD_GATEWAY', upstream: { status: 200 } } });
+    }
+  });
+
+  it('reads the same contact id of two mailboxes each from its own mailbox', async () => {
+    for (const [invitationId, side] of [['inv-one', 20], ['inv-two', 30]] as const) {
+      const url = `${stack.simulator.baseUrl}/invitations/${invitationId}/invitedUser/contacts/same/photo`;
+      const response = await fetch(url, { method: 'PATCH', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ height: side, width: side }) });
+      expect(response.status).toBe(200);
+    }
+    const before = stack.simulator.requests.length;
+
+    const result = await postGraphQL(
+      stack.url,
+      `{ one: contactPhoto(invitationId: "inv-one", contactId: "same") { width } two: contactPhoto(invitationId: "inv-two", contactId: "same") { width } }`,
+      {},
+      { token: TOKEN },
+    );
+
+    expect(result.body).toEqual({ data: { one: { width: 20 }, two: { width: 30 } } });
+    expect(stack.simulator.requests.slice(before).map((request) => request.invitationId).sort()).toEqual(['inv-one', 'inv-two']);
+  });
+
   it('counts batches, their sizes and their items by status in the metrics', async () => {
     const batches = /^graph_batches_total\{status="200"\} (\d+)/m;
     const sizes = /^graph_batch_items_sum (\d+)/m;
@@ -282,6 +356,19 @@ describe('contactPhotos with dataUrl', () => {
     expect(entries(result).map((entry) => String(entry!['thumbnail']).slice(0, 23))).toEqual(Array(6).fill('data:image/jpeg;base64,'));
   });
 
+  it("answers Graph's own code and message for a picture Graph refused inside the batch (an error body is JSON, not base64)", async () => {
+    stack.simulator.fail({ contactId: 'c1', value: true, status: 403, code: 'ErrorAccessDenied', message: 'Access is denied to this picture.' });
+
+    const result = await list(stack, ids(3), THUMBNAILS);
+
+    expect(result.body.errors).toHaveLength(1);
+    expect(result.body.errors![0]).toMatchObject({
+      path: ['contactPhotos', 1, 'thumbnail'],
+      message: 'Access is denied to this picture.',
+      extensions: { code: 'FORBIDDEN', upstream: { status: 403, code: 'ErrorAccessDenied', message: 'Access is denied to this picture.' } },
+    });
+  });
+
   it('answers BAD_GATEWAY for the dataUrl of an item whose picture is not an image, and only for it', async () => {
     stack.simulator.fail({ contactId: 'c1', value: true, status: 200, body: { raw: 'not a picture', contentType: 'image/jpeg' } });
 
@@ -335,5 +422,59 @@ describe('a list and single calls on one Outlook-limited mailbox', () => {
     expect(entries(listed!).filter(Boolean)).toHaveLength(40);
     expect(singles.every((single) => single.body.errors === undefined)).toBe(true);
     expect(stack.simulator.throttledCount).toBe(0);
+  });
+
+  it.each([2, 3, 4])('holds one slot per item for a batch of %i: with the other slots taken by single reads, the next single read waits', async (size) => {
+    stack.simulator.reset();
+    const invitationId = `inv-slots-${size}`;
+    const singles = ids(5 - size, 's');
+    await seed(stack.simulator, [...ids(size), ...singles], { invitationId });
+    // Every read of the mailbox stays in flight at Outlook until the test lets go: a fifth one
+    // there is answered 429.
+    const held = gate();
+    stack.simulator.fail({ invitationId, holdUntil: held.closed, times: Infinity });
+
+    const answers = Promise.all([list(stack, ids(size), LIST, invitationId), ...singles.map((id) => photoOf(stack, invitationId, id))]);
+    // Whichever came first, one read must wait for a slot; a batch holding too few lets all five reach Outlook.
+    await until(async () => (await metric(stack, /^graph_mailbox_waiting_calls (\d+)/m)) === 1 || stack.simulator.throttledCount > 0);
+    held.open();
+    const [listed, ...single] = await answers;
+
+    expect(stack.simulator.throttledCount).toBe(0);
+    expect(entries(listed!).filter(Boolean)).toHaveLength(size);
+    expect(single.every((result) => result.body.errors === undefined)).toBe(true);
+  });
+});
+
+describe('a batch item given up on after a 429 (GRAPH_MAX_RETRIES=0, GRAPH_MAX_RETRY_AFTER_S=1)', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { GRAPH_MAX_RETRIES: '0', GRAPH_MAX_RETRY_AFTER_S: '1' } });
+  });
+  afterAll(() => stack.close());
+  beforeEach(() => stack.simulator.reset());
+
+  it('still pauses its mailbox, before the batch gives its slots back', async () => {
+    const { listResult, singleResult, waitedMs } = await readQueuedBehindThrottledBatch(stack, 'inv-given-up', '0.8');
+
+    expect(listResult.body.errors!.map((error) => [error.path, error.extensions!['code']])).toEqual([[['contactPhotos', 1], 'TOO_MANY_REQUESTS']]);
+    expect(singleResult.body.errors).toBeUndefined();
+    expect(waitedMs).toBeGreaterThanOrEqual(750);
+  });
+
+  it('asking for a day pauses its mailbox for GRAPH_MAX_RETRY_AFTER_S only: the next read waits 1 s, then is answered', async () => {
+    const invitationId = 'inv-day';
+    await seed(stack.simulator, [...ids(3), 'c9'], { invitationId });
+    stack.simulator.fail({ invitationId, contactId: 'c1', status: 429, retryAfter: '86400' });
+    const from = stack.simulator.requests.length;
+
+    const listed = await list(stack, ids(3), LIST, invitationId);
+    const single = await photoOf(stack, invitationId, 'c9');
+
+    expect(listed.body.errors![0]).toMatchObject({ path: ['contactPhotos', 1], extensions: { code: 'TOO_MANY_REQUESTS', retryAfter: 86400 } });
+    expect(single.body.errors).toBeUndefined();
+    const received = stack.simulator.requests.slice(from);
+    const throttledAt = received.find((request) => request.contactId === 'c1')!.receivedAt;
+    expect(received.find((request) => request.contactId === 'c9')!.receivedAt - throttledAt).toBeGreaterThanOrEqual(950);
   });
 });

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { GatewayError } from '../../src/errors/gateway-error.js';
-import { GraphClient, type GraphClientOptions } from '../../src/graph/graph-client.js';
+import { GraphClient, MAX_JSON_RESPONSE_BYTES, MAX_PHOTO_RESPONSE_BYTES, type GraphClientOptions } from '../../src/graph/graph-client.js';
 import type { GraphCallObserver } from '../../src/metrics/metrics.js';
 import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
 
@@ -46,6 +46,42 @@ async function simulator(options: ConstructorParameters<typeof GraphSimulator>[0
   await graph.listen();
   cleanups.push(() => graph.close());
   return graph;
+}
+
+/** A scripted Graph on a loopback port: `handle` answers every request; the base URL ends in `/beta`. */
+async function scriptedGraph(handle: (request: http.IncomingMessage, body: string, response: http.ServerResponse) => void): Promise<string> {
+  const server = http.createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => handle(request, Buffer.concat(chunks).toString('utf8'), response));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => {
+    server.closeAllConnections();
+    return new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/beta`;
+}
+
+/** A photo's metadata as Graph's JSON, padded with spaces to exactly `size` bytes. */
+function photoJsonOf(size: number): Buffer {
+  const json = JSON.stringify({ '@odata.type': '#microsoft.graph.profilePhoto', id: '1X1', height: 1, width: 1 });
+  return Buffer.concat([Buffer.from(json), Buffer.alloc(size - json.length, ' ')]);
+}
+
+/** Bytes that read as a JPEG (its signature), `size` of them. */
+function pictureOf(size: number): Buffer {
+  const bytes = Buffer.alloc(size, 0x55);
+  bytes.set([0xff, 0xd8, 0xff, 0xe0], 0);
+  return bytes;
+}
+
+/** Writes `body` with its Content-Length, or in chunks without one (`announced` false). */
+function answer(response: http.ServerResponse, contentType: string, body: Buffer, announced: boolean): void {
+  response.writeHead(200, { 'content-type': contentType, ...(announced && { 'content-length': String(body.length) }) });
+  if (announced) return void response.end(body);
+  for (let start = 0; start < body.length; start += 64 * 1024) response.write(body.subarray(start, start + 64 * 1024));
+  response.end();
 }
 
 async function codeOf(call: Promise<unknown>): Promise<unknown> {
@@ -122,5 +158,71 @@ describe("Graph's answer", () => {
     expect(failure).toBeInstanceOf(GatewayError);
     expect((failure as GatewayError).extensions).toMatchObject({ code: 'BAD_GATEWAY', upstream: { status: 200 } });
     expect((failure as GatewayError).message).toMatch(/larger than 1 MiB/);
+  });
+});
+
+describe("the size limits of Graph's answers", () => {
+  // Megabytes over loopback: time enough for a machine busy with other suites.
+  const roomy = { timeoutMs: 15_000, deadlineMs: 15_000 };
+
+  it.each([
+    ['announced with Content-Length', true],
+    ['streamed without Content-Length', false],
+  ])('accepts a JSON answer of exactly 1 MiB and refuses one byte more (%s)', async (_how, announced) => {
+    let size = MAX_JSON_RESPONSE_BYTES;
+    const graphClient = client(await scriptedGraph((_request, _body, response) => answer(response, 'application/json', photoJsonOf(size), announced)), roomy);
+    expect(MAX_JSON_RESPONSE_BYTES).toBe(1024 * 1024);
+
+    const exactly = await graphClient.getContactPhoto('i', 'c', newCall());
+    size += 1;
+    const over = await graphClient.getContactPhoto('i', 'c', newCall()).catch((error: unknown) => error);
+
+    expect(exactly).toEqual({ id: '1X1', height: 1, width: 1 });
+    expect(over).toBeInstanceOf(GatewayError);
+    expect((over as GatewayError).extensions).toMatchObject({ code: 'BAD_GATEWAY', upstream: { status: 200 } });
+    expect((over as GatewayError).message).toMatch(/larger than 1 MiB/);
+  });
+
+  it('accepts a picture of exactly 4 MB and 64 KiB and refuses one byte more', async () => {
+    let size = MAX_PHOTO_RESPONSE_BYTES;
+    const graphClient = client(await scriptedGraph((_request, _body, response) => answer(response, 'image/jpeg', pictureOf(size), true)), roomy);
+    expect(MAX_PHOTO_RESPONSE_BYTES).toBe(4 * 1024 * 1024 + 64 * 1024);
+
+    const exactly = await graphClient.getContactPhotoValue('i', 'c', newCall());
+    size += 1;
+    const over = await graphClient.getContactPhotoValue('i', 'c', newCall()).catch((error: unknown) => error);
+
+    expect(exactly?.bytes.length).toBe(MAX_PHOTO_RESPONSE_BYTES);
+    expect(over).toBeInstanceOf(GatewayError);
+    expect((over as GatewayError).extensions).toMatchObject({ code: 'BAD_GATEWAY', upstream: { status: 200 } });
+  });
+
+  it("allows a batch carrying pictures in base64 about 4/3 of the pictures' bytes, and refuses a batch beyond it", async () => {
+    let pictureBytes = MAX_PHOTO_RESPONSE_BYTES;
+    const graphClient = client(
+      await scriptedGraph((_request, body, response) => {
+        const { requests } = JSON.parse(body) as { requests: Array<{ id: string }> };
+        const picture = pictureOf(pictureBytes).toString('base64');
+        const responses = requests.map(({ id }) => ({ id, status: 200, headers: { 'Content-Type': 'image/jpeg' }, body: picture }));
+        answer(response, 'application/json', Buffer.from(JSON.stringify({ responses })), true);
+      }),
+      roomy,
+    );
+    const reads = ['a', 'b'].map((contactId) => ({ invitationId: 'i', contactId, part: 'value' as const }));
+
+    const largest = await graphClient.readPhotos(reads, newCall());
+    // A fifth more: its base64 is past what two of Graph's largest pictures take.
+    pictureBytes = Math.ceil(MAX_PHOTO_RESPONSE_BYTES * 1.2);
+    const beyond = await graphClient.readPhotos(reads, newCall());
+
+    expect(largest.map((result) => (result instanceof Error ? result.message : result && 'bytes' in result && result.bytes.length))).toEqual([
+      MAX_PHOTO_RESPONSE_BYTES,
+      MAX_PHOTO_RESPONSE_BYTES,
+    ]);
+    for (const result of beyond) {
+      expect(result).toBeInstanceOf(GatewayError);
+      expect((result as GatewayError).extensions).toMatchObject({ code: 'BAD_GATEWAY', upstream: { status: 200 } });
+      expect((result as GatewayError).message).toMatch(/larger than/);
+    }
   });
 });

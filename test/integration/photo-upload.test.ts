@@ -15,6 +15,8 @@ import { startStack, type Stack } from '../support/stack.js';
 const TOKEN = 'upload-token';
 const ids = { invitationId: 'inv-upload', contactId: 'contact-upload' };
 const HEIC = readFileSync(new URL('../fixtures/images/red-blue-64x48.heic', import.meta.url));
+/** 64 x 64 in Display P3 with its ICC profile: a HEIC whose pixels are scaled before they are tagged. */
+const HEIC_WITH_PROFILE = readFileSync(new URL('../fixtures/images/p3-200-80-60.heic', import.meta.url));
 
 let stack: Stack;
 beforeAll(async () => {
@@ -103,6 +105,35 @@ describe('uploadContactPhoto', () => {
     const result = await upload(small);
 
     expect(result.body.data).toEqual({ uploadContactPhoto: { id: '100X80', height: 80, width: 100 } });
+  });
+
+  it('never scales a small HEIC up, one with a colour profile included', async () => {
+    const result = await upload(HEIC_WITH_PROFILE);
+
+    expect(result.body.data).toEqual({ uploadContactPhoto: { id: '64X64', height: 64, width: 64 } });
+  });
+
+  it('answers the new picture in a dataUrl after an upload, though the same operation read the old one before it', async () => {
+    await upload(await (await twoColourImage(100, 80)).jpeg().toBuffer());
+    const old = stored();
+
+    const result = await postUpload(
+      stack.url,
+      `mutation Replace($invitationId: ID!, $contactId: ID!, $file: Upload!) {
+        before: updateContactPhoto(invitationId: $invitationId, contactId: $contactId, input: { height: 80 }) { dataUrl }
+        after: uploadContactPhoto(invitationId: $invitationId, contactId: $contactId, file: $file) { dataUrl }
+      }`,
+      ids,
+      await (await twoColourImage(120, 90, BLUE, RED)).jpeg().toBuffer(),
+      { token: TOKEN },
+    );
+
+    expect(result.body.errors).toBeUndefined();
+    expect(result.body.data).toEqual({
+      before: { dataUrl: `data:image/jpeg;base64,${old.toString('base64')}` },
+      after: { dataUrl: `data:image/jpeg;base64,${stored().toString('base64')}` },
+    });
+    expect(stored().equals(old)).toBe(false);
   });
 
   it.each([

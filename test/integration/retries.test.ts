@@ -100,6 +100,17 @@ describe('retries', () => {
     expect(elapsedMs).toBeLessThan(10_000);
   });
 
+  it('waits a Retry-After of exactly GRAPH_MAX_RETRY_AFTER_S (1 s), then succeeds', async () => {
+    stack.simulator.fail({ status: 429, retryAfter: '1' });
+
+    const { result } = await timedUpdate(stack);
+
+    expect(result.body.errors).toBeUndefined();
+    const [throttled, retried] = stack.simulator.requests;
+    expect(stack.simulator.requests).toHaveLength(2);
+    expect(retried!.receivedAt - throttled!.receivedAt).toBeGreaterThanOrEqual(1000);
+  });
+
   it('falls back to backoff when Retry-After is garbage', async () => {
     stack.simulator.fail({ status: 429, retryAfter: 'soon-ish' });
 

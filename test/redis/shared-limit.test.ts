@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config/config.js';
 import { mailboxKeys, mailboxScripts } from '../../src/redis/mailbox-scripts.js';
+import { REDIS_COMMAND_TIMEOUT_MS } from '../../src/redis/redis-connection.js';
 import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { GraphSimulator, type GraphSimulatorOptions } from '../../src/simulator/graph/graph-simulator.js';
 import { gate } from '../support/gate.js';
@@ -396,6 +397,44 @@ describe('when Redis fails', () => {
     }
     await waitForShared(replica!);
     expect(await readiness(replica!)).toEqual({ status: 'ready', mailboxLimit: 'shared' });
+  });
+
+  it('stopped: a persisted-query lookup is a miss at once, not after the command timeout, and calls run on the per-process limit', async () => {
+    const [replica] = await startReplicas(1, await startSimulator({}));
+    // A hash never registered: the gateway asks Redis for it, and answers PERSISTED_QUERY_NOT_FOUND.
+    const lookUp = () =>
+      fetch(replica!.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ extensions: { persistedQuery: { version: 1, sha256Hash: 'a'.repeat(64) } } }),
+      }).then(async (response) => (await response.json()) as GraphQLResult['body']);
+    // Warm: the first calls of a process are slow for reasons of their own.
+    await lookUp();
+    await update(replica!, 'down-mailbox', 0);
+    await redis.stop();
+    try {
+      await waitForShared(replica!, false);
+      // ioredis tries to reconnect every 100 ms, then 200, 300 ...: let its tries space out past
+      // the command timeout, so that a command queued for a reconnect would wait out the timeout.
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+
+      let total = 0;
+      for (let i = 0; i < 6; i++) {
+        const started = performance.now();
+        const answer = await lookUp();
+        total += performance.now() - started;
+        expect(answer.errors![0]!.extensions!['code']).toBe('PERSISTED_QUERY_NOT_FOUND');
+      }
+      const updated = await update(replica!, 'down-mailbox', 1);
+
+      // Six lookups in half the time one command timeout would take each (500 ms): a command
+      // queued while disconnected waited for it (or for ioredis to give up on a reconnect).
+      expect(total).toBeLessThan(3 * REDIS_COMMAND_TIMEOUT_MS);
+      expect(updated.body.errors).toBeUndefined();
+      expect(await readiness(replica!)).toEqual({ status: 'ready', mailboxLimit: 'local' });
+    } finally {
+      await redis.restart();
+    }
   });
 
   it('does not wait for Redis at start-up: a replica with Redis down serves with its own limit', async () => {

@@ -24,6 +24,17 @@ describe('FairQueue', () => {
     expect([queue.shift(), queue.shift(), queue.shift()]).toEqual(['b0', 'a1', 'b1']);
   });
 
+  it('moves a caller already waiting to the head for a call that waited once, leaving no second turn behind', () => {
+    const queue = new FairQueue<string>();
+    queue.push('a', 'a1');
+    queue.push('b', 'b1');
+    queue.push('a', 'a0', true);
+
+    // a's turn moved to the head; its old place is gone, so b is served before a's second call.
+    expect([queue.shift(), queue.shift(), queue.shift(), queue.shift()]).toEqual(['a0', 'b1', 'a1', undefined]);
+    expect(queue.length).toBe(0);
+  });
+
   it('takes a call out wherever it waits, and forgets a caller with none left', () => {
     const queue = new FairQueue<string>();
     queue.push('a', 'a1');
@@ -49,6 +60,17 @@ describe('FairQueue', () => {
     // is the scheduler's to check).
     for (let i = 0; i < 24; i++) queue.push(`other-${i}`, i);
     expect([mayQueue(queue, 'flood', 100), mayQueue(queue, 'someone else', 100)]).toEqual([false, true]);
+  });
+
+  it('gives a caller holding exactly its share no further place once the kept quarter is reached', () => {
+    const queue = new FairQueue<number>();
+    // A queue of 8: a share of 2, and 6 places before the kept quarter.
+    for (let i = 0; i < 6; i++) queue.push('first', i);
+    let taken = 0;
+    while (mayQueue(queue, 'second', 8)) queue.push('second', taken++);
+
+    expect(taken).toBe(2);
+    expect([queue.countOf('second'), mayQueue(queue, 'second', 8), mayQueue(queue, 'third', 8)]).toEqual([2, false, true]);
   });
 
   it('knows a caller by a hash of its Authorization, never the token', () => {

@@ -89,6 +89,13 @@ describe('decideRetry', () => {
     expect(decideRetry(input(overrides))).toEqual({ kind: 'give-up', waitMs: retryAfterS * 1000, retryAfterS });
   });
 
+  it('waits a Retry-After of exactly GRAPH_MAX_RETRY_AFTER_S, and gives up on one a millisecond above it', () => {
+    // A deadline far enough that only GRAPH_MAX_RETRY_AFTER_S (30) decides.
+    const deadlineMs = NOW + 60_000;
+    expect(decideRetry(input({ retryAfter: '30', deadlineMs }))).toEqual({ kind: 'retry', waitMs: 30_000 });
+    expect(decideRetry(input({ retryAfter: '30.001', deadlineMs }))).toEqual({ kind: 'give-up', waitMs: 30_001, retryAfterS: 30.001 });
+  });
+
   it('says when to come back after a backoff too, to the millisecond', () => {
     const decision = decideRetry(input({ attempt: 4 }));
 
