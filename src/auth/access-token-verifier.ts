@@ -1,7 +1,10 @@
 import type { Got } from 'got';
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { jwtVerify } from 'jose';
 import type { Logger } from 'pino';
 import { ExpiringMemo } from './expiring-memo.js';
+import { SigningKeys, SigningKeysUnavailableError } from './signing-keys.js';
+
+export { SigningKeysUnavailableError } from './signing-keys.js';
 
 /** Who is calling, from a token the gateway checked itself. */
 export interface CallerIdentity {
@@ -27,21 +30,19 @@ export class AccessTokenRefusal extends Error {
   }
 }
 
-/** The tenant's keys are not known yet (discovery has not succeeded since start). */
-export class SigningKeysUnknownError extends Error {
-  constructor() {
-    super('The gateway has not read its identity provider’s signing keys yet.');
-    this.name = 'SigningKeysUnknownError';
-  }
-}
-
 export interface VerifierSettings {
   authorityHost: string;
   tenantId: string;
   audiences: string[];
   requiredScope: string;
   jwksCooldownMs: number;
-  timeoutMs: number;
+  jwksRefreshMs: number;
+}
+
+/** Why the gateway cannot check every token now, for `/readyz`. */
+export interface NotReady {
+  status: 'starting' | 'signing-keys-unavailable';
+  reason: string;
 }
 
 /** Tokens remembered as checked, at most (each until its own `exp`). */
@@ -51,20 +52,22 @@ const CHECKED_TOKENS = 10_000;
 const CLOCK_TOLERANCE_S = 60;
 /** Waits between discovery attempts while it fails: 1 s doubling to 30 s. */
 const DISCOVERY_RETRY_MS = { first: 1000, max: 30_000 };
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Checks the tokens callers send for the gateway's own API, locally, as Microsoft prescribes for
  * a middle-tier API (docs/graph-behaviour.md, "Sign-in"): issuer and keys from the tenant's OpenID
- * configuration, RS256 signatures by a published key (a new `kid` is fetched, at most once per
- * cooldown), one of the gateway's audiences, `exp`/`nbf`, and the required delegated scope in
- * `scp`. Discovery runs in the background from `start()`, retried until it succeeds; until then
- * `ready` is false and no token is accepted.
+ * configuration, RS256 signatures by a published key (see signing-keys.ts), one of the gateway's
+ * audiences, `exp`/`nbf`, the tenant in `tid`, and the required delegated scope in `scp`.
+ * Discovery runs in the background from `start()`, retried until it succeeds; until then
+ * `notReady` says so and no token is accepted.
  */
 export class AccessTokenVerifier {
   readonly #settings: VerifierSettings;
   readonly #http: Got;
   readonly #logger: Logger;
-  #keys: { issuer: string; jwks: JWTVerifyGetKey } | undefined;
+  /** From discovery: the issuer, the tenant id `tid` must name (lower case), the keys. */
+  #keys: { issuer: string; tenantId: string; jwks: SigningKeys } | undefined;
   /** Tokens already checked, until their `exp`: a token's signature and claims cannot change. */
   readonly #checked = new ExpiringMemo<CallerIdentity>(CHECKED_TOKENS);
   #stopped = false;
@@ -76,9 +79,12 @@ export class AccessTokenVerifier {
     this.#logger = logger;
   }
 
-  /** The OpenID configuration and the keys have been read once. */
-  get ready(): boolean {
-    return this.#keys !== undefined;
+  /** Why not every valid token can be checked now (never read, or the keys cannot be read); `undefined` when ready. */
+  get notReady(): NotReady | undefined {
+    if (this.#keys === undefined) return { status: 'starting', reason: 'reading the identity provider’s configuration' };
+    const problem = this.#keys.jwks.problem;
+    if (problem === undefined) return undefined;
+    return { status: this.#keys.jwks.everRead ? 'signing-keys-unavailable' : 'starting', reason: problem };
   }
 
   /** Starts discovery in the background (start-up does not wait for it). */
@@ -89,21 +95,22 @@ export class AccessTokenVerifier {
   stop(): void {
     this.#stopped = true;
     clearTimeout(this.#retry);
+    this.#keys?.jwks.stop();
   }
 
   /**
    * The caller of a valid token with the required scope.
    *
-   * @throws AccessTokenRefusal for a token that must be refused; SigningKeysUnknownError before discovery succeeded.
+   * @throws AccessTokenRefusal for a token that must be refused; SigningKeysUnavailableError when the keys that would tell cannot be read.
    */
   async verify(token: string): Promise<CallerIdentity> {
     const known = this.#checked.get(token);
     if (known) return known;
     const keys = this.#keys;
-    if (!keys) throw new SigningKeysUnknownError();
+    if (!keys) throw new SigningKeysUnavailableError(1);
     let payload;
     try {
-      ({ payload } = await jwtVerify(token, keys.jwks, {
+      ({ payload } = await jwtVerify(token, keys.jwks.getKey, {
         issuer: keys.issuer,
         audience: this.#settings.audiences,
         algorithms: ['RS256'],
@@ -111,12 +118,17 @@ export class AccessTokenVerifier {
         requiredClaims: ['exp'],
       }));
     } catch (error) {
+      if (error instanceof SigningKeysUnavailableError) throw error;
       // jose's message says what failed ("\"exp\" claim timestamp check failed"), never the token.
       throw new AccessTokenRefusal('invalid_token', `The access token is not valid: ${(error as Error).message}`);
     }
     const { oid, tid, scp } = payload as { oid?: unknown; tid?: unknown; scp?: unknown };
     if (typeof oid !== 'string' || typeof tid !== 'string') {
       throw new AccessTokenRefusal('invalid_token', 'The access token has no user (oid and tid claims).');
+    }
+    // `iss` names a tenant too; `tid` is the one the user signed in to, whose Graph the exchange reaches.
+    if (tid.toLowerCase() !== keys.tenantId) {
+      throw new AccessTokenRefusal('invalid_token', 'The access token is for another tenant (tid).');
     }
     if (typeof scp !== 'string' || !scp.split(' ').includes(this.#settings.requiredScope)) {
       throw new AccessTokenRefusal('insufficient_scope', `The access token lacks the delegated scope ${this.#settings.requiredScope}.`);
@@ -128,7 +140,7 @@ export class AccessTokenVerifier {
   }
 
   private async discover(waitMs: number): Promise<void> {
-    const { authorityHost, tenantId, jwksCooldownMs, timeoutMs } = this.#settings;
+    const { authorityHost, tenantId, jwksCooldownMs, jwksRefreshMs } = this.#settings;
     const url = `${authorityHost}/${tenantId}/v2.0/.well-known/openid-configuration`;
     try {
       const response = await this.#http(url, { responseType: 'json' });
@@ -136,11 +148,12 @@ export class AccessTokenVerifier {
       if (response.statusCode !== 200 || typeof configuration.issuer !== 'string' || typeof configuration.jwks_uri !== 'string') {
         throw new Error(`the OpenID configuration answered ${response.statusCode} without an issuer and jwks_uri`);
       }
-      const jwks = createRemoteJWKSet(new URL(configuration.jwks_uri), { cooldownDuration: jwksCooldownMs, timeoutDuration: timeoutMs });
-      // Read the keys now: a gateway is ready once it can check a token without waiting.
-      await jwks.reload();
-      this.#keys = { issuer: configuration.issuer, jwks };
-      this.#logger.info({ issuer: configuration.issuer }, 'sign-in: identity provider keys read');
+      const tenant = tenantIdOf(tenantId, configuration.issuer);
+      if (this.#stopped) return;
+      const jwks = new SigningKeys(configuration.jwks_uri, this.#http, { cooldownMs: jwksCooldownMs, refreshMs: jwksRefreshMs }, this.#logger);
+      this.#keys = { issuer: configuration.issuer, tenantId: tenant, jwks };
+      // Read the keys now (a failure is retried by SigningKeys): ready once a token can be checked without waiting.
+      if (await jwks.read()) this.#logger.info({ issuer: configuration.issuer }, 'sign-in: identity provider keys read');
     } catch (error) {
       if (this.#stopped) return;
       this.#logger.warn({ err: { message: (error as Error).message }, retryInMs: waitMs }, 'sign-in: could not read the identity provider’s configuration or keys');
@@ -148,4 +161,16 @@ export class AccessTokenVerifier {
       this.#retry.unref();
     }
   }
+}
+
+/**
+ * The tenant id (a GUID, lower case) that tokens' `tid` must name: `ENTRA_TENANT_ID` itself, or,
+ * when that is a domain name (`contoso.onmicrosoft.com`), the id its discovered issuer names
+ * (`{authority host}/{tenant id}/v2.0`), as Entra answers a domain's OpenID configuration.
+ */
+function tenantIdOf(configured: string, issuer: string): string {
+  if (GUID.test(configured)) return configured.toLowerCase();
+  const named = new URL(issuer).pathname.split('/')[1] ?? '';
+  if (!GUID.test(named)) throw new Error(`the issuer ${issuer} names no tenant id for ENTRA_TENANT_ID ${configured}`);
+  return named.toLowerCase();
 }

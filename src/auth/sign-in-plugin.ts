@@ -3,7 +3,7 @@ import { GraphQLError, type DocumentNode, type OperationDefinitionNode } from 'g
 import { GatewayErrorCode } from '../errors/codes.js';
 import { ENTITIES_FIELD, fragmentsOf, GRAPH_CALLING_FIELDS, sumRootFields } from '../schema/operation-limits.js';
 import type { GatewayContext } from '../schema/context.js';
-import { AccessTokenRefusal, type AccessTokenVerifier } from './access-token-verifier.js';
+import { AccessTokenRefusal, SigningKeysUnavailableError, type AccessTokenVerifier } from './access-token-verifier.js';
 
 /**
  * Sign-in (`AUTH_MODE=obo`): an operation that calls Graph runs only for a caller whose token
@@ -26,10 +26,11 @@ export function signInPlugin(verifier: AccessTokenVerifier, requiredScope: strin
           try {
             contextValue.signIn.identity = await verifier.verify(header.replace(/^Bearer +/i, ''));
           } catch (error) {
-            if (!(error instanceof AccessTokenRefusal)) {
-              // The keys are not known yet (start-up, or the identity provider unreachable since).
-              throw refusal(503, GatewayErrorCode.UPSTREAM_UNAVAILABLE, 'The gateway cannot check access tokens yet; retry shortly.', undefined, 1);
+            if (error instanceof SigningKeysUnavailableError) {
+              // The token may be good: its key cannot be read (start-up, or the identity provider failing since).
+              throw refusal(503, GatewayErrorCode.UPSTREAM_UNAVAILABLE, 'The gateway cannot check access tokens now; retry shortly.', undefined, error.retryAfterS);
             }
+            if (!(error instanceof AccessTokenRefusal)) throw error;
             if (error.reason === 'insufficient_scope') {
               throw refusal(403, GatewayErrorCode.FORBIDDEN, error.message, `Bearer error="insufficient_scope", scope="${requiredScope}"`);
             }

@@ -77,6 +77,8 @@ export type AuthConfig =
       graphScopes: string[];
       /** `AUTH_JWKS_COOLDOWN_MS`: after a key fetch, how long until an unknown `kid` may fetch again. */
       jwksCooldownMs: number;
+      /** `AUTH_JWKS_REFRESH_MS`: after a key fetch, how long until the keys are fetched again in the background. */
+      jwksRefreshMs: number;
       /** `ENTRA_TIMEOUT_MS`: one request to Entra ID (discovery, keys, token endpoint). */
       timeoutMs: number;
     };
@@ -334,6 +336,7 @@ function auth(env: Env): AuthConfig {
     requiredScope: raw(env, 'AUTH_REQUIRED_SCOPE') ?? 'access_as_user',
     graphScopes: list(env, 'GRAPH_SCOPES', ['https://graph.microsoft.com/.default'], /[\s,]+/),
     jwksCooldownMs: integer(env, 'AUTH_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000),
+    jwksRefreshMs: integer(env, 'AUTH_JWKS_REFRESH_MS', 600_000, 1000, 86_400_000),
     timeoutMs: integer(env, 'ENTRA_TIMEOUT_MS', 10_000, 1, 600_000),
   };
 }

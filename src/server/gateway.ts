@@ -223,10 +223,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   app.get('/healthz', async () => ({ status: 'ok' }));
   // With Redis, the body says whether the mailbox limit is shared right now or kept per process.
   const mailboxLimit = (): Record<string, string> => (shared ? { mailboxLimit: shared.limiter.shared ? 'shared' : 'local' } : {});
-  // With sign-in, not ready until the identity provider's keys have been read once.
+  // With sign-in, not ready while the identity provider's keys cannot be read (before the first
+  // read, or since a read failed: a token of a new key could not be checked).
   app.get('/readyz', async (_request, reply) => {
     if (draining) return reply.code(503).send({ status: 'draining', ...mailboxLimit() });
-    if (signIn && !signIn.verifier.ready) return reply.code(503).send({ status: 'starting', signIn: 'reading the identity provider’s keys', ...mailboxLimit() });
+    const signInProblem = signIn?.verifier.notReady;
+    if (signInProblem) return reply.code(503).send({ status: signInProblem.status, signIn: signInProblem.reason, ...mailboxLimit() });
     return { status: 'ready', ...mailboxLimit() };
   });
 

@@ -117,6 +117,7 @@ describe('loadConfig', () => {
       requiredScope: 'access_as_user',
       graphScopes: ['https://graph.microsoft.com/.default'],
       jwksCooldownMs: 30_000,
+      jwksRefreshMs: 600_000,
       timeoutMs: 10_000,
     });
     expect(
@@ -127,6 +128,7 @@ describe('loadConfig', () => {
         AUTH_REQUIRED_SCOPE: 'Photos.Write',
         GRAPH_SCOPES: 'https://graph.microsoft.us/.default',
         AUTH_JWKS_COOLDOWN_MS: '1000',
+        AUTH_JWKS_REFRESH_MS: '60000',
         ENTRA_TIMEOUT_MS: '2000',
       }).auth,
     ).toMatchObject({
@@ -135,6 +137,7 @@ describe('loadConfig', () => {
       requiredScope: 'Photos.Write',
       graphScopes: ['https://graph.microsoft.us/.default'],
       jwksCooldownMs: 1000,
+      jwksRefreshMs: 60_000,
       timeoutMs: 2000,
     });
   });
@@ -146,6 +149,10 @@ describe('loadConfig', () => {
     [
       { AUTH_MODE: 'obo', ENTRA_TENANT_ID: 't', ENTRA_CLIENT_ID: 'c', ENTRA_CLIENT_SECRET: 's', ENTRA_AUTHORITY_HOST: 'http://login.example.com' },
       'Invalid configuration: ENTRA_AUTHORITY_HOST must be an https origin such as https://login.microsoftonline.com (got "http://login.example.com").',
+    ],
+    [
+      { AUTH_MODE: 'obo', ENTRA_TENANT_ID: 't', ENTRA_CLIENT_ID: 'c', ENTRA_CLIENT_SECRET: 's', AUTH_JWKS_REFRESH_MS: '0' },
+      'Invalid configuration: AUTH_JWKS_REFRESH_MS must be a whole number from 1000 to 86400000 (got "0").',
     ],
   ])('refuses sign-in settings it cannot use, naming the setting: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);

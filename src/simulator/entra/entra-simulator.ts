@@ -18,6 +18,11 @@ export const GRAPH_DEFAULT_SCOPE = 'https://graph.microsoft.com/.default';
 
 export interface EntraSimulatorOptions {
   tenantId?: string;
+  /**
+   * A domain name the tenant answers to as well (`contoso.onmicrosoft.com`), as Entra's endpoints
+   * do: its OpenID configuration still names the tenant id in `issuer`, and tokens carry it in `tid`.
+   */
+  domain?: string;
   /** The gateway's app (its API's audience, and the client of the on-behalf-of grant). */
   clientId?: string;
   clientSecret?: string;
@@ -63,12 +68,16 @@ export interface UserTokenOptions {
   scp?: string | null;
   aud?: string;
   iss?: string;
-  /** Seconds from now; negative for an expired token. */
-  expiresInS?: number;
+  /** Seconds from now; negative for an expired token; `null` leaves `exp` out. */
+  expiresInS?: number | null;
   /** Seconds from now before which the token is not valid. */
   notBeforeInS?: number;
+  /** The tenant (`tid`); the simulator's own by default. */
+  tid?: string;
   /** Sign with a key the tenant never published (a forged token under a known `kid`). */
   forged?: boolean;
+  /** Sign with a key the tenant never published, under a `kid` it never published either. */
+  unknownKid?: boolean;
   /** `HS256` with the client secret, or `none`: algorithms a verifier must refuse. */
   alg?: 'HS256' | 'none';
 }
@@ -99,6 +108,7 @@ export class EntraSimulator {
   #authorityHost: string | undefined;
   #caFile: string | undefined;
   #discoveryRequests = 0;
+  #keysRequests = 0;
 
   constructor(options: EntraSimulatorOptions = {}) {
     this.#options = options;
@@ -166,6 +176,11 @@ export class EntraSimulator {
     return this.#discoveryRequests;
   }
 
+  /** Requests for the keys (JWKS) alone. */
+  get keysRequests(): number {
+    return this.#keysRequests;
+  }
+
   /** Queues a fault for the endpoint's next request(s). */
   fail(fault: EntraFault): this {
     this.#faults.add(fault);
@@ -177,6 +192,7 @@ export class EntraSimulator {
     this.#faults.clear();
     this.#tokenRequests.length = 0;
     this.#discoveryRequests = 0;
+    this.#keysRequests = 0;
   }
 
   /**
@@ -200,13 +216,13 @@ export class EntraSimulator {
       iss: options.iss ?? this.issuer,
       iat: now,
       nbf: now + (options.notBeforeInS ?? 0),
-      exp: now + (options.expiresInS ?? 3600),
       oid: options.oid ?? randomUUID(),
-      tid: this.tenantId,
+      tid: options.tid ?? this.tenantId,
       sub: randomUUID(),
       ver: '2.0',
       azp: randomUUID(),
     };
+    if (options.expiresInS !== null) claims.exp = now + (options.expiresInS ?? 3600);
     if (options.scp !== null) claims['scp'] = options.scp ?? 'access_as_user';
     if (options.alg === 'none') {
       const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
@@ -216,8 +232,9 @@ export class EntraSimulator {
       return new SignJWT(claims).setProtectedHeader({ alg: 'HS256', typ: 'JWT', kid: this.currentKey().kid }).sign(new TextEncoder().encode(this.clientSecret));
     }
     const key = this.currentKey();
-    const signingKey = options.forged ? (await generateKeyPair('RS256')).privateKey : key.privateKey;
-    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid: key.kid }).sign(signingKey);
+    const signingKey = options.forged || options.unknownKid ? (await generateKeyPair('RS256')).privateKey : key.privateKey;
+    const kid = options.unknownKid ? randomUUID() : key.kid;
+    return new SignJWT(claims).setProtectedHeader({ alg: 'RS256', typ: 'JWT', kid }).sign(signingKey);
   }
 
   /**
@@ -254,7 +271,7 @@ export class EntraSimulator {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const body = Buffer.concat(chunks).toString('utf8');
-    const path = (request.url ?? '/').split('?')[0]!;
+    const path = this.withTenantId((request.url ?? '/').split('?')[0]!);
     const tenant = `/${this.tenantId}`;
     const endpoint =
       path === `${tenant}/v2.0/.well-known/openid-configuration`
@@ -267,6 +284,7 @@ export class EntraSimulator {
     if (endpoint === undefined) return send(response, 404, { error: 'not_found', error_description: `No such endpoint: ${request.method} ${path}` });
     if (endpoint === 'token') this.#tokenRequests.push(tokenRequestOf(body));
     else this.#discoveryRequests++;
+    if (endpoint === 'keys') this.#keysRequests++;
 
     const fault = this.#faults.take((candidate) => candidate.endpoint === endpoint);
     if (fault?.hang) return;
@@ -279,6 +297,12 @@ export class EntraSimulator {
       case 'token':
         return this.answerToken(response, new URLSearchParams(body), request.headers['content-type']);
     }
+  }
+
+  /** The path with the tenant's domain name, if it starts with it, replaced by the tenant id. */
+  private withTenantId(path: string): string {
+    const domain = this.#options.domain;
+    return domain !== undefined && path.toLowerCase().startsWith(`/${domain.toLowerCase()}/`) ? `/${this.tenantId}${path.slice(domain.length + 1)}` : path;
   }
 
   private openIdConfiguration(): Record<string, unknown> {
@@ -321,6 +345,9 @@ export class EntraSimulator {
         audience: [this.clientId, `api://${this.clientId}`],
         issuer: this.issuer,
         algorithms: ['RS256'],
+        // Five minutes of clock skew, Microsoft's token validation default (IdentityModel's
+        // DefaultClockSkew): an assertion the gateway still accepts within its own 60 s is exchanged.
+        clockTolerance: 300,
       }));
     } catch {
       return oauthError(response, 'invalid_grant', 50013, 'Assertion failed signature validation, or is expired or not for this app.');
