@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { AuthConfig } from '../config/config.js';
 import type { GatewayContext } from '../schema/context.js';
 import { AccessTokenVerifier } from './access-token-verifier.js';
+import { authenticator, type Authenticate } from './caller-authentication.js';
 import { entraHttpClient } from './entra-http.js';
 import { signInPlugin } from './sign-in-plugin.js';
 import { OnBehalfOfExchange, type SharedTokenCache } from './token-exchange.js';
@@ -11,6 +12,8 @@ import { OnBehalfOfExchange, type SharedTokenCache } from './token-exchange.js';
 export interface SignIn {
   verifier: AccessTokenVerifier;
   exchange: OnBehalfOfExchange;
+  /** The caller of an `Authorization` header, or a `SignInRefusal`: for checks before GraphQL (uploads). */
+  authenticate: Authenticate;
   /** Checks the caller's token before an operation that calls Graph runs. */
   plugin: ApolloServerPlugin<GatewayContext>;
   stop(): void;
@@ -25,5 +28,6 @@ export function startSignIn(settings: Extract<AuthConfig, { mode: 'obo' }>, logg
   const verifier = new AccessTokenVerifier(settings, http, logger);
   verifier.start();
   const exchange = new OnBehalfOfExchange(settings, http, logger, sharedCache);
-  return { verifier, exchange, plugin: signInPlugin(verifier, settings.requiredScope), stop: () => verifier.stop() };
+  const authenticate = authenticator(verifier, settings.requiredScope);
+  return { verifier, exchange, authenticate, plugin: signInPlugin(authenticate), stop: () => verifier.stop() };
 }

@@ -3,7 +3,7 @@ import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginCacheControlDisabled } from '@apollo/server/plugin/disabled';
 import fastifyApollo from '@as-integrations/fastify';
 import cors from '@fastify/cors';
-import Fastify, { type FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { DestinationStream, Logger } from 'pino';
 import type { GatewayConfig } from '../config/config.js';
 import { GatewayErrorCode } from '../errors/codes.js';
@@ -66,12 +66,6 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   const logger = createLogger(config.logLevel, options.logDestination, config.tracing);
   const shutdownSignal = new AbortController();
   const photos = new PhotoProcessor(config.photos);
-  const uploads = new UploadGate({
-    photos,
-    maxFileBytes: config.photos.maxUploadBytes,
-    budgetBytes: config.photos.uploadBudgetBytes,
-    bodyTimeoutMs: config.photos.uploadTimeoutMs,
-  });
   const metrics = new GatewayMetrics(() => graph.mailboxUsage, () => ({ ...photos.usage, uploadBytes: uploads.bytesAdmitted }));
   // With REDIS_URL, replicas share the per-mailbox limit and the persisted-query cache.
   // (ioredis is loaded only then.)
@@ -83,6 +77,13 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
   // and msal-node are loaded only then, as Federation's and Redis's packages are.)
   const signIn =
     config.auth.mode === 'obo' ? (await import('../auth/sign-in.js')).startSignIn(config.auth, logger, shared?.tokenCache) : undefined;
+  const uploads: UploadGate = new UploadGate({
+    photos,
+    maxFileBytes: config.photos.maxUploadBytes,
+    budgetBytes: config.photos.uploadBudgetBytes,
+    bodyTimeoutMs: config.photos.uploadTimeoutMs,
+    ...(signIn && { authenticate: signIn.authenticate }),
+  });
   const graph: GraphClient =
     options.graphClient ??
     new GraphClient({
@@ -143,7 +144,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       // Apollo installs by default would wrap every field resolver for nothing.
       ApolloServerPluginCacheControlDisabled(),
       ...(federation?.plugins ?? []),
-      ...(federation && !config.federationSdlPublic ? [(await import('./service-sdl-guard.js')).serviceSdlGuardPlugin()] : []),
+      ...(federation && !config.federationSdlPublic ? [(await import('./service-sdl-guard.js')).serviceSdlGuardPlugin(signIn?.authenticate)] : []),
       ...(await apolloReportingPlugins(config)),
     ],
     // GraphOS reporting is configured from the gateway's configuration only, never guessed by
@@ -172,12 +173,20 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       sendError(reply, 503, GatewayErrorCode.SHUTTING_DOWN, defaultMessage(GatewayErrorCode.SHUTTING_DOWN));
     } else if (authorizationHeaderCount(request.raw.rawHeaders) > 1) {
       sendError(reply, 400, GatewayErrorCode.BAD_REQUEST, 'Send at most one Authorization header.');
-    } else if (!(graphql && uploads.admit(request, reply))) {
-      // Node leaves "100 Continue" to us (see checkContinue below): the body is asked for only now.
-      if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue();
-      done();
+    } else if (graphql && uploads.isUpload(request)) {
+      // Decided before its body is read: with sign-in, that waits for the token's check.
+      uploads.admit(request, reply).then((refused) => {
+        if (!refused) carryOn(request, reply, done);
+      }, done);
+    } else {
+      carryOn(request, reply, done);
     }
   });
+  /** Lets a request through to its body and handler: Node leaves "100 Continue" to us (see checkContinue below), asked for only now. */
+  function carryOn(request: FastifyRequest, reply: FastifyReply, done: () => void): void {
+    if (request.headers.expect?.toLowerCase() === '100-continue') reply.raw.writeContinue();
+    done();
+  }
   // A client that sends `Expect: 100-continue` waits for leave to send its body. Without this
   // listener Node grants it before any hook runs; with it, the hook above decides first, so an
   // upload that is too large or finds the photo queue full is refused before its body is sent.

@@ -1,5 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { Authenticate } from '../auth/caller-authentication.js';
+import { SignInRefusal } from '../auth/sign-in-refusal.js';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { callerLeft, missingToken } from '../errors/gateway-error.js';
 import { PhotoQueueFullError, type PhotoProcessor, type PhotoTicket } from '../photos/photo-processor.js';
@@ -10,7 +12,7 @@ import { closeAfterLingering } from './lingering-close.js';
 /**
  * Uploads are decided from their headers, before a byte of the body is read (and, for a client
  * that sent `Expect: 100-continue`, before it is told to send it): a cross-site form, a caller
- * without a bearer token, a body too large or of unknown length, one that would not fit the
+ * without a bearer token (with sign-in, one whose token is refused), a body too large or of unknown length, one that would not fit the
  * photo queue or the process's budget of upload bytes is refused at once. An admitted upload
  * holds its place and its bytes of budget until its answer is sent, carries a signal that is
  * aborted if the caller leaves before that, and must have sent its whole body within
@@ -35,6 +37,16 @@ export interface UploadGateOptions {
   budgetBytes: number;
   /** `PHOTO_UPLOAD_TIMEOUT_MS`: time an admitted upload has to send its whole body. */
   bodyTimeoutMs: number;
+  /** With sign-in: the caller's token checked before the body is read or a place is held. */
+  authenticate?: Authenticate;
+}
+
+/** How an upload is refused: `drain` reads and drops its body (keep-alive) rather than closing. */
+interface Refusal {
+  drain?: boolean;
+  retryAfterS?: number;
+  headers?: Record<string, string>;
+  extensions?: Record<string, unknown>;
 }
 
 /** Apollo's CSRF prevention: a `multipart/form-data` request needs one of these headers. */
@@ -78,27 +90,33 @@ export class UploadGate {
     return this.#bytesAdmitted;
   }
 
-  /**
-   * For a GraphQL request: when it is a multipart upload, either refuses it (answering, and
-   * returning `true`) or admits it. Other requests pass (`false`) untouched.
-   */
-  admit(request: FastifyRequest, reply: FastifyReply): boolean {
+  /** Whether this GraphQL request is a multipart upload, which `admit` decides on before its body is read. */
+  isUpload(request: FastifyRequest): boolean {
     const contentType = request.headers['content-type'];
-    if (contentType === undefined || !IS_MULTIPART.test(contentType)) return false;
-    const { photos, maxFileBytes, budgetBytes } = this.#options;
+    return contentType !== undefined && IS_MULTIPART.test(contentType);
+  }
+
+  /**
+   * Decides an upload from its headers, and with sign-in its token: either refuses it (answering,
+   * and resolving `true`) or admits it (`false`), holding its place in the photo queue and its
+   * bytes of budget until its answer is sent.
+   */
+  async admit(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
+    const { photos, maxFileBytes, budgetBytes, authenticate } = this.#options;
     const expectsContinue = request.headers.expect?.toLowerCase() === '100-continue';
     // A refused body is never buffered. A body of a size the gateway accepts anyway is read and
     // discarded by Node (keep-alive); a client that has not sent its body (Expect: 100-continue),
     // a body of unknown or excessive size, or a cross-site form is answered with the connection
     // closed, after a bounded lingering read of what the client still sends, so that a client
     // sending its body sees the answer rather than a reset (lingering-close.ts).
-    const refuse = (status: number, code: GatewayErrorCode, message: string, options: { drain?: boolean; retryAfterS?: number } = {}): true => {
+    const refuse = (status: number, code: GatewayErrorCode, message: string, options: Refusal = {}): true => {
       if (!options.drain || expectsContinue) {
         void reply.header('connection', 'close');
         closeAfterLingering(request.raw);
       }
       if (options.retryAfterS !== undefined) void reply.header('retry-after', String(options.retryAfterS));
-      sendError(reply, status, code, message, options.retryAfterS === undefined ? undefined : { retryAfter: options.retryAfterS });
+      if (options.headers) void reply.headers(options.headers);
+      sendError(reply, status, code, message, { ...(options.retryAfterS !== undefined && { retryAfter: options.retryAfterS }), ...options.extensions });
       return true;
     };
     if (!PREFLIGHT_HEADERS.some((name) => (request.headers[name] ?? '') !== '')) {
@@ -119,10 +137,19 @@ export class UploadGate {
     if (contentLength > maxFileBytes + MULTIPART_OVERHEAD_BYTES) {
       return refuse(413, GatewayErrorCode.PAYLOAD_TOO_LARGE, fileTooLarge(maxFileBytes));
     }
-    // Nothing of an upload is read for a caller who could not use it: no token, no body.
-    if (bearerAuthorization(request.headers.authorization) === undefined) {
-      void reply.header('www-authenticate', 'Bearer');
-      return refuse(401, GatewayErrorCode.UNAUTHENTICATED, missingToken().message, { drain: true });
+    // Nothing of an upload is read for a caller who could not use it: no token, or with sign-in a
+    // token that is refused, no body and no place in the queue.
+    const authorization = bearerAuthorization(request.headers.authorization);
+    if (authorization === undefined) {
+      return refuse(401, GatewayErrorCode.UNAUTHENTICATED, missingToken().message, { drain: true, headers: { 'www-authenticate': 'Bearer' } });
+    }
+    if (authenticate) {
+      try {
+        await authenticate(authorization);
+      } catch (error) {
+        if (!(error instanceof SignInRefusal)) throw error;
+        return refuse(error.status, error.code, error.message, { drain: true, headers: error.headers, extensions: error.extensions });
+      }
     }
     if (this.#bytesAdmitted + contentLength > budgetBytes) {
       return refuse(503, GatewayErrorCode.TOO_MANY_REQUESTS, 'The gateway is receiving as many upload bytes as it holds; try again shortly.', {
