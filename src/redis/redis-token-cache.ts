@@ -17,7 +17,7 @@ export class RedisTokenCache implements SharedTokenCache {
   }
 
   async get(partition: string): Promise<RememberedGraphToken | undefined> {
-    const stored = await this.#redis.get(this.#keyPrefix + partition).catch(() => null);
+    const stored = await this.#redis.get(this.keyOf(partition)).catch(() => null);
     return stored === null ? undefined : parse(stored);
   }
 
@@ -25,7 +25,11 @@ export class RedisTokenCache implements SharedTokenCache {
     // Whole seconds until renewal: the key is gone when no replica would use its token any more.
     const ttlS = Math.floor((token.renewAt - Date.now()) / 1000);
     if (ttlS < 1) return;
-    await this.#redis.set(this.#keyPrefix + partition, JSON.stringify(token), 'EX', ttlS).catch(() => undefined);
+    await this.#redis.set(this.keyOf(partition), JSON.stringify(token), 'EX', ttlS).catch(() => undefined);
+  }
+
+  private keyOf(partition: string): string {
+    return this.#keyPrefix + partition;
   }
 }
 
