@@ -33,7 +33,7 @@ export interface RememberedTokenLimits {
 /** 10,000 callers, or 32 MiB of tokens (Graph tokens are 1.5 to 4 KB), whichever comes first. */
 const REMEMBERED_GRAPH_TOKENS: RememberedTokenLimits = { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 };
 /** A Graph token is exchanged again this long before it expires (MSAL's own renewal offset). */
-export const RENEW_BEFORE_EXPIRY_MS = 5 * 60 * 1000;
+const RENEW_BEFORE_EXPIRY_MS = 5 * 60 * 1000;
 
 export interface ExchangeSettings {
   authorityHost: string;
@@ -44,7 +44,7 @@ export interface ExchangeSettings {
 }
 
 /** The partition of a caller: the SHA-256 of its token, so that no token is kept as a key. */
-export function partitionOf(token: string): string {
+function partitionOf(token: string): string {
   return createHash('sha256').update(token).digest('base64url');
 }
 
