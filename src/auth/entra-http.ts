@@ -15,6 +15,21 @@ export function entraHttpClient(timeoutMs: number): Got {
 export const ENTRA_TIMEOUT = 'entra_timeout';
 export const ENTRA_UNREACHABLE = 'entra_unreachable';
 
+/** MSAL's wait after a 429 or 5xx without `Retry-After`, and its longest wait (msal-common's throttling). */
+const DEFAULT_WAIT_S = 60;
+const MAX_WAIT_S = 3600;
+
+/**
+ * The wait a refusal asks for, in whole seconds: `Retry-After` as seconds or an HTTP date,
+ * 60 s when absent or unreadable, at most an hour (as MSAL reads it).
+ */
+export function retryAfterSeconds(header: string | undefined, nowMs = Date.now()): number {
+  const trimmed = header?.trim() ?? '';
+  let seconds = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : (Date.parse(trimmed) - nowMs) / 1000;
+  if (!Number.isFinite(seconds) || seconds <= 0) seconds = DEFAULT_WAIT_S;
+  return Math.min(MAX_WAIT_S, Math.ceil(seconds));
+}
+
 /**
  * MSAL's network calls through that client. A failure is thrown as an `AuthError` with one of the
  * codes above: MSAL rethrows its own errors as they are, and turns anything else into a bare
@@ -22,9 +37,15 @@ export const ENTRA_UNREACHABLE = 'entra_unreachable';
  */
 export class EntraNetworkModule implements INetworkModule {
   readonly #http: Got;
+  readonly #onBusy: ((retryAfterS: number) => void) | undefined;
 
-  constructor(http: Got) {
+  /**
+   * @param onBusy told of a POST (the token endpoint) answered 429 or 5xx, with the wait it asked
+   *   for: the exchange keeps away for that long and tells its callers when to come back.
+   */
+  constructor(http: Got, onBusy?: (retryAfterS: number) => void) {
     this.#http = http;
+    this.#onBusy = onBusy;
   }
 
   sendGetRequestAsync<T>(url: string, options?: NetworkRequestOptions, timeout?: number): Promise<NetworkResponse<T>> {
@@ -45,6 +66,7 @@ export class EntraNetworkModule implements INetworkModule {
       });
       const headers: Record<string, string> = {};
       for (const [name, value] of Object.entries(response.headers)) if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+      if (method === 'POST' && (response.statusCode === 429 || response.statusCode >= 500)) this.#onBusy?.(retryAfterSeconds(headers['retry-after']));
       return { status: response.statusCode, headers, body: parseBody(response.body) as T };
     } catch (error) {
       // Only the kind of failure goes on: got's error holds the request, whose body carries the

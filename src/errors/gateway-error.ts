@@ -57,6 +57,12 @@ export interface GatewayErrorOptions {
   reason?: string;
   /** A claims challenge from Microsoft Entra ID, for the frontend to pass to MSAL when it asks again. */
   claims?: string;
+  /**
+   * The HTTP status (and headers) of the whole answer, for an error about the caller rather than
+   * one field (a sign-in the caller must renew: 401 with `WWW-Authenticate`). Apollo takes it
+   * out of the answer's `extensions` and sets them on the response (`extensions.http`).
+   */
+  http?: { status: number; headers?: Record<string, string> };
   cause?: FailureCause;
 }
 
@@ -100,6 +106,7 @@ export class GatewayError extends GraphQLError {
     if (options.upstream !== undefined) extensions['upstream'] = options.upstream;
     if (options.reason !== undefined) extensions['reason'] = options.reason;
     if (options.claims !== undefined) extensions['claims'] = options.claims;
+    if (options.http !== undefined) extensions['http'] = { status: options.http.status, headers: new Map(Object.entries(options.http.headers ?? {})) };
     super(message || DEFAULT_MESSAGES[code], { extensions });
     this.name = 'GatewayError';
     this.code = code;

@@ -1,49 +1,44 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
-import { createHash } from 'node:crypto';
-import type { ICachePlugin, TokenCacheContext } from '@azure/msal-node';
 import type { Redis } from 'ioredis';
-import type { SharedTokenCache } from '../auth/token-exchange.js';
-
-/** How long a caller's partition is kept: about a Graph token's life. */
-const PARTITION_TTL_S = 3600;
+import type { RememberedGraphToken, SharedTokenCache } from '../auth/token-exchange.js';
 
 /**
- * MSAL's token cache shared by replicas through Redis, one partition per caller, keyed by a hash
- * of the caller's token (never the token itself): a token exchanged on one replica is found by
- * the others. The partitions hold Graph tokens: Redis must be private to the gateway.
- *
- * MSAL has one in-memory cache per client, and asks its plugin around each access without
- * saying for whom: `forCaller` runs the exchange in an async context that names the partition,
- * `beforeCacheAccess` loads that partition in place of whatever was in memory, and
- * `afterCacheAccess` writes it back when MSAL changed it. Redis unavailable is a cache miss.
+ * Sign-in's Graph tokens shared by replicas through Redis: one key per caller, the key ending in
+ * a hash of the caller's token (never the token itself), its value that caller's Graph token and
+ * when to renew it, kept until then. A token exchanged on one replica is found by the others.
+ * The keys hold Graph tokens: Redis must be private to the gateway. Redis unavailable is a miss.
  */
 export class RedisTokenCache implements SharedTokenCache {
   readonly #redis: Redis;
-  readonly #partition = new AsyncLocalStorage<string>();
-  readonly plugin: ICachePlugin;
+  readonly #keyPrefix: string;
 
-  constructor(redis: Redis, keyPrefix = 'contact-photo-gateway:obo:') {
+  constructor(redis: Redis, keyPrefix = 'contact-photo-gateway:obo-graph-token:') {
     this.#redis = redis;
-    const keyOf = (): string | undefined => {
-      const partition = this.#partition.getStore();
-      return partition === undefined ? undefined : keyPrefix + partition;
-    };
-    this.plugin = {
-      beforeCacheAccess: async (context: TokenCacheContext) => {
-        const key = keyOf();
-        if (key === undefined) return;
-        const stored = await this.#redis.get(key).catch(() => null);
-        context.tokenCache.deserialize(stored ?? '{}');
-      },
-      afterCacheAccess: async (context: TokenCacheContext) => {
-        const key = keyOf();
-        if (key === undefined || !context.cacheHasChanged) return;
-        await this.#redis.set(key, context.tokenCache.serialize(), 'EX', PARTITION_TTL_S).catch(() => undefined);
-      },
-    };
+    this.#keyPrefix = keyPrefix;
   }
 
-  forCaller<T>(token: string, work: () => Promise<T>): Promise<T> {
-    return this.#partition.run(createHash('sha256').update(token).digest('base64url'), work);
+  async get(partition: string): Promise<RememberedGraphToken | undefined> {
+    const stored = await this.#redis.get(this.keyOf(partition)).catch(() => null);
+    return stored === null ? undefined : parse(stored);
+  }
+
+  async set(partition: string, token: RememberedGraphToken): Promise<void> {
+    // Whole seconds until renewal: the key is gone when no replica would use its token any more.
+    const ttlS = Math.floor((token.renewAt - Date.now()) / 1000);
+    if (ttlS < 1) return;
+    await this.#redis.set(this.keyOf(partition), JSON.stringify(token), 'EX', ttlS).catch(() => undefined);
+  }
+
+  private keyOf(partition: string): string {
+    return this.#keyPrefix + partition;
+  }
+}
+
+/** A stored entry, or `undefined` for anything else (a partial write, another version's format). */
+function parse(stored: string): RememberedGraphToken | undefined {
+  try {
+    const value = JSON.parse(stored) as Partial<RememberedGraphToken>;
+    return typeof value.authorization === 'string' && typeof value.renewAt === 'number' ? { authorization: value.authorization, renewAt: value.renewAt } : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -38,8 +38,11 @@ export interface EntraFault {
   times?: number;
   /** An HTTP status with no OAuth error (a 503 from the service, say). */
   status?: number;
-  /** An OAuth error (the status is 400, 401 for `invalid_client`). */
-  error?: 'invalid_grant' | 'interaction_required' | 'invalid_client' | 'invalid_request';
+  /**
+   * An OAuth error (the status is 400, 401 for `invalid_client`). `unauthorized_client` is the
+   * app not found in the tenant or not allowed the grant (AADSTS700016): the operator's problem.
+   */
+  error?: 'invalid_grant' | 'interaction_required' | 'invalid_client' | 'unauthorized_client' | 'invalid_request';
   /** The error's `suberror` (`consent_required` comes as `invalid_grant` with it). */
   suberror?: string;
   /** A claims challenge, as Entra sends with Conditional Access. */
@@ -384,7 +387,7 @@ export class EntraSimulator {
     if (fault.error === undefined) {
       return send(response, fault.status ?? 500, { error: 'temporarily_unavailable', error_description: 'AADSTS90033: A transient error has occurred.' }, headers);
     }
-    const aadsts = fault.aadsts ?? (fault.suberror === 'consent_required' ? 65001 : fault.error === 'interaction_required' ? 50076 : 50013);
+    const aadsts = fault.aadsts ?? (fault.suberror === 'consent_required' ? 65001 : fault.error === 'interaction_required' ? 50076 : fault.error === 'unauthorized_client' ? 700016 : 50013);
     oauthError(response, fault.error, aadsts, 'A simulated error.', { ...(fault.suberror && { suberror: fault.suberror }), ...(fault.claims && { claims: fault.claims }) }, headers);
   }
 }
