@@ -45,8 +45,11 @@ export interface NotReady {
   reason: string;
 }
 
-/** Tokens remembered as checked, at most (each until its own `exp`). */
-const CHECKED_TOKENS = 10_000;
+/**
+ * Tokens remembered as checked, at most (each until its own `exp`), and their bytes at most: a
+ * token is 1.5 to 4 KB, so the byte bound is the one that holds for real Entra tokens.
+ */
+const CHECKED_TOKENS = { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 };
 
 /** Clock skew tolerated on `exp` and `nbf`, in seconds. */
 const CLOCK_TOLERANCE_S = 60;
@@ -69,7 +72,11 @@ export class AccessTokenVerifier {
   /** From discovery: the issuer, the tenant id `tid` must name (lower case), the keys. */
   #keys: { issuer: string; tenantId: string; jwks: SigningKeys } | undefined;
   /** Tokens already checked, until their `exp`: a token's signature and claims cannot change. */
-  readonly #checked = new ExpiringMemo<CallerIdentity>(CHECKED_TOKENS);
+  readonly #checked = new ExpiringMemo<CallerIdentity>(CHECKED_TOKENS.maxEntries, {
+    maxBytes: CHECKED_TOKENS.maxBytes,
+    // The identity holds the same token string as the key: counted once.
+    bytesOf: (token, identity) => token.length + identity.oid.length + identity.tid.length,
+  });
   #stopped = false;
   #retry: NodeJS.Timeout | undefined;
 
