@@ -8,6 +8,12 @@
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import decode from 'heic-decode';
 
+// libheif prints "Decoding image failed ..." with console.log for a corrupt file, and a worker's
+// console writes to the process's stdout: a line that is not JSON among the gateway's log lines
+// (and noise in a green test run). The failure reaches the caller as the rejected decode; this
+// thread's console (each worker has its own) is silenced so that nothing else is written.
+for (const method of ['log', 'info', 'warn', 'error', 'debug']) console[method] = () => undefined;
+
 /** Decodes the primary image of a HEIC/HEIF file to RGBA; the pixels are moved, not copied, back. */
 export default async function decodeHeic(bytes) {
   const image = await decode({ buffer: bytes });
