@@ -4,6 +4,7 @@ import { context, propagation, SpanKind, SpanStatusCode, trace } from '@opentele
 import type { Method } from 'got';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError, failureCause, type UpstreamErrorInfo } from '../errors/gateway-error.js';
+import { GRAPH_MAX_PHOTO_BYTES } from '../limits/graph-photo-limits.js';
 import { GATEWAY_NAME, GATEWAY_VERSION } from '../version.js';
 import { contactPhotoPath, contactPhotoValuePath } from './contact-photo-path.js';
 import { CONTACT_PHOTO_ROUTE, CONTACT_PHOTO_VALUE_ROUTE } from './contact-photo-route.js';
@@ -13,7 +14,7 @@ import { MailboxScheduler, waitedPastDeadline, type MailboxSchedulerOptions } fr
 import { errorFromResponse, errorFromTransportFailure, errorFromUnusableBody, transportFailureKind } from './error-mapping.js';
 import { BATCH_PATH, GRAPH_BATCH_LIMIT, batchRequestBody, parseBatchAnswer } from './graph-batch.js';
 import { GraphTransport } from './graph-transport.js';
-import { GRAPH_MAX_PHOTO_BYTES, parsePhotoValue, type PhotoValue } from './photo-value.js';
+import { parsePhotoValue, type PhotoValue } from './photo-value.js';
 import { parseProfilePhoto } from './profile-photo.js';
 import { decideRetry, isRetryableStatus } from './retry-policy.js';
 import type { GraphProfilePhoto, GraphResponse, ProfilePhotoPatch } from './types.js';
