@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { GraphClient, MAX_JSON_RESPONSE_BYTES, MAX_PHOTO_RESPONSE_BYTES, type GraphClientOptions } from '../../src/graph/graph-client.js';
-import type { GraphCallObserver } from '../../src/metrics/metrics.js';
+import type { GraphCallObserver } from '../../src/graph/graph-call-observer.js';
 import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
 
 /**
