@@ -110,7 +110,7 @@ export class GraphCaller {
    * The retry loop: per attempt the token, the mailbox's slots, one exchange, the decision.
    * Everything done while the slots are held sits in one `try` whose `finally` gives them back:
    * a throw from the observer or from settling must not keep a slot (for ever in this process,
-   * until its lease expires in Redis).
+   * or until its lease expires in Redis).
    */
   private async sendWithRetries(request: GraphRequest, call: GraphCallContext, progress: CallProgress): Promise<FinalResponse> {
     const headers = this.headersFor(request, call);
