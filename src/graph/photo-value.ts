@@ -3,9 +3,6 @@ import { detectImageFormat, MEDIA_TYPES, type ImageFormat } from '../photos/imag
 import { errorFromUnusableBody } from './error-mapping.js';
 import type { GraphResponse } from './types.js';
 
-/** Graph stores at most 4 MB per photo (docs/graph-behaviour.md). */
-export const GRAPH_MAX_PHOTO_BYTES = 4 * 1024 * 1024;
-
 /** A contact's photo as Graph serves it from `photo/$value`. */
 export interface PhotoValue {
   bytes: Buffer;

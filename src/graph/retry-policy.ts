@@ -1,7 +1,11 @@
 /**
  * Graph's throttling rules (see docs/graph-behaviour.md): which answers are worth another attempt,
- * and how long to wait before it. Pure functions, so the policy is tested without a clock.
+ * how long to wait before it, and how long a 429 holds back the mailbox's other calls. Pure
+ * functions, so the policy is tested without a clock.
  */
+import { GatewayErrorCode } from '../errors/codes.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import type { GraphResponse } from './types.js';
 
 /** First wait when Graph gave no `Retry-After`. */
 export const BASE_BACKOFF_MS = 500;
@@ -13,6 +17,11 @@ export const JITTER = 0.2;
 /** 429, 503 and 504 are retried, as Microsoft's own SDKs do; every other status is final. */
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status === 503 || status === 504;
+}
+
+/** Of the calls that got no usable answer, timeouts and lost connections are retried; a malformed answer is not. */
+export function isRetryableFailure(code: GatewayErrorCode): boolean {
+  return code === GatewayErrorCode.GATEWAY_TIMEOUT || code === GatewayErrorCode.UPSTREAM_UNAVAILABLE;
 }
 
 const DELAY_SECONDS = /^\s*(\d+(?:\.\d+)?)\s*$/;
@@ -51,19 +60,25 @@ export type RetryDecision =
   /** Not worth another attempt (a success, or a status retrying cannot change): answer it. */
   | { kind: 'final' }
   /** Try again after `waitMs`. */
-  | { kind: 'retry'; waitMs: number }
+  | ({ kind: 'retry'; waitMs: number } & MailboxPause)
   /**
    * Worth another attempt but none will be made (retries used up, a wait above
    * `GRAPH_MAX_RETRY_AFTER_S`, one past the deadline, or shutdown under way): answer it, telling the caller to come
-   * back in `retryAfterS`. `waitMs` is the wait Graph asked for (for a 429's mailbox pause).
+   * back in `retryAfterS`. `waitMs` is the wait Graph asked for.
    */
-  | { kind: 'give-up'; waitMs: number; retryAfterS: number };
+  | ({ kind: 'give-up'; waitMs: number; retryAfterS: number } & MailboxPause);
 
-export interface RetryInput {
-  /** Whether the answer may be retried at all (429, 503, 504, or a failure worth another go). */
-  retryable: boolean;
-  /** Graph's `Retry-After`, when the answer had one. */
-  retryAfter: string | undefined;
+interface MailboxPause {
+  /**
+   * For a 429 only: a 429 is about the mailbox, not the call, so the mailbox's other calls hold
+   * back this long too: the wait, but `GRAPH_MAX_RETRY_AFTER_S` at most (one caller's 429 with
+   * Retry-After: 86400 must not stop the mailbox for every caller, and every replica, for a day).
+   */
+  pauseMs?: number;
+}
+
+/** Where the call stands, and the limits it runs under. */
+export interface RetryContext {
   /** Attempts made so far, the one just answered included. */
   attempt: number;
   maxRetries: number;
@@ -77,21 +92,56 @@ export interface RetryInput {
   stopping?: boolean;
 }
 
+export interface RetryInput extends RetryContext {
+  /** Whether the answer may be retried at all (429, 503, 504, or a failure worth another go). */
+  retryable: boolean;
+  /** Graph's `Retry-After`, when the answer had one. */
+  retryAfter: string | undefined;
+}
+
 /**
- * The retry decision for one answer, the same for a single call and for an item of a batch:
+ * What to do after an attempt, the same for a single call and for an item of a batch: `outcome`
+ * is Graph's answer (a direct one or a batch item's), or the `GatewayError` of an attempt that got
+ * no usable answer. Decides whether it is worth another attempt, the wait (see `decideRetry`), and
+ * for a 429 the mailbox's pause (`pauseMs`).
+ */
+export function decideAfterAttempt(outcome: GraphResponse | GatewayError, context: RetryContext): RetryDecision {
+  if (outcome instanceof GatewayError) return decide(isRetryableFailure(outcome.code), undefined, false, context);
+  return decide(isRetryableStatus(outcome.status), headerValue(outcome, 'retry-after'), outcome.status === 429, context);
+}
+
+/**
+ * The retry decision for an answer whose retryability is known:
  * Graph's `Retry-After` when it sent a readable one, else exponential backoff; no retry past
  * `maxRetries`, for a `Retry-After` above `maxRetryAfterS`, or for a wait that would end past the
  * deadline.
  */
 export function decideRetry(input: RetryInput): RetryDecision {
-  if (!input.retryable) return { kind: 'final' };
-  const retryAfterS = parseRetryAfter(input.retryAfter, input.nowMs);
-  const waitMs = retryAfterS !== undefined ? retryAfterS * 1000 : backoffDelayMs(input.attempt, input.random);
+  return decide(input.retryable, input.retryAfter, false, input);
+}
+
+const FINAL: RetryDecision = Object.freeze({ kind: 'final' });
+
+function decide(retryable: boolean, retryAfter: string | undefined, throttled: boolean, context: RetryContext): RetryDecision {
+  if (!retryable) return FINAL;
+  const retryAfterS = parseRetryAfter(retryAfter, context.nowMs);
+  const waitMs = retryAfterS !== undefined ? retryAfterS * 1000 : backoffDelayMs(context.attempt, context.random);
   const giveUp =
-    input.attempt > input.maxRetries ||
-    (retryAfterS !== undefined && retryAfterS > input.maxRetryAfterS) ||
-    input.nowMs + waitMs >= input.deadlineMs ||
-    input.stopping === true;
-  if (!giveUp) return { kind: 'retry', waitMs };
-  return { kind: 'give-up', waitMs, retryAfterS: retryAfterS ?? Math.round(waitMs) / 1000 };
+    context.attempt > context.maxRetries ||
+    (retryAfterS !== undefined && retryAfterS > context.maxRetryAfterS) ||
+    context.nowMs + waitMs >= context.deadlineMs ||
+    context.stopping === true;
+  if (!giveUp) return throttled ? { kind: 'retry', waitMs, pauseMs: pauseFor(waitMs, context) } : { kind: 'retry', waitMs };
+  const comeBackS = retryAfterS ?? Math.round(waitMs) / 1000;
+  if (throttled) return { kind: 'give-up', waitMs, retryAfterS: comeBackS, pauseMs: pauseFor(waitMs, context) };
+  return { kind: 'give-up', waitMs, retryAfterS: comeBackS };
+}
+
+function pauseFor(waitMs: number, context: RetryContext): number {
+  return Math.min(waitMs, context.maxRetryAfterS * 1000);
+}
+
+function headerValue(response: GraphResponse, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }

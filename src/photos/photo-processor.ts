@@ -1,5 +1,5 @@
 import type { Metadata, OutputInfo, Sharp, SharpConstructor } from 'sharp';
-import { GRAPH_MAX_PHOTO_BYTES } from '../graph/photo-value.js';
+import { GRAPH_MAX_PHOTO_BYTES } from '../limits/graph-photo-limits.js';
 import { HeicDecoder } from './heic-decoder.js';
 import { pngWithIccProfile } from './icc-png.js';
 import { ACCEPTED_FORMATS, detectImageFormat, type ImageFormat } from './image-format.js';

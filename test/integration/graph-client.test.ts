@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { GraphClient, MAX_JSON_RESPONSE_BYTES, MAX_PHOTO_RESPONSE_BYTES, type GraphClientOptions } from '../../src/graph/graph-client.js';
-import type { GraphCallObserver } from '../../src/metrics/metrics.js';
+import type { GraphCallObserver } from '../../src/graph/graph-call-observer.js';
 import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
 
 /**
@@ -133,6 +133,45 @@ describe('a call granted its mailbox slot', () => {
 
     expect([first, second]).toEqual(['OK', 'SHUTTING_DOWN']);
     expect(graph.requests.map((request) => request.contactId)).toEqual(['a']);
+    expect(graphClient.mailboxUsage).toEqual({ mailboxes: 0, waiting: 0 });
+  });
+});
+
+describe('a mailbox slot', () => {
+  const thrown = new Error('the observer failed');
+
+  /** An observer that throws `thrown` the first time `method` is called, and does nothing otherwise. */
+  function throwingOnce(method: keyof GraphCallObserver): GraphCallObserver {
+    let thrownYet = false;
+    const observer = onSlotGranted(() => undefined);
+    (observer as unknown as Record<string, () => void>)[method] = () => {
+      if (thrownYet) return;
+      thrownYet = true;
+      throw thrown;
+    };
+    return observer;
+  }
+
+  const update = (graphClient: GraphClient, contactId: string) => codeOf(graphClient.updateContactPhoto('mailbox', contactId, { height: 1 }, newCall()));
+  const readTwo = (graphClient: GraphClient) =>
+    graphClient.readPhotos(['a', 'b'].map((contactId) => ({ invitationId: 'mailbox', contactId, part: 'metadata' as const })), newCall());
+
+  // Each way the observer is told something while a call holds the one slot of its mailbox: the
+  // attempt's answer, the wait for the slot (told once the slot is granted), and a batch's
+  // answer and its items (told while the batch settles).
+  it.each([
+    ['attempt', (graphClient: GraphClient) => Promise.all([update(graphClient, 'a')]), [thrown]],
+    ['mailboxWait', (graphClient: GraphClient) => Promise.all([update(graphClient, 'a'), update(graphClient, 'b')]), ['OK', thrown]],
+    ['batch', readTwo, [thrown, thrown]],
+    ['batchItem', readTwo, [thrown, thrown]],
+  ] as const)('comes back when the observer throws from %s', async (method, calls, outcomes) => {
+    const graph = await simulator({ latencyMs: 50 });
+    // One slot per mailbox: had the failed call kept it, the next call would wait out its deadline.
+    const graphClient = client(graph.baseUrl, { deadlineMs: 3000, observer: throwingOnce(method) });
+
+    expect(await calls(graphClient)).toEqual(outcomes);
+
+    expect(await update(graphClient, 'c')).toBe('OK');
     expect(graphClient.mailboxUsage).toEqual({ mailboxes: 0, waiting: 0 });
   });
 });

@@ -1,5 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
-import { backoffDelayMs, decideRetry, isRetryableStatus, parseRetryAfter, type RetryInput } from '../../src/graph/retry-policy.js';
+import { GatewayErrorCode } from '../../src/errors/codes.js';
+import { GatewayError } from '../../src/errors/gateway-error.js';
+import {
+  backoffDelayMs,
+  decideAfterAttempt,
+  decideRetry,
+  isRetryableStatus,
+  parseRetryAfter,
+  type RetryContext,
+  type RetryInput,
+} from '../../src/graph/retry-policy.js';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
 
@@ -100,5 +110,33 @@ describe('decideRetry', () => {
     const decision = decideRetry(input({ attempt: 4 }));
 
     expect(decision).toEqual({ kind: 'give-up', waitMs: backoffDelayMs(4, 0.5), retryAfterS: Math.round(backoffDelayMs(4, 0.5)) / 1000 });
+  });
+});
+
+describe('decideAfterAttempt', () => {
+  const context: RetryContext = { attempt: 1, maxRetries: 3, maxRetryAfterS: 30, nowMs: NOW, deadlineMs: NOW + 60_000, random: 0.5 };
+  const answer = (status: number, retryAfter?: string | string[]) => ({ status, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter }, body: '' });
+
+  it.each([
+    [GatewayErrorCode.GATEWAY_TIMEOUT, 'retry'],
+    [GatewayErrorCode.UPSTREAM_UNAVAILABLE, 'retry'],
+    [GatewayErrorCode.BAD_GATEWAY, 'final'],
+    [GatewayErrorCode.SHUTTING_DOWN, 'final'],
+  ])('retries a call that got no usable answer only for a timeout or a lost connection (%s: %s)', (code, kind) => {
+    expect(decideAfterAttempt(new GatewayError(code, null), context).kind).toBe(kind);
+  });
+
+  it('retries 429, 503 and 504 answers after their Retry-After, the first one when several came', () => {
+    expect(decideAfterAttempt(answer(503, ['2', '9']), context)).toEqual({ kind: 'retry', waitMs: 2000 });
+    expect(decideAfterAttempt(answer(504), context)).toEqual({ kind: 'retry', waitMs: backoffDelayMs(1, 0.5) });
+    expect(decideAfterAttempt(answer(404, '2'), context)).toEqual({ kind: 'final' });
+  });
+
+  it("pauses the mailbox for a 429 only, as long as its wait but GRAPH_MAX_RETRY_AFTER_S at most", () => {
+    expect(decideAfterAttempt(answer(429, '2'), context)).toEqual({ kind: 'retry', waitMs: 2000, pauseMs: 2000 });
+    expect(decideAfterAttempt(answer(429), context)).toEqual({ kind: 'retry', waitMs: backoffDelayMs(1, 0.5), pauseMs: backoffDelayMs(1, 0.5) });
+    expect(decideAfterAttempt(answer(429, '86400'), context)).toEqual({ kind: 'give-up', waitMs: 86_400_000, retryAfterS: 86400, pauseMs: 30_000 });
+    expect(decideAfterAttempt(answer(429, '2'), { ...context, attempt: 4 })).toEqual({ kind: 'give-up', waitMs: 2000, retryAfterS: 2, pauseMs: 2000 });
+    expect(decideAfterAttempt(answer(503, '2'), context)).not.toHaveProperty('pauseMs');
   });
 });
