@@ -36,4 +36,10 @@ export interface GatewayContext {
   upload?: { ticket: PhotoTicket; signal: AbortSignal };
   /** Told of each image processed (the gateway's metrics). */
   observer?: PhotoObserver;
+  /**
+   * The HTTP answer the operation is given in (Node's `ServerResponse`), opaque here: the
+   * operation's log line is written once it has gone, with the status sent
+   * (server/operation-log-plugin.ts). Absent for an operation run in-process.
+   */
+  exchange?: object;
 }
