@@ -94,6 +94,11 @@ export interface GatewayConfig {
   auth: AuthConfig;
   /** Contacts whose photo one operation may read (`PHOTO_LIST_MAX`): `contactPhotos` ids and `contactPhoto` fields together. */
   photoListMax: number;
+  /**
+   * Bytes of full-size `data:` URLs one operation may answer (`PHOTO_DATAURL_BUDGET_BYTES`): past
+   * them, its further full-size `dataUrl` fields are refused (BAD_USER_INPUT), not read.
+   */
+  photoDataUrlBudgetBytes: number;
   /** Origins allowed by CORS. */
   corsOrigins: string[];
   logLevel: LogLevel;
@@ -387,6 +392,10 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     webAppDir: webAppDir(env),
     auth: auth(env),
     photoListMax: integer(env, 'PHOTO_LIST_MAX', 100, 1, 1000),
+    // 16 MiB of data: URLs (12 MiB of pictures) is held about four times over while answered (the
+    // pictures, their base64, the JSON answer, the answer being written): about 64 MiB a request.
+    // At least 6 MiB: one picture at Graph's 4 MB cap is a 5.6 MB data: URL.
+    photoDataUrlBudgetBytes: integer(env, 'PHOTO_DATAURL_BUDGET_BYTES', 16 * 1024 * 1024, 6 * 1024 * 1024, 256 * 1024 * 1024),
     corsOrigins: corsOrigins(env),
     logLevel: logLevel(env),
     introspection: boolean(env, 'GRAPHQL_INTROSPECTION', !production),

@@ -23,6 +23,8 @@ export interface GatewayContext {
   requestId: string;
   /** Makes uploads into Outlook's JPEG, and thumbnails. */
   photos: PhotoProcessor;
+  /** The bytes of full-size `data:` URLs one operation may answer (`PHOTO_DATAURL_BUDGET_BYTES`). */
+  dataUrlBudgetBytes: number;
   /**
    * This request's photo reads (metadata, pictures, thumbnails), batched and each made once per
    * request: see `photoReads`, which makes it on first use.

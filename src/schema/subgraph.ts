@@ -46,7 +46,7 @@ export function buildContactPhotoSubgraph(): GraphQLSchema {
         graphCall(context);
         assertValidId('invitationId', invitationId);
         assertValidId('contactId', contactId);
-        return readPhoto(context, invitationId, contactId, false);
+        return readPhoto(context, invitationId, contactId, 'none');
       },
     },
   };

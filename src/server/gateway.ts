@@ -245,6 +245,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         stats: { attempts: 0, upstreamStatus: null },
         requestId: request.id,
         photos,
+        dataUrlBudgetBytes: config.photoDataUrlBudgetBytes,
         observer: metrics,
         ...(signIn && { signIn: { exchange: signIn.exchange } }),
         ...(admission && { upload: admission }),
