@@ -392,10 +392,11 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     webAppDir: webAppDir(env),
     auth: auth(env),
     photoListMax: integer(env, 'PHOTO_LIST_MAX', 100, 1, 1000),
-    // 16 MiB of data: URLs (12 MiB of pictures) is held about four times over while answered (the
-    // pictures, their base64, the JSON answer, the answer being written): about 64 MiB a request.
-    // At least 6 MiB: one picture at Graph's 4 MB cap is a 5.6 MB data: URL.
-    photoDataUrlBudgetBytes: integer(env, 'PHOTO_DATAURL_BUDGET_BYTES', 16 * 1024 * 1024, 6 * 1024 * 1024, 256 * 1024 * 1024),
+    // A byte of data: URL answered took 9 to 11 bytes of peak RSS, measured (the picture, the batch
+    // answer it came in, its text and its decoding, the URL, the JSON answer and its copies while
+    // written: bench/data-url-memory.ts): 8 MiB keeps a request's pictures near 64 MiB. At least
+    // 6 MiB: one picture at Graph's 4 MB cap is a 5.6 MB data: URL.
+    photoDataUrlBudgetBytes: integer(env, 'PHOTO_DATAURL_BUDGET_BYTES', 8 * 1024 * 1024, 6 * 1024 * 1024, 256 * 1024 * 1024),
     corsOrigins: corsOrigins(env),
     logLevel: logLevel(env),
     introspection: boolean(env, 'GRAPHQL_INTROSPECTION', !production),

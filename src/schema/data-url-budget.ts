@@ -19,8 +19,12 @@ export function dataUrlLength(picture: PhotoValue): number {
  */
 export const UNREAD_PICTURE_RESERVATION = 'data:image/jpeg;base64,'.length + Math.ceil(GRAPH_MAX_PHOTO_BYTES / 3) * 4;
 
-/** Trues a reservation up to what the picture really costs (0 for none, or a failed read); once. */
-export type Settle = (bytes: number) => void;
+/**
+ * Trues a reservation up to what the picture really costs (0 for none, or a failed read), once:
+ * `false` when it costs more than was reserved (a last read of the budget, see DataUrlBudget), the
+ * picture then not to be answered.
+ */
+export type Settle = (bytes: number) => boolean;
 
 interface Waiter {
   admit: (settle: Settle) => void;
@@ -29,16 +33,18 @@ interface Waiter {
 
 /**
  * One operation's budget for the `data:` URLs of its full-size `dataUrl` fields
- * (`PHOTO_DATAURL_BUDGET_BYTES`): the bytes of those URLs in the answer, which is what a request
- * holds in memory several times over (the picture, its base64 text, the JSON answer, the answer
- * being written).
+ * (`PHOTO_DATAURL_BUDGET_BYTES`): the bytes of those URLs in the answer, which a request holds in
+ * memory several times over (the picture, its base64 text, the JSON answer, the answer being
+ * written, and what reading it left behind).
  *
  * Each picture to read reserves `UNREAD_PICTURE_RESERVATION` before it is asked of Graph, so that
  * what is read never passes the budget, then is trued up to its real length once read (a picture
  * of 50 KB gives most of its reservation back). A reservation that does not fit waits, in the
- * order asked, for the reads in flight to give theirs back; once none is in flight and it still
- * does not fit, it never will: it is refused (BAD_USER_INPUT naming the setting), and so is
- * every one after it.
+ * order asked, for the reads in flight to give theirs back. When none is in flight and less than
+ * a reservation is left, one picture at a time is read against what is left (a list of small
+ * pictures uses the whole budget): the first that does not fit is refused, and the budget closes,
+ * so that every picture after it is refused without being read (BAD_USER_INPUT naming the
+ * setting). At most one picture beyond the budget is ever read.
  */
 export class DataUrlBudget {
   readonly #limit: number;
@@ -46,19 +52,20 @@ export class DataUrlBudget {
   /** Bytes neither reserved nor spent. */
   #left: number;
   #inFlight = 0;
+  #closed = false;
 
   constructor(limit: number) {
     this.#limit = limit;
     this.#left = limit;
   }
 
-  /** A reservation for a picture to read, now: `undefined` when it must wait (see `reserve`). */
+  /** A reservation for a picture to read, now: `undefined` when it must wait or be refused (see `reserve`). */
   tryReserve(): Settle | undefined {
-    if (this.#waiting.length > 0 || this.#left < UNREAD_PICTURE_RESERVATION) return undefined;
-    return this.take();
+    if (this.#waiting.length > 0) return undefined;
+    return this.next();
   }
 
-  /** A reservation for a picture to read, once one fits; refused once none can. */
+  /** A reservation for a picture to read, once one is possible; refused once none is. */
   reserve(): Promise<Settle> {
     const now = this.tryReserve();
     if (now) return Promise.resolve(now);
@@ -72,30 +79,43 @@ export class DataUrlBudget {
     this.#left -= bytes;
   }
 
-  private take(): Settle {
-    this.#left -= UNREAD_PICTURE_RESERVATION;
-    this.#inFlight++;
-    let settled = false;
-    return (bytes) => {
-      if (settled) return;
-      settled = true;
-      this.#left += UNREAD_PICTURE_RESERVATION - bytes;
-      this.#inFlight--;
-      this.admitWaiting();
-    };
-  }
-
-  private admitWaiting(): void {
-    while (this.#waiting.length > 0 && this.#left >= UNREAD_PICTURE_RESERVATION) this.#waiting.shift()!.admit(this.take());
-    if (this.#inFlight > 0) return;
-    for (const waiter of this.#waiting.splice(0)) waiter.refuse(this.exhausted());
-  }
-
-  private exhausted(): GatewayError {
+  /** The error of a picture past the budget. */
+  exhausted(): GatewayError {
     return badUserInput(
       'size',
       `This operation's full-size pictures (dataUrl without size) reached PHOTO_DATAURL_BUDGET_BYTES (${this.#limit} bytes of data: URLs per operation): ` +
         'ask for this one in another operation, or for a thumbnail (dataUrl with a size).',
     );
+  }
+
+  /** The reservation possible now: a whole one, or what is left for a last read once no other is in flight. */
+  private next(): Settle | undefined {
+    if (this.#closed) return undefined;
+    if (this.#left >= UNREAD_PICTURE_RESERVATION) return this.take(UNREAD_PICTURE_RESERVATION);
+    if (this.#inFlight === 0 && this.#left > 0) return this.take(this.#left);
+    return undefined;
+  }
+
+  private take(reserved: number): Settle {
+    this.#left -= reserved;
+    this.#inFlight++;
+    let settled = false;
+    return (bytes) => {
+      if (settled) return true;
+      settled = true;
+      this.#inFlight--;
+      const fits = bytes <= reserved;
+      this.#left += fits ? reserved - bytes : reserved;
+      if (!fits) this.#closed = true;
+      this.admitWaiting();
+      return fits;
+    };
+  }
+
+  private admitWaiting(): void {
+    let settle: Settle | undefined;
+    while (this.#waiting.length > 0 && (settle = this.next())) this.#waiting.shift()!.admit(settle);
+    if (this.#inFlight > 0) return;
+    for (const waiter of this.#waiting.splice(0)) waiter.refuse(this.exhausted());
   }
 }

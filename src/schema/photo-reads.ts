@@ -98,7 +98,7 @@ export class PhotoReads {
   private settled(read: Promise<PhotoValue | null>, settle: Settle): Promise<PhotoValue | null> {
     return read.then(
       (picture) => {
-        settle(picture === null ? 0 : dataUrlLength(picture));
+        if (!settle(picture === null ? 0 : dataUrlLength(picture))) throw this.#budget.exhausted();
         return picture;
       },
       (error: unknown) => {

@@ -12,6 +12,7 @@ import { killRunning, runCompiled, waitFor } from '../support/process.js';
 import { UPLOAD_PHOTO, postUpload } from '../support/upload.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
+import { UNREAD_PICTURE_RESERVATION } from '../../src/schema/data-url-budget.js';
 
 /**
  * The picture path's bounds, over real sockets: memory (a bounded photo queue, decided from the
@@ -219,12 +220,10 @@ describe('PHOTO_DATAURL_BUDGET_BYTES', () => {
   const INVITATION = 'inv-budget';
   let stack: Stack;
   let large: Buffer;
-  let small: Buffer;
   beforeAll(async () => {
     stack = await startStack({ env: { PHOTO_DATAURL_BUDGET_BYTES: String(BUDGET), GRAPH_MAX_RETRIES: '0' } });
     // About 3.8 MB: near Graph's 4 MB cap, as any mailbox owner can set in Outlook.
     large = await noiseJpeg(1900, 1500, 100);
-    small = await (await twoColourImage(96, 64)).jpeg().toBuffer();
     expect(large.length).toBeGreaterThan(3_500_000);
     expect(large.length).toBeLessThan(4 * 1024 * 1024);
   });
@@ -241,6 +240,7 @@ describe('PHOTO_DATAURL_BUDGET_BYTES', () => {
     }
     seedEnd = stack.simulator.requests.length;
   }
+  const dataUrlLength = (jpeg: Buffer) => 'data:image/jpeg;base64,'.length + Math.ceil(jpeg.length / 3) * 4;
   /** The pictures the gateway read since the seeding. */
   const pictureReads = () => stack.simulator.requests.slice(seedEnd).filter((request) => request.url.endsWith('/$value')).map((request) => request.contactId);
   const refused = (path: Array<string | number>) => ({
@@ -249,7 +249,7 @@ describe('PHOTO_DATAURL_BUDGET_BYTES', () => {
     extensions: { code: 'BAD_USER_INPUT', argument: 'size' },
   });
 
-  it('refuses the full-size dataUrls of a list past the budget, without reading their pictures, and answers the rest', async () => {
+  it('refuses the full-size dataUrls of a list past the budget, reading at most one picture past it, and answers the rest', async () => {
     const contactIds = ['c0', 'c1', 'c2', 'c3', 'c4'];
     await seed(contactIds, large);
 
@@ -263,14 +263,16 @@ describe('PHOTO_DATAURL_BUDGET_BYTES', () => {
     expect(result.status).toBe(200);
     const entries = result.body.data!['contactPhotos'] as Array<{ contactId: string; width: number; dataUrl: string | null }>;
     expect(entries.map((entry) => [entry.contactId, entry.width, entry.dataUrl?.length ?? null])).toEqual([
-      ['c0', 1900, Math.ceil(large.length / 3) * 4 + 'data:image/jpeg;base64,'.length],
-      ['c1', 1900, Math.ceil(large.length / 3) * 4 + 'data:image/jpeg;base64,'.length],
+      ['c0', 1900, dataUrlLength(large)],
+      ['c1', 1900, dataUrlLength(large)],
       ['c2', 1900, null],
       ['c3', 1900, null],
       ['c4', 1900, null],
     ]);
-    expect(result.body.errors).toEqual([2, 3, 4].map((index) => expect.objectContaining(refused(['contactPhotos', index, 'dataUrl']))));
-    expect(pictureReads().sort()).toEqual(['c0', 'c1']);
+    const errors = [...result.body.errors!].sort((a, b) => Number(a.path![1]) - Number(b.path![1]));
+    expect(errors).toEqual([2, 3, 4].map((index) => expect.objectContaining(refused(['contactPhotos', index, 'dataUrl']))));
+    // c2 was read against what was left, and did not fit: c3 and c4 were never read.
+    expect(pictureReads().sort()).toEqual(['c0', 'c1', 'c2']);
   });
 
   it('counts each full-size dataUrl field of a picture, as each is in the answer again', async () => {
@@ -289,9 +291,13 @@ describe('PHOTO_DATAURL_BUDGET_BYTES', () => {
     expect(pictureReads()).toEqual(['one']);
   });
 
-  it('gives back what a small picture does not use: a list of small pictures is answered whole', async () => {
-    const contactIds = ['s0', 's1', 's2', 's3', 's4', 's5'];
-    await seed(contactIds, small);
+  it('gives back what a smaller picture does not use, and reads the last ones against what is left: a list that fits is answered whole', async () => {
+    const contactIds = Array.from({ length: 16 }, (_, i) => `s${i}`);
+    const smaller = await noiseJpeg(600, 500, 100);
+    await seed(contactIds, smaller);
+    // More than the budget leaves once a whole reservation (a picture at Graph's cap) is set aside.
+    expect(contactIds.length * dataUrlLength(smaller)).toBeGreaterThan(BUDGET - UNREAD_PICTURE_RESERVATION);
+    expect(contactIds.length * dataUrlLength(smaller)).toBeLessThan(BUDGET);
 
     const result = await postGraphQL(
       stack.url,
@@ -301,7 +307,7 @@ describe('PHOTO_DATAURL_BUDGET_BYTES', () => {
     );
 
     expect(result.body.errors).toBeUndefined();
-    expect((result.body.data!['contactPhotos'] as Array<{ dataUrl: string }>).map((entry) => entry.dataUrl.slice(0, 23))).toEqual(Array(6).fill('data:image/jpeg;base64,'));
+    expect((result.body.data!['contactPhotos'] as Array<{ dataUrl: string }>).map((entry) => entry.dataUrl.length)).toEqual(Array(16).fill(dataUrlLength(smaller)));
   });
 });
 

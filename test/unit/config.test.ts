@@ -30,7 +30,7 @@ describe('loadConfig', () => {
       webAppDir: undefined,
       auth: { mode: 'passthrough' },
       photoListMax: 100,
-      photoDataUrlBudgetBytes: 16 * 1024 * 1024,
+      photoDataUrlBudgetBytes: 8 * 1024 * 1024,
       corsOrigins: ['https://studio.apollographql.com'],
       logLevel: 'info',
       introspection: true,
