@@ -23,6 +23,8 @@ export interface GatewayContext {
   requestId: string;
   /** Makes uploads into Outlook's JPEG, and thumbnails. */
   photos: PhotoProcessor;
+  /** The bytes of full-size `data:` URLs one operation may answer (`PHOTO_DATAURL_BUDGET_BYTES`). */
+  dataUrlBudgetBytes: number;
   /**
    * This request's photo reads (metadata, pictures, thumbnails), batched and each made once per
    * request: see `photoReads`, which makes it on first use.
@@ -36,4 +38,10 @@ export interface GatewayContext {
   upload?: { ticket: PhotoTicket; signal: AbortSignal };
   /** Told of each image processed (the gateway's metrics). */
   observer?: PhotoObserver;
+  /**
+   * The HTTP answer the operation is given in (Node's `ServerResponse`), opaque here: the
+   * operation's log line is written once it has gone, with the status sent
+   * (server/operation-log-plugin.ts). Absent for an operation run in-process.
+   */
+  exchange?: object;
 }

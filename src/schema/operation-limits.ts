@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
+  getVariableValues,
   GraphQLError,
   Kind,
   type DocumentNode,
@@ -9,6 +10,7 @@ import {
   type OperationDefinitionNode,
   type ParseOptions,
   type FragmentDefinitionNode,
+  type GraphQLSchema,
   type SelectionSetNode,
   type ValidationContext,
   type ValidationRule,
@@ -115,7 +117,10 @@ export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinit
 
 /**
  * How many values a list argument of a field is given: a list's length (written in the document
- * or a variable of any name), one for a lone value (list input coercion), none when absent or null.
+ * or in a variable of any name), one for a lone value written in the document (list input
+ * coercion), none when absent or null. `variables` are the values the resolvers get (see
+ * `resolvedVariables`): coerced, a list variable holds a list (a lone value sent becomes a list
+ * of one) or null.
  */
 export function listLength(field: FieldNode, argumentName: string, variables: Readonly<Record<string, unknown>>): number {
   const argument = field.arguments?.find((candidate) => candidate.name.value === argumentName);
@@ -124,29 +129,54 @@ export function listLength(field: FieldNode, argumentName: string, variables: Re
   if (value.kind === Kind.LIST) return value.values.length;
   if (value.kind === Kind.VARIABLE) {
     const given = variables[value.name.value];
-    return Array.isArray(given) ? given.length : given === null || given === undefined ? 0 : 1;
+    return Array.isArray(given) ? given.length : 0;
   }
   return value.kind === Kind.NULL ? 0 : 1;
 }
 
 /**
+ * The variables as the resolvers will get them: graphql-js's coercion of the values sent, with
+ * the operation's default values for those not sent (`query($ids: [ID!]! = [...])` sent without
+ * variables reads the default's ids). Apollo's `request.variables` are only what was sent.
+ * `undefined` when they do not coerce: execution then refuses the operation before any resolver
+ * runs, so there is nothing to count.
+ */
+export function resolvedVariables(
+  schema: GraphQLSchema,
+  operation: OperationDefinitionNode,
+  sent: Readonly<Record<string, unknown>> | undefined,
+): Readonly<Record<string, unknown>> | undefined {
+  const definitions = operation.variableDefinitions ?? [];
+  if (definitions.length === 0) return {};
+  return getVariableValues(schema, definitions, sent ?? {}, { maxErrors: 1 }).coerced;
+}
+
+/** Whether a field's list argument is a variable, whose length only the request's values say. */
+function isVariable(list: ListArgument): boolean {
+  return list.field.arguments?.some((argument) => argument.name.value === list.argument && argument.value.kind === Kind.VARIABLE) ?? false;
+}
+
+/**
  * At most `max` contact photos read per operation (`PHOTO_LIST_MAX`): every id of every
- * `contactPhotos` field and every `contactPhoto` field, aliases and fragments counted. The ids
- * may come in variables, which no document rule sees: counted once the operation is resolved,
+ * `contactPhotos` field, every `contactPhoto` field, and (with Federation) every representation
+ * of every `_entities` field, aliases and fragments counted. The ids may come in variables (or
+ * their default values), which no document rule sees: counted once the operation is resolved,
  * before any resolver runs, and refused with BAD_USER_INPUT (HTTP 400) naming the limit.
  */
 export function photoListLimitPlugin(max: number): ApolloServerPlugin {
   const requestListener: GraphQLRequestListener<BaseContext> = {
-    async didResolveOperation({ request, operation, document }) {
+    async didResolveOperation({ request, operation, document, schema }) {
       if (!operation) return;
       const reads = photoReadsOf(operation, document);
       if (reads.lists.length === 0 && reads.fields <= max) return;
-      const variables = request.variables ?? {};
+      // Coercion costs a few microseconds: only for lists whose length is in the variables.
+      const variables = reads.lists.some(isVariable) ? resolvedVariables(schema, operation, request.variables) : {};
+      if (variables === undefined) return;
       let photos = reads.fields;
-      for (const list of reads.lists) photos += listLength(list, 'contactIds', variables);
+      for (const list of reads.lists) photos += listLength(list.field, list.argument, variables);
       if (photos <= max) return;
       throw new GraphQLError(
-        `Too many contact photos in one operation: at most ${max} (contactPhotos ids and contactPhoto fields together), this one asks for ${photos}.`,
+        `Too many contact photos in one operation: at most ${max} (contactPhotos ids, contactPhoto fields and entities together), this one asks for ${photos}.`,
         { extensions: { code: GatewayErrorCode.BAD_USER_INPUT, http: { status: 400 } } },
       );
     },
@@ -158,10 +188,16 @@ export function photoListLimitPlugin(max: number): ApolloServerPlugin {
   };
 }
 
-/** An operation's photo reads as its document has them: `contactPhoto` fields, and the `contactPhotos` fields whose ids may be variables. */
+/** A field whose list argument holds photo reads: `contactPhotos(contactIds:)` or `_entities(representations:)`. */
+interface ListArgument {
+  field: FieldNode;
+  argument: string;
+}
+
+/** An operation's photo reads as its document has them: `contactPhoto` fields, and the list fields whose ids may be variables. */
 interface PhotoReadFields {
   fields: number;
-  lists: FieldNode[];
+  lists: ListArgument[];
 }
 
 const photoReadsByOperation = new WeakMap<OperationDefinitionNode, PhotoReadFields>();
@@ -176,8 +212,11 @@ function photoReadsOf(operation: OperationDefinitionNode, document: DocumentNode
       operation.selectionSet,
       (name) => (fragments ??= fragmentsOf(document)).get(name),
       (field) => {
-        if (field.name.value === 'contactPhoto') found.fields++;
-        else if (field.name.value === 'contactPhotos') found.lists.push(field);
+        const name = field.name.value;
+        if (name === 'contactPhoto') found.fields++;
+        else if (name === 'contactPhotos') found.lists.push({ field, argument: 'contactIds' });
+        // Each representation is one photo read (ProfilePhoto is the subgraph's only entity).
+        else if (name === ENTITIES_FIELD) found.lists.push({ field, argument: 'representations' });
         return 0;
       },
     );

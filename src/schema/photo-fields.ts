@@ -6,6 +6,7 @@ import type { PhotoValue } from '../graph/photo-value.js';
 import type { GraphProfilePhoto } from '../graph/types.js';
 import { PhotoQueueFullError, UnusableImageError } from '../photos/photo-processor.js';
 import type { GatewayContext } from './context.js';
+import { dataUrl } from './data-url-budget.js';
 import type { PhotoReads } from './photo-reads.js';
 import type { PhotoUpload } from './upload.js';
 
@@ -60,9 +61,10 @@ function photoError(error: unknown, unusable: (message: string) => GatewayError)
 }
 
 /**
- * `ProfilePhoto.dataUrl`: Graph's picture as a `data:` URL, or a JPEG thumbnail of it. `size` is
- * checked before any call; Graph's bytes are read once per photo per request (with the request's
- * other reads, see PhotoReads), and each thumbnail size is made once.
+ * `ProfilePhoto.dataUrl`: Graph's picture as a `data:` URL (within the operation's
+ * `PHOTO_DATAURL_BUDGET_BYTES`), or a JPEG thumbnail of it. `size` is checked before any call;
+ * Graph's bytes are read once per photo per request (with the request's other reads, see
+ * PhotoReads), and each thumbnail size is made once.
  */
 export async function photoDataUrl(
   photo: { invitationId: string; contactId: string },
@@ -74,11 +76,11 @@ export async function photoDataUrl(
     throw badUserInput('size', `size must be one of Outlook's photo sizes: ${OUTLOOK_PHOTO_SIZES.join(', ')}.`);
   }
   const reads = photoReads(context);
+  if (size === null || size === undefined) return reads.fullSizeDataUrl(photo.invitationId, photo.contactId);
   const original = await reads.value(photo.invitationId, photo.contactId);
   if (original === null) return null;
-  if (size === null || size === undefined) return dataUrl(original.contentType, original.bytes);
   const scaled = await reads.thumbnail(photo.invitationId, photo.contactId, size, () => resized(original, size, context));
-  return dataUrl(scaled.contentType, scaled.bytes);
+  return dataUrl(scaled);
 }
 
 async function resized(original: PhotoValue, size: number, context: GatewayContext): Promise<PhotoValue> {
@@ -93,8 +95,4 @@ async function resized(original: PhotoValue, size: number, context: GatewayConte
       (message) => new GatewayError(GatewayErrorCode.BAD_GATEWAY, `Microsoft Graph answered with a photo the gateway cannot read: ${message}`),
     );
   }
-}
-
-function dataUrl(contentType: string, bytes: Buffer): string {
-  return `data:${contentType};base64,${bytes.toString('base64')}`;
 }

@@ -4,6 +4,7 @@ import type { GraphCallContext, GraphClient, PhotoRead, PhotoReadResult } from '
 import type { PhotoValue } from '../graph/photo-value.js';
 import type { GraphProfilePhoto } from '../graph/types.js';
 import { PhotoQueue } from '../photos/photo-queue.js';
+import { DataUrlBudget, dataUrl, dataUrlLength, type Settle } from './data-url-budget.js';
 import { OUTLOOK_PHOTO_SIZES } from './photo-fields.js';
 
 /**
@@ -11,24 +12,32 @@ import { OUTLOOK_PHOTO_SIZES } from './photo-fields.js';
  * ask for in the same tick (the entries of `contactPhotos`, aliased `contactPhoto` fields,
  * Federation's entities, and the pictures behind `dataUrl`) go to Graph together
  * (`GraphClient.readPhotos`, batched per mailbox), and each read is made once per request
- * however many fields ask for it. Thumbnails made of a picture are kept here too, one per size.
+ * however many fields ask for it. Thumbnails made of a picture are kept here too, one per size,
+ * and the full-size pictures of `dataUrl` are held to the operation's budget
+ * (`PHOTO_DATAURL_BUDGET_BYTES`, see DataUrlBudget) before they are read.
  */
 export class PhotoReads {
   readonly #loader: DataLoader<PhotoRead, Exclude<PhotoReadResult, Error>, string>;
   readonly #thumbnails = new Map<string, Promise<PhotoValue>>();
   /** This request's turns at making thumbnails (each holds a place in the photo queue while made). */
   readonly #lanes: PhotoQueue;
+  readonly #budget: DataUrlBudget;
+  /** The full-size pictures asked for, by contact: their read within the budget, and whether a field's URL has been paid by it. */
+  readonly #fullSize = new Map<string, { picture: Promise<PhotoValue | null>; paid: boolean }>();
 
   /**
    * @param thumbnailsAtOnce how many of this request's thumbnails may hold a place in the photo
    *   queue at once (`PHOTO_CONCURRENCY`): a list of 50 thumbnails waits for its own turns rather
    *   than filling the queue and being refused by it. The pictures are in memory already.
+   * @param dataUrlBudgetBytes the bytes of full-size `data:` URLs this request may answer
+   *   (`PHOTO_DATAURL_BUDGET_BYTES`).
    */
-  constructor(graph: GraphClient, call: () => GraphCallContext, thumbnailsAtOnce: number) {
+  constructor(graph: GraphClient, call: () => GraphCallContext, thumbnailsAtOnce: number, dataUrlBudgetBytes: number) {
     // One DataLoader batch per Graph batch: each batch's reads resolve as soon as it is answered
     // (their thumbnails are made while the next batch is in flight), not when the last one is.
     this.#loader = new DataLoader((reads) => graph.readPhotos(reads, call()), { cacheKeyFn: readKey, maxBatchSize: graph.batchMax });
     this.#lanes = new PhotoQueue(Math.max(1, thumbnailsAtOnce), 0);
+    this.#budget = new DataUrlBudget(dataUrlBudgetBytes);
   }
 
   /** The contact's photo metadata, `null` when it has none. */
@@ -48,6 +57,55 @@ export class PhotoReads {
    */
   prefetchValue(invitationId: string, contactId: string): void {
     this.value(invitationId, contactId).catch(() => undefined);
+  }
+
+  /**
+   * The contact's full-size picture as a `data:` URL for one `dataUrl` field, `null` when it has
+   * none. Its read is reserved in the budget first; each further field of the same picture puts
+   * its URL in the answer again, and spends its length again. Past the budget, BAD_USER_INPUT.
+   */
+  async fullSizeDataUrl(invitationId: string, contactId: string): Promise<string | null> {
+    const read = this.fullSizeRead(invitationId, contactId);
+    const picture = await read.picture;
+    if (picture === null) return null;
+    if (read.paid) this.#budget.spend(dataUrlLength(picture));
+    read.paid = true;
+    return dataUrl(picture);
+  }
+
+  /**
+   * Asks for the full-size picture now, in the same round as the metadata when the budget has
+   * room for it (else as soon as it has): see `prefetchValue`.
+   */
+  prefetchFullSize(invitationId: string, contactId: string): void {
+    this.fullSizeRead(invitationId, contactId).picture.catch(() => undefined);
+  }
+
+  private fullSizeRead(invitationId: string, contactId: string): { picture: Promise<PhotoValue | null>; paid: boolean } {
+    const key = `${invitationId}\u0000${contactId}`;
+    let read = this.#fullSize.get(key);
+    if (read === undefined) this.#fullSize.set(key, (read = { picture: this.budgetedValue(invitationId, contactId), paid: false }));
+    return read;
+  }
+
+  /** The picture, read once its reservation is made; reserved now, the read joins this tick's batch. */
+  private budgetedValue(invitationId: string, contactId: string): Promise<PhotoValue | null> {
+    const settle = this.#budget.tryReserve();
+    if (settle) return this.settled(this.value(invitationId, contactId), settle);
+    return this.#budget.reserve().then((later) => this.settled(this.value(invitationId, contactId), later));
+  }
+
+  private settled(read: Promise<PhotoValue | null>, settle: Settle): Promise<PhotoValue | null> {
+    return read.then(
+      (picture) => {
+        if (!settle(picture === null ? 0 : dataUrlLength(picture))) throw this.#budget.exhausted();
+        return picture;
+      },
+      (error: unknown) => {
+        settle(0);
+        throw error;
+      },
+    );
   }
 
   /** A thumbnail of the contact's picture at `size`, made once per request by `make`, in one of the request's lanes. */
@@ -70,6 +128,7 @@ export class PhotoReads {
   /** Forgets what was read of a contact's photo, after a change to it (an upload). */
   forget(invitationId: string, contactId: string): void {
     this.#loader.clear({ invitationId, contactId, part: 'metadata' }).clear({ invitationId, contactId, part: 'value' });
+    this.#fullSize.delete(`${invitationId}\u0000${contactId}`);
     for (const key of this.#thumbnails.keys()) if (key.startsWith(`${invitationId}\u0000${contactId}\u0000`)) this.#thumbnails.delete(key);
   }
 }
@@ -82,13 +141,19 @@ function readKey(read: PhotoRead): string {
 const dataUrlFieldsOf = new WeakMap<object, readonly FieldNode[]>();
 
 /**
- * Whether the field being resolved selects a `dataUrl` that will read the picture: directly or
- * through fragments, with no `size` or one of Outlook's (a `dataUrl` with another size is
+ * The picture a field's `dataUrl` fields read: `fullSize` when one has no `size` (the budgeted
+ * read), `thumbnail` when they all have one of Outlook's sizes, `none` otherwise.
+ */
+export type PictureUse = 'none' | 'thumbnail' | 'fullSize';
+
+/**
+ * Which picture the field being resolved reads for its `dataUrl`s: directly or through
+ * fragments, with no `size` (full size) or one of Outlook's (a `dataUrl` with another size is
  * refused before any Graph call, so it must not cause one here). The `dataUrl` fields are found
  * once per field of a document (the node is the document's, which Apollo keeps parsed); only
  * their `size` is read per request, as it may be a variable.
  */
-export function selectsDataUrl(info: GraphQLResolveInfo): boolean {
+export function selectsDataUrl(info: GraphQLResolveInfo): PictureUse {
   const node = info.fieldNodes[0]!;
   let fields = dataUrlFieldsOf.get(node);
   if (fields === undefined) {
@@ -96,14 +161,21 @@ export function selectsDataUrl(info: GraphQLResolveInfo): boolean {
     for (const field of info.fieldNodes) if (field.selectionSet) collectDataUrls(field.selectionSet, info, new Set(), found);
     dataUrlFieldsOf.set(node, (fields = found));
   }
-  return fields.some((field) => readsPicture(field, info.variableValues));
+  let use: PictureUse = 'none';
+  for (const field of fields) {
+    const read = pictureRead(field, info.variableValues);
+    if (read === 'fullSize') return read;
+    if (read === 'thumbnail') use = read;
+  }
+  return use;
 }
 
-function readsPicture(field: FieldNode, variables: Readonly<Record<string, unknown>>): boolean {
+function pictureRead(field: FieldNode, variables: Readonly<Record<string, unknown>>): PictureUse {
   const size = field.arguments?.find((argument) => argument.name.value === 'size')?.value;
-  if (size === undefined || size.kind === Kind.NULL) return true;
+  if (size === undefined || size.kind === Kind.NULL) return 'fullSize';
   const value = size.kind === Kind.VARIABLE ? variables[size.name.value] : size.kind === Kind.INT ? Number(size.value) : undefined;
-  return value === null || value === undefined || (typeof value === 'number' && OUTLOOK_PHOTO_SIZES.includes(value));
+  if (value === null || value === undefined) return 'fullSize';
+  return typeof value === 'number' && OUTLOOK_PHOTO_SIZES.includes(value) ? 'thumbnail' : 'none';
 }
 
 function collectDataUrls(selectionSet: SelectionSetNode, info: GraphQLResolveInfo, seen: Set<string>, found: FieldNode[]): void {

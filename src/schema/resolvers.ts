@@ -5,7 +5,7 @@ import type { GraphProfilePhoto, ProfilePhotoPatch } from '../graph/types.js';
 import type { ProfilePhoto, ProfilePhotoInput, Resolvers } from '../generated/graphql.js';
 import type { GatewayContext } from './context.js';
 import { photoDataUrl, uploadContactPhoto } from './photo-fields.js';
-import { PhotoReads, selectsDataUrl } from './photo-reads.js';
+import { PhotoReads, selectsDataUrl, type PictureUse } from './photo-reads.js';
 import { UploadScalar } from './upload.js';
 
 /**
@@ -27,21 +27,23 @@ export function graphCall(context: GatewayContext): GraphCallContext {
 
 /** The request's photo reads, made on first use (a request that reads no photo makes none). */
 export function photoReads(context: GatewayContext): PhotoReads {
-  return (context.photoReads ??= new PhotoReads(context.graph, () => graphCall(context), context.photos.concurrency));
+  return (context.photoReads ??= new PhotoReads(context.graph, () => graphCall(context), context.photos.concurrency, context.dataUrlBudgetBytes));
 }
 
 /**
  * A contact's photo read for a field: ids checked first (BAD_USER_INPUT, no Graph call), the
- * picture asked for in the same round when the field selects `dataUrl`.
+ * picture asked for in the same round when the field selects `dataUrl` (a full-size one within
+ * the operation's budget).
  */
 export function readPhoto(
   context: GatewayContext,
   invitationId: string,
   contactId: string,
-  withPicture: boolean,
+  picture: PictureUse,
 ): Promise<({ invitationId: string; contactId: string } & GraphProfilePhoto) | null> {
   const reads = photoReads(context);
-  if (withPicture) reads.prefetchValue(invitationId, contactId);
+  if (picture === 'fullSize') reads.prefetchFullSize(invitationId, contactId);
+  else if (picture === 'thumbnail') reads.prefetchValue(invitationId, contactId);
   return reads.metadata(invitationId, contactId).then((photo) => photo && { invitationId, contactId, ...photo });
 }
 
@@ -70,11 +72,11 @@ export const resolvers: Resolvers<GatewayContext> = {
       graphCall(context);
       assertValidId('invitationId', invitationId);
       for (const contactId of contactIds) assertValidId('contactIds', contactId);
-      const withPicture = selectsDataUrl(info);
+      const picture = selectsDataUrl(info);
       // A promise per entry: one failed read nulls its own entry (an error at its index), not the
       // list. graphql-js takes a promise of null for a nullable entry; codegen's types have no
       // slot for one (a list entry is `T | Promise<T> | null`), hence the cast.
-      return contactIds.map((contactId) => readPhoto(context, invitationId, contactId, withPicture)) as unknown as Promise<ProfilePhoto>[];
+      return contactIds.map((contactId) => readPhoto(context, invitationId, contactId, picture)) as unknown as Promise<ProfilePhoto>[];
     },
   },
   Mutation: {

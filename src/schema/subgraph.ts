@@ -1,8 +1,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { GraphQLError, parse, type GraphQLSchema } from 'graphql';
-import { ENTITIES_FIELD, fragmentsOf, isCappedGraphCall, listLength, sumRootFields } from './operation-limits.js';
+import { GraphQLError, parse, type FieldNode, type GraphQLSchema } from 'graphql';
+import { ENTITIES_FIELD, fragmentsOf, isCappedGraphCall, listLength, resolvedVariables, sumRootFields } from './operation-limits.js';
 import { assertValidId } from '../graph/contact-photo-path.js';
 import { graphCall, readPhoto, resolvers } from './resolvers.js';
 import type { GatewayContext } from './context.js';
@@ -46,7 +46,7 @@ export function buildContactPhotoSubgraph(): GraphQLSchema {
         graphCall(context);
         assertValidId('invitationId', invitationId);
         assertValidId('contactId', contactId);
-        return readPhoto(context, invitationId, contactId, false);
+        return readPhoto(context, invitationId, contactId, 'none');
       },
     },
   };
@@ -57,21 +57,25 @@ export function buildContactPhotoSubgraph(): GraphQLSchema {
 /**
  * The Graph-call limit for `_entities`: each representation is one Graph call, which no document
  * limit can see. Counted before anything runs, over every `_entities` field of the operation
- * (aliases, fragments), whatever its argument is: a variable of any name, or a list written in
- * the document. Every other Graph-calling root field counts one, as in the document rule.
+ * (aliases, fragments), whatever its argument is: a variable of any name (as sent, or its default
+ * value), or a list written in the document. Every other Graph-calling root field counts one, as
+ * in the document rule.
  */
 export function entityBatchLimitPlugin(maxGraphCalls: number): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
-        async didResolveOperation({ request, operation, document }) {
+        async didResolveOperation({ request, operation, document, schema }) {
           if (!operation) return;
           const fragments = fragmentsOf(document);
-          const variables = request.variables ?? {};
+          // Coerced only for an operation with entities: the others pay nothing for it. Variables
+          // that do not coerce make execution refuse the operation before any resolver runs.
+          let variables: Readonly<Record<string, unknown>> | undefined;
+          const entities = (field: FieldNode) => listLength(field, 'representations', (variables ??= resolvedVariables(schema, operation, request.variables) ?? {}));
           const calls = sumRootFields(
             operation.selectionSet,
             (name) => fragments.get(name),
-            (field) => (field.name.value === ENTITIES_FIELD ? listLength(field, 'representations', variables) : isCappedGraphCall(field.name.value) ? 1 : 0),
+            (field) => (field.name.value === ENTITIES_FIELD ? entities(field) : isCappedGraphCall(field.name.value) ? 1 : 0),
           );
           if (calls > maxGraphCalls) {
             throw new GraphQLError(`Too many Microsoft Graph calls in one operation: at most ${maxGraphCalls} entities per request.`, {

@@ -23,7 +23,7 @@ import { landingPagePlugin } from './landing-page.js';
 import { createLogger, OperationLogController, operationLogger } from './logger.js';
 import { createMetricsServer } from './metrics-server.js';
 import { addMultipartParser, answerMultipartError } from './multipart.js';
-import { operationLogPlugin } from './operation-log-plugin.js';
+import { OperationLog } from './operation-log-plugin.js';
 import { apolloReportingPlugins, loadFederation } from './optional-plugins.js';
 import { persistedQueries } from './persisted-queries.js';
 import { isTrustedRequest, TrustedDocumentStore, UNTRUSTED_DOCUMENT_MESSAGE } from './trusted-documents.js';
@@ -95,6 +95,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
       ...(shared && { limiter: shared.limiter }),
     });
   let draining = false;
+  const operationLog = new OperationLog(metrics, operationLogger(logger));
 
   const app = Fastify({
     loggerInstance: logger as FastifyBaseLogger,
@@ -138,7 +139,7 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
     plugins: [
       ...(signIn ? [signIn.plugin] : []),
       landingPagePlugin(config.production),
-      operationLogPlugin(metrics, operationLogger(logger)),
+      operationLog.plugin(),
       photoListLimitPlugin(config.photoListMax),
       // Answers are never HTTP-cached (each is one caller's Graph data); the cache-control plugin
       // Apollo installs by default would wrap every field resolver for nothing.
@@ -255,9 +256,12 @@ export async function createGateway(config: GatewayConfig, options: GatewayOptio
         stats: { attempts: 0, upstreamStatus: null },
         requestId: request.id,
         photos,
+        dataUrlBudgetBytes: config.photoDataUrlBudgetBytes,
         observer: metrics,
         ...(signIn && { signIn: { exchange: signIn.exchange } }),
         ...(admission && { upload: admission }),
+        // The operation's line is written once this answer has gone, with the status sent.
+        exchange: reply.raw,
       };
     },
   });

@@ -1,8 +1,10 @@
+import { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { Kind, type GraphQLError, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from 'pino';
+import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError, type FailureCause } from '../errors/gateway-error.js';
 import type { GatewayMetrics } from '../metrics/metrics.js';
 import type { GatewayContext } from '../schema/context.js';
@@ -63,49 +65,99 @@ function failureOf(errors: ReadonlyArray<GraphQLError> | undefined): FailureCaus
   return undefined;
 }
 
+/** An operation's log line as the plugin made it, written once its answer has been sent. */
+interface PendingLine {
+  fields: Record<string, unknown>;
+  /** The result code from the operation's answer (`OK` or the first error's). */
+  code: string;
+  /** The status Apollo gave the answer; the one sent can differ (see `OperationLog`). */
+  status: number;
+  metricRootField: string;
+  started: number;
+}
+
 /**
  * Counts each GraphQL operation in `metrics` and writes one structured log line for it: its name, root field(s), result code,
- * Graph's last status, the number of Graph attempts (and of JSON batches among them, with their reads), latency, client-request-id, an uploaded
+ * the HTTP status sent, Graph's last status, the number of Graph attempts (and of JSON batches among them, with their reads), latency, client-request-id, an uploaded
  * photo's format, sizes and processing time (never its content), the cause when Graph gave
  * no answer, and whether an upload's caller left before its answer. Nothing of the request's headers or variables is logged, so no
  * token can reach the log.
+ *
+ * The line is made at Apollo's `willSendResponse` and written once the answer has gone (its
+ * `close`), with the status actually sent: after `willSendResponse`, Apollo can
+ * still replace the answer (a result that does not serialize is a 500, an `Accept` it cannot
+ * answer a 406), which the line used to log as 200.
  */
-export function operationLogPlugin(metrics: GatewayMetrics, logger: Logger): ApolloServerPlugin<GatewayContext> {
-  return {
-    async requestDidStart() {
-      const started = performance.now();
-      return {
-        async willSendResponse({ contextValue, operationName, operation, response, errors: originalErrors }) {
-          const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
-          const firstCode = errors?.[0]?.extensions?.['code'];
-          const cause = failureOf(originalErrors);
-          const rootField = rootFields(operation);
-          const code = errors?.length ? (typeof firstCode === 'string' ? firstCode : 'ERROR') : 'OK';
-          metrics.operation(metricRootField(operation), code);
-          logger.info(
-            {
-              reqId: contextValue.requestId,
-              operationName: operationName ?? 'anonymous',
-              rootField,
-              code,
-              httpStatus: response.http.status ?? 200,
-              upstreamStatus: contextValue.stats.upstreamStatus,
-              attempts: contextValue.stats.attempts,
-              // Of those attempts, the JSON batches, and the reads they carried.
-              ...(contextValue.stats.batches !== undefined && { graphBatches: contextValue.stats.batches, graphBatchItems: contextValue.stats.batchItems }),
-              latencyMs: Math.round((performance.now() - started) * 100) / 100,
-              clientRequestId: contextValue.clientRequestId,
-              // With sign-in, who called: the user and tenant ids, never a token.
-              ...(contextValue.signIn?.identity && { oid: contextValue.signIn.identity.oid, tid: contextValue.signIn.identity.tid }),
-              ...(contextValue.stats.photo && { photo: contextValue.stats.photo }),
-              ...(cause && { cause }),
-              // The upload's caller went away before this answer (which nobody will read).
-              ...(contextValue.upload?.signal.aborted && { callerLeft: true }),
-            },
-            'graphql operation',
-          );
-        },
-      };
-    },
-  };
+export class OperationLog {
+  readonly #metrics: GatewayMetrics;
+  readonly #logger: Logger;
+
+  constructor(metrics: GatewayMetrics, logger: Logger) {
+    this.#metrics = metrics;
+    this.#logger = logger;
+  }
+
+  /** The Apollo plugin that makes each operation's line. */
+  plugin(): ApolloServerPlugin<GatewayContext> {
+    return {
+      requestDidStart: async () => {
+        const started = performance.now();
+        return {
+          willSendResponse: async ({ contextValue, operationName, operation, response, errors: originalErrors }) => {
+            const errors = response.body.kind === 'single' ? response.body.singleResult.errors : undefined;
+            const firstCode = errors?.[0]?.extensions?.['code'];
+            const cause = failureOf(originalErrors);
+            const line: PendingLine = {
+              code: errors?.length ? (typeof firstCode === 'string' ? firstCode : 'ERROR') : 'OK',
+              status: response.http.status ?? 200,
+              metricRootField: metricRootField(operation),
+              started,
+              fields: {
+                reqId: contextValue.requestId,
+                operationName: operationName ?? 'anonymous',
+                rootField: rootFields(operation),
+                upstreamStatus: contextValue.stats.upstreamStatus,
+                attempts: contextValue.stats.attempts,
+                // Of those attempts, the JSON batches, and the reads they carried.
+                ...(contextValue.stats.batches !== undefined && { graphBatches: contextValue.stats.batches, graphBatchItems: contextValue.stats.batchItems }),
+                clientRequestId: contextValue.clientRequestId,
+                // With sign-in, who called: the user and tenant ids, never a token.
+                ...(contextValue.signIn?.identity && { oid: contextValue.signIn.identity.oid, tid: contextValue.signIn.identity.tid }),
+                ...(contextValue.stats.photo && { photo: contextValue.stats.photo }),
+                ...(cause && { cause }),
+                // The upload's caller went away before this answer (which nobody will read).
+                ...(contextValue.upload?.signal.aborted && { callerLeft: true }),
+              },
+            };
+            const { exchange } = contextValue;
+            // Node says 'close' of every answer, sent in full or not (a caller who left): one
+            // listener per operation, where Fastify's end-of-answer hook misses the latter. An
+            // answer closed already (its caller left) and an operation run in-process (no HTTP
+            // answer) are written now, with Apollo's status.
+            if (exchange instanceof ServerResponse && !exchange.closed) exchange.once('close', () => this.write(line, exchange.statusCode));
+            else this.write(line, line.status);
+          },
+        };
+      },
+    };
+  }
+
+  private write(line: PendingLine, status: number): void {
+    const code = status === line.status ? line.code : replacedCode(status, line.code);
+    this.#metrics.operation(line.metricRootField, code);
+    this.#logger.info(
+      { ...line.fields, code, httpStatus: status, latencyMs: Math.round((performance.now() - line.started) * 100) / 100 },
+      'graphql operation',
+    );
+  }
+}
+
+/**
+ * The code of an answer Apollo replaced after the operation (the status sent differs from the
+ * operation's): Apollo's own codes for what it answers then, a 5xx being a failure to write the
+ * result (INTERNAL_SERVER_ERROR) and a 4xx a request whose answer it cannot give (BAD_REQUEST).
+ */
+function replacedCode(status: number, code: string): string {
+  if (status >= 500) return GatewayErrorCode.INTERNAL_SERVER_ERROR;
+  return status >= 400 ? GatewayErrorCode.BAD_REQUEST : code;
 }

@@ -380,6 +380,56 @@ describe('contactPhotos with dataUrl', () => {
   });
 });
 
+describe('PHOTO_LIST_MAX, counted over the ids the resolvers receive', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ env: { PHOTO_LIST_MAX: '3' } });
+  });
+  afterAll(() => stack.close());
+  beforeEach(() => stack.simulator.reset());
+
+  const refusal = (asked: number) => ({ message: expect.stringMatching(new RegExp(`at most 3 .*asks for ${asked}\\.$`)), extensions: { code: 'BAD_USER_INPUT' } });
+  const inline = (contactIds: string[]) => `[${contactIds.map((id) => JSON.stringify(id)).join(', ')}]`;
+
+  it('refuses ids given by a variable’s default value, sent without variables, before any Graph call', async () => {
+    const result = await postGraphQL(
+      stack.url,
+      `query Defaulted($contactIds: [ID!]! = ${inline(ids(4))}) { contactPhotos(invitationId: "${INVITATION}", contactIds: $contactIds) { id } }`,
+      {},
+      { token: TOKEN },
+    );
+
+    expect(result.status).toBe(400);
+    expect(result.body.errors![0]).toMatchObject(refusal(4));
+    expect(stack.simulator.requests).toHaveLength(0);
+  });
+
+  it('counts the ids sent rather than the default they replace', async () => {
+    const result = await postGraphQL(
+      stack.url,
+      `query Defaulted($contactIds: [ID!]! = ${inline(ids(4))}) { contactPhotos(invitationId: "${INVITATION}", contactIds: $contactIds) { id } }`,
+      { contactIds: ids(3) },
+      { token: TOKEN },
+    );
+
+    expect(result.body).toEqual({ data: { contactPhotos: [null, null, null] } });
+  });
+
+  it.each([
+    ['written in the document', `query Lone($contactIds: [ID!]!) { a: contactPhotos(invitationId: "${INVITATION}", contactIds: $contactIds) { id } b: contactPhotos(invitationId: "${INVITATION}", contactIds: "lone") { id } }`, {}],
+    ['sent as a variable', `query Lone($contactIds: [ID!]!, $lone: [ID!]!) { a: contactPhotos(invitationId: "${INVITATION}", contactIds: $contactIds) { id } b: contactPhotos(invitationId: "${INVITATION}", contactIds: $lone) { id } }`, { lone: 'lone' }],
+  ])('counts a lone contactIds value (%s) as one photo', async (_case, query, variables) => {
+    const over = await postGraphQL(stack.url, query, { contactIds: ids(3), ...variables }, { token: TOKEN });
+    const within = await postGraphQL(stack.url, query, { contactIds: ids(2), ...variables }, { token: TOKEN });
+
+    expect(over.status).toBe(400);
+    expect(over.body.errors![0]).toMatchObject(refusal(4));
+    expect(within.body).toEqual({ data: { a: [null, null], b: [null] } });
+    // Only the second operation read anything: its three contacts, in one batch.
+    expect(stack.simulator.requests.map((request) => request.contactId).sort()).toEqual(['c0', 'c1', 'lone']);
+  });
+});
+
 describe('with GRAPH_BATCH_MAX=1', () => {
   let stack: Stack;
   beforeAll(async () => {

@@ -131,6 +131,7 @@ describe('the Federation 2 subgraph (FEDERATION=true)', () => {
       ],
       ['a variable of another name', 'query ($reps: [_Any!]!) { _entities(representations: $reps) { ... on ProfilePhoto { id } } }', { reps: Array.from({ length: 11 }, (_, i) => photo(i)) }],
       ['representations written in the document', `{ _entities(representations: ${inline(11)}) { ... on ProfilePhoto { id } } }`, {}],
+      ['representations given by a variable’s default value', `query ($r: [_Any!]! = ${inline(11)}) { _entities(representations: $r) { ... on ProfilePhoto { id } } }`, {}],
       ['_entities in a fragment', `query ($r: [_Any!]!) { ...F } fragment F on Query { _entities(representations: $r) { ... on ProfilePhoto { id } } }`, { r: Array.from({ length: 11 }, (_, i) => photo(i)) }],
     ])('counts every representation against the limit: %s', async (_case, query, variables) => {
       stack.simulator.reset();
@@ -139,6 +140,22 @@ describe('the Federation 2 subgraph (FEDERATION=true)', () => {
 
       expect(result.status).toBe(400);
       expect(result.body.errors![0]!.message).toMatch(/at most 10 entities/);
+      expect(stack.simulator.requests).toHaveLength(0);
+    });
+
+    it('counts each representation as a photo read towards PHOTO_LIST_MAX, with the contactPhotos ids', async () => {
+      stack.simulator.reset();
+      const contactIds = Array.from({ length: 95 }, (_, i) => `list-${i}`);
+
+      const result = await postGraphQL(
+        stack.url,
+        `query ($contactIds: [ID!]!) { contactPhotos(invitationId: "i", contactIds: $contactIds) { id } _entities(representations: ${inline(6)}) { __typename } }`,
+        { contactIds },
+        { token: 'fed-token' },
+      );
+
+      expect(result.status).toBe(400);
+      expect(result.body.errors![0]).toMatchObject({ message: expect.stringMatching(/at most 100 .*asks for 101\.$/), extensions: { code: 'BAD_USER_INPUT' } });
       expect(stack.simulator.requests).toHaveLength(0);
     });
 

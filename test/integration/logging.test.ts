@@ -65,6 +65,28 @@ describe('the operation log', () => {
     ]);
   });
 
+  it('logs the status actually sent when Apollo replaces the answer after the operation (406 for an Accept it cannot answer)', async () => {
+    const response = await fetch(stack.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/csv', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ query: '{ __typename }' }),
+    });
+    await response.arrayBuffer();
+
+    expect(response.status).toBe(406);
+    expect(stack.logs.entries('graphql operation')).toEqual([expect.objectContaining({ httpStatus: 406, code: 'BAD_REQUEST' })]);
+  });
+
+  it('logs the status of every answer: 200, and 400 for a refused operation', async () => {
+    await postGraphQL(stack.url, '{ __typename }', {}, { token: TOKEN });
+    await postGraphQL(stack.url, '{ nope }', {}, { token: TOKEN });
+
+    expect(stack.logs.entries('graphql operation').map((line) => [line['code'], line['httpStatus']])).toEqual([
+      ['OK', 200],
+      ['GRAPHQL_VALIDATION_FAILED', 400],
+    ]);
+  });
+
   it('logs why Graph gave no answer', async () => {
     stack.simulator.fail({ hang: true, times: 2 });
 

@@ -12,6 +12,7 @@ import { killRunning, runCompiled, waitFor } from '../support/process.js';
 import { UPLOAD_PHOTO, postUpload } from '../support/upload.js';
 import { startStack, type Stack } from '../support/stack.js';
 import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
+import { UNREAD_PICTURE_RESERVATION } from '../../src/schema/data-url-budget.js';
 
 /**
  * The picture path's bounds, over real sockets: memory (a bounded photo queue, decided from the
@@ -209,6 +210,104 @@ describe('the upload byte budget, the token and the body timeout', () => {
     expect(performance.now() - started).toBeLessThan(10_000);
     await waitForMetric(stack.url, 'photo_images_admitted', (value) => value === 0);
     expect(await metric(stack.url, 'photo_upload_bytes_admitted')).toBe(0);
+  });
+});
+
+describe('PHOTO_DATAURL_BUDGET_BYTES', () => {
+  // 12 MiB of data: URLs: two pictures at Graph's 4 MB cap may be read at once (5.6 MB of
+  // data: URL each, reserved before the read); two of 3.8 MB (5 MB each) leave too little for a third.
+  const BUDGET = 12 * 1024 * 1024;
+  const INVITATION = 'inv-budget';
+  let stack: Stack;
+  let large: Buffer;
+  beforeAll(async () => {
+    stack = await startStack({ env: { PHOTO_DATAURL_BUDGET_BYTES: String(BUDGET), GRAPH_MAX_RETRIES: '0' } });
+    // About 3.8 MB: near Graph's 4 MB cap, as any mailbox owner can set in Outlook.
+    large = await noiseJpeg(1900, 1500, 100);
+    expect(large.length).toBeGreaterThan(3_500_000);
+    expect(large.length).toBeLessThan(4 * 1024 * 1024);
+  });
+  afterAll(() => stack.close());
+  beforeEach(() => stack.simulator.reset());
+
+  let seedEnd = 0;
+  /** Gives the contacts this picture in the simulator, as Graph would hold it. */
+  async function seed(contactIds: string[], picture: Buffer): Promise<void> {
+    for (const contactId of contactIds) {
+      const url = `${stack.simulator.baseUrl}/invitations/${INVITATION}/invitedUser/contacts/${contactId}/photo/$value`;
+      const response = await fetch(url, { method: 'PUT', headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'image/jpeg' }, body: picture });
+      if (!response.ok) throw new Error(`seeding ${contactId}: ${response.status}`);
+    }
+    seedEnd = stack.simulator.requests.length;
+  }
+  const dataUrlLength = (jpeg: Buffer) => 'data:image/jpeg;base64,'.length + Math.ceil(jpeg.length / 3) * 4;
+  /** The pictures the gateway read since the seeding. */
+  const pictureReads = () => stack.simulator.requests.slice(seedEnd).filter((request) => request.url.endsWith('/$value')).map((request) => request.contactId);
+  const refused = (path: Array<string | number>) => ({
+    path,
+    message: expect.stringContaining(`PHOTO_DATAURL_BUDGET_BYTES (${BUDGET} bytes`),
+    extensions: { code: 'BAD_USER_INPUT', argument: 'size' },
+  });
+
+  it('refuses the full-size dataUrls of a list past the budget, reading at most one picture past it, and answers the rest', async () => {
+    const contactIds = ['c0', 'c1', 'c2', 'c3', 'c4'];
+    await seed(contactIds, large);
+
+    const result = await postGraphQL(
+      stack.url,
+      `query List($contactIds: [ID!]!) { contactPhotos(invitationId: "${INVITATION}", contactIds: $contactIds) { contactId width dataUrl } }`,
+      { contactIds },
+      { token: TOKEN },
+    );
+
+    expect(result.status).toBe(200);
+    const entries = result.body.data!['contactPhotos'] as Array<{ contactId: string; width: number; dataUrl: string | null }>;
+    expect(entries.map((entry) => [entry.contactId, entry.width, entry.dataUrl?.length ?? null])).toEqual([
+      ['c0', 1900, dataUrlLength(large)],
+      ['c1', 1900, dataUrlLength(large)],
+      ['c2', 1900, null],
+      ['c3', 1900, null],
+      ['c4', 1900, null],
+    ]);
+    const errors = [...result.body.errors!].sort((a, b) => Number(a.path![1]) - Number(b.path![1]));
+    expect(errors).toEqual([2, 3, 4].map((index) => expect.objectContaining(refused(['contactPhotos', index, 'dataUrl']))));
+    // c2 was read against what was left, and did not fit: c3 and c4 were never read.
+    expect(pictureReads().sort()).toEqual(['c0', 'c1', 'c2']);
+  });
+
+  it('counts each full-size dataUrl field of a picture, as each is in the answer again', async () => {
+    await seed(['one'], large);
+
+    const result = await postGraphQL(
+      stack.url,
+      `{ contactPhoto(invitationId: "${INVITATION}", contactId: "one") { a: dataUrl b: dataUrl c: dataUrl thumbnail: dataUrl(size: 48) } }`,
+      {},
+      { token: TOKEN },
+    );
+
+    const photo = result.body.data!['contactPhoto'] as Record<string, string | null>;
+    expect([typeof photo['a'], typeof photo['b'], photo['c'], typeof photo['thumbnail']]).toEqual(['string', 'string', null, 'string']);
+    expect(result.body.errors).toEqual([expect.objectContaining(refused(['contactPhoto', 'c']))]);
+    expect(pictureReads()).toEqual(['one']);
+  });
+
+  it('gives back what a smaller picture does not use, and reads the last ones against what is left: a list that fits is answered whole', async () => {
+    const contactIds = Array.from({ length: 16 }, (_, i) => `s${i}`);
+    const smaller = await noiseJpeg(600, 500, 100);
+    await seed(contactIds, smaller);
+    // More than the budget leaves once a whole reservation (a picture at Graph's cap) is set aside.
+    expect(contactIds.length * dataUrlLength(smaller)).toBeGreaterThan(BUDGET - UNREAD_PICTURE_RESERVATION);
+    expect(contactIds.length * dataUrlLength(smaller)).toBeLessThan(BUDGET);
+
+    const result = await postGraphQL(
+      stack.url,
+      `query List($contactIds: [ID!]!) { contactPhotos(invitationId: "${INVITATION}", contactIds: $contactIds) { dataUrl } }`,
+      { contactIds },
+      { token: TOKEN },
+    );
+
+    expect(result.body.errors).toBeUndefined();
+    expect((result.body.data!['contactPhotos'] as Array<{ dataUrl: string }>).map((entry) => entry.dataUrl.length)).toEqual(Array(16).fill(dataUrlLength(smaller)));
   });
 });
 

@@ -17,11 +17,14 @@ export async function twoColourImage(width: number, height: number, left: Colour
   return sharp({ create: { width, height, channels: 3, background: right } }).composite([{ input: leftHalf, left: 0, top: 0 }]);
 }
 
-/** A JPEG of noise: it does not compress away, so cutting it short really truncates its image data. */
-export function noiseJpeg(width: number, height: number): Promise<Buffer> {
+/**
+ * A JPEG of noise: it does not compress away, so cutting it short really truncates its image data
+ * (and at quality 100, 1900 x 1500 pixels make a picture of about 3.8 MB, near Graph's 4 MB cap).
+ */
+export function noiseJpeg(width: number, height: number, quality = 80): Promise<Buffer> {
   const pixels = Buffer.alloc(width * height * 3);
   for (let i = 0; i < pixels.length; i++) pixels[i] = (i * 7919) % 251;
-  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg().toBuffer();
+  return sharp(pixels, { raw: { width, height, channels: 3 } }).jpeg({ quality }).toBuffer();
 }
 
 /** The RGB of the pixel at (x, y) of an encoded image. */
