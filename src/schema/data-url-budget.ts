@@ -1,5 +1,6 @@
 import { badUserInput, type GatewayError } from '../errors/gateway-error.js';
-import { GRAPH_MAX_PHOTO_BYTES, type PhotoValue } from '../graph/photo-value.js';
+import type { PhotoValue } from '../graph/photo-value.js';
+import { GRAPH_MAX_PHOTO_BYTES } from '../limits/graph-photo-limits.js';
 
 /** A picture as a `data:` URL, ready for an `<img src>`. */
 export function dataUrl(picture: PhotoValue): string {
