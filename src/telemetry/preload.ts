@@ -5,7 +5,7 @@
  * does nothing and loads nothing more.
  */
 import { register } from 'node:module';
-import { tracingEnabled } from './tracing-enabled.js';
+import { tracingEnabled } from '../config/telemetry-config.js';
 
 if (tracingEnabled(process.env)) {
   register('@opentelemetry/instrumentation/hook.mjs', import.meta.url);

@@ -2,9 +2,10 @@
  * OpenTelemetry tracing, following the OpenTelemetry environment conventions: on when
  * `OTEL_EXPORTER_OTLP_ENDPOINT` or `OTEL_TRACES_EXPORTER` is set (and not `OTEL_SDK_DISABLED=true`
  * or `OTEL_TRACES_EXPORTER=none`); the exporter, endpoint, sampler and service name come from the
- * usual `OTEL_*` variables (see `tracing-enabled.ts`). This module loads the SDK: import it only
- * when tracing is on (`preload.ts` does), so that a gateway without tracing never loads it, and
- * before anything it instruments: nothing here may import `graphql` or the gateway.
+ * usual `OTEL_*` variables (see `tracingEnabled` in `src/config/telemetry-config.ts`). This
+ * module loads the SDK: import it only when tracing is on (`preload.ts` does), so that a gateway
+ * without tracing never loads it, and before anything it instruments: nothing here may import
+ * `graphql` or the gateway.
  */
 import { GraphQLInstrumentation } from '@opentelemetry/instrumentation-graphql';
 import { HttpInstrumentation } from '@opentelemetry/instrumentation-http';

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from '@jest/globals';
-import { tracingEnabled } from '../../src/telemetry/tracing-enabled.js';
+import { tracingEnabled } from '../../src/config/telemetry-config.js';
 
 interface SpanRecord {
   name: string;
