@@ -3,6 +3,7 @@ import sharp from 'sharp';
 import type { GraphSimulator, ReceivedRequest } from '../../src/simulator/graph/graph-simulator.js';
 import { gate } from '../support/gate.js';
 import { postGraphQL, type GraphQLResult } from '../support/graphql.js';
+import { metric } from '../support/metrics.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /** contactPhotos and the batching of every photo read, over real sockets against the simulator. */
@@ -45,11 +46,6 @@ function traffic(simulator: GraphSimulator, from = 0): { http: ReceivedRequest[]
   return { http: received.filter((request) => request.batchId === undefined), batches };
 }
 
-async function metric(stack: Stack, line: RegExp): Promise<number> {
-  const text = await (await fetch(`${new URL(stack.url).origin}/metrics`)).text();
-  return Number(line.exec(text)?.[1] ?? 0);
-}
-
 /** Waits until `condition` holds, asking again every 10 ms. */
 async function until(condition: () => boolean | Promise<boolean>): Promise<void> {
   const deadline = Date.now() + 10_000;
@@ -76,7 +72,7 @@ async function readQueuedBehindThrottledBatch(stack: Stack, invitationId: string
   const listed = list(stack, ids(4), LIST, invitationId);
   await until(() => stack.simulator.requests.length > from);
   const single = photoOf(stack, invitationId, 'c9');
-  await until(async () => (await metric(stack, /^graph_mailbox_waiting_calls (\d+)/m)) === 1);
+  await until(async () => (await metric(stack.url, 'graph_mailbox_waiting_calls')) === 1);
   const openedAt = performance.now();
   held.open();
   const [listResult, singleResult] = await Promise.all([listed, single]);
@@ -148,7 +144,7 @@ describe('contactPhotos', () => {
   it('sends again only the items Graph throttled inside its 200, after their decimal Retry-After', async () => {
     // A 503's wait does not pause the mailbox (a 429's does): only the batch's own wait can cover it.
     stack.simulator.fail({ contactId: 'c3', status: 503, retryAfter: '0.249' }).fail({ contactId: 'c5', status: 429, retryAfter: '0.1' });
-    const retriedBefore = await metric(stack, /^graph_batch_items_retried_total\{status="429"\} (\d+)/m);
+    const retriedBefore = await metric(stack.url, 'graph_batch_items_retried_total{status="429"}');
 
     const result = await list(stack, ids(8));
 
@@ -159,7 +155,7 @@ describe('contactPhotos', () => {
     expect(batches[1]!.map((request) => request.contactId).sort()).toEqual(['c3', 'c5']);
     // The longest of the two waits, not the shorter.
     expect(Math.min(...batches[1]!.map((request) => request.receivedAt)) - Math.max(...batches[0]!.map((request) => request.receivedAt))).toBeGreaterThanOrEqual(240);
-    expect((await metric(stack, /^graph_batch_items_retried_total\{status="429"\} (\d+)/m)) - retriedBefore).toBe(1);
+    expect((await metric(stack.url, 'graph_batch_items_retried_total{status="429"}')) - retriedBefore).toBe(1);
   });
 
   it("pauses the mailbox for a retried item's 429 before the batch gives its slots back: a read waiting for them waits out the Retry-After", async () => {
@@ -298,15 +294,15 @@ describe('contactPhotos', () => {
   });
 
   it('counts batches, their sizes and their items by status in the metrics', async () => {
-    const batches = /^graph_batches_total\{status="200"\} (\d+)/m;
-    const sizes = /^graph_batch_items_sum (\d+)/m;
-    const found = /^graph_batch_item_responses_total\{status="200"\} (\d+)/m;
-    const missing = /^graph_batch_item_responses_total\{status="404"\} (\d+)/m;
-    const before = await Promise.all([batches, sizes, found, missing].map((line) => metric(stack, line)));
+    const batches = 'graph_batches_total{status="200"}';
+    const sizes = 'graph_batch_items_sum';
+    const found = 'graph_batch_item_responses_total{status="200"}';
+    const missing = 'graph_batch_item_responses_total{status="404"}';
+    const before = await Promise.all([batches, sizes, found, missing].map((series) => metric(stack.url, series)));
 
     await list(stack, [...ids(3), 'nobody']);
 
-    const after = await Promise.all([batches, sizes, found, missing].map((line) => metric(stack, line)));
+    const after = await Promise.all([batches, sizes, found, missing].map((series) => metric(stack.url, series)));
     expect(after.map((value, index) => value - before[index]!)).toEqual([1, 4, 3, 1]);
   });
 
@@ -486,7 +482,7 @@ describe('a list and single calls on one Outlook-limited mailbox', () => {
 
     const answers = Promise.all([list(stack, ids(size), LIST, invitationId), ...singles.map((id) => photoOf(stack, invitationId, id))]);
     // Whichever came first, one read must wait for a slot; a batch holding too few lets all five reach Outlook.
-    await until(async () => (await metric(stack, /^graph_mailbox_waiting_calls (\d+)/m)) === 1 || stack.simulator.throttledCount > 0);
+    await until(async () => (await metric(stack.url, 'graph_mailbox_waiting_calls')) === 1 || stack.simulator.throttledCount > 0);
     held.open();
     const [listed, ...single] = await answers;
 

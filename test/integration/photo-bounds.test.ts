@@ -8,6 +8,7 @@ import { postGraphQL } from '../support/graphql.js';
 import { noiseJpeg, twoColourImage } from '../support/images.js';
 import { sendRawRequest } from '../support/local-server.js';
 import { gate } from '../support/gate.js';
+import { metric } from '../support/metrics.js';
 import { killRunning, runCompiled, waitFor } from '../support/process.js';
 import { UPLOAD_PHOTO, postUpload } from '../support/upload.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -31,12 +32,6 @@ beforeAll(async () => {
     .png({ compressionLevel: 9 })
     .toBuffer();
 });
-
-async function metric(url: string, name: string): Promise<number> {
-  const text = await (await fetch(`${new URL(url).origin}/metrics`)).text();
-  const match = new RegExp(`^${name.replace(/[{}"]/g, (c) => `\\${c}`)} (\\d+(\\.\\d+)?)$`, 'm').exec(text);
-  return match ? Number(match[1]) : 0;
-}
 
 async function waitForMetric(url: string, name: string, predicate: (value: number) => boolean): Promise<void> {
   const deadline = Date.now() + 10_000;

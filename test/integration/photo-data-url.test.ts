@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import sharp from 'sharp';
 import { postGraphQL } from '../support/graphql.js';
 import { RED, near, pixelAt, twoColourImage } from '../support/images.js';
+import { metric } from '../support/metrics.js';
 import { UPLOAD_PHOTO, postUpload } from '../support/upload.js';
 import { startStack, type Stack } from '../support/stack.js';
 
@@ -89,8 +90,7 @@ describe('ProfilePhoto.dataUrl', () => {
 
   it('makes each thumbnail size once per photo, however many fields ask for it', async () => {
     await givenAPicture();
-    const thumbnails = async () =>
-      Number(/^photo_processing_seconds_count\{operation="thumbnail",format="jpeg"\} (\d+)/m.exec(await (await fetch(`${new URL(stack.url).origin}/metrics`)).text())?.[1] ?? 0);
+    const thumbnails = () => metric(stack.url, 'photo_processing_seconds_count{operation="thumbnail",format="jpeg"}');
     const before = await thumbnails();
 
     const result = await query('b: dataUrl(size: 48) c: dataUrl(size: 48) d: dataUrl(size: 96) e: dataUrl(size: 48)');

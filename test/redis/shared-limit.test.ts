@@ -8,6 +8,7 @@ import { createGateway, type Gateway } from '../../src/server/gateway.js';
 import { GraphSimulator, type GraphSimulatorOptions } from '../../src/simulator/graph/graph-simulator.js';
 import { gate } from '../support/gate.js';
 import { UPDATE_PHOTO, errorCode, postGraphQL, type GraphQLResult } from '../support/graphql.js';
+import { metric } from '../support/metrics.js';
 import { killRunning, runCompiled, waitFor } from '../support/process.js';
 import { startRedis, type RedisServer } from '../support/redis.js';
 import { LogCapture } from '../support/stack.js';
@@ -88,12 +89,6 @@ function burst(count: number, invitationId: string, over: Replica[] = replicas):
   return Promise.all(Array.from({ length: count }, (_, i) => update(over[i % over.length]!, invitationId, i)));
 }
 
-async function metric(replica: Replica, name: string): Promise<number> {
-  const text = await (await fetch(new URL('/metrics', replica.url))).text();
-  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
-  return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
-}
-
 describe('replicas sharing the mailbox limit through Redis', () => {
   it('keep 4 in flight over 3 replicas: 120 concurrent updates to one mailbox all succeed with no upstream 429', async () => {
     await startReplicas(3, await startSimulator());
@@ -134,16 +129,16 @@ describe('replicas sharing the mailbox limit through Redis', () => {
     // Redis forgets the lease (a flush, a failover to a replica that had not seen it yet).
     await probe.del(mailboxKeys('lost-mailbox').leases);
     const deadline = Date.now() + 5000;
-    while ((await metric(replica!, 'mailbox_limit_leases_lost_total')) < 1) {
+    while ((await metric(replica!.url, 'mailbox_limit_leases_lost_total')) < 1) {
       if (Date.now() > deadline) throw new Error('No lost lease was counted.');
       await new Promise((resolve) => setTimeout(resolve, 20));
     }
     held.open();
 
     expect((await call).body.errors).toBeUndefined();
-    expect(await metric(replica!, 'mailbox_limit_leases_lost_total')).toBe(1);
-    expect(await metric(replica!, 'mailbox_limit_redis_seconds_count{operation="acquire",outcome="ok"}')).toBeGreaterThanOrEqual(1);
-    expect(await metric(replica!, 'mailbox_limit_redis_seconds_count{operation="refresh",outcome="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(await metric(replica!.url, 'mailbox_limit_leases_lost_total')).toBe(1);
+    expect(await metric(replica!.url, 'mailbox_limit_redis_seconds_count{operation="acquire",outcome="ok"}')).toBeGreaterThanOrEqual(1);
+    expect(await metric(replica!.url, 'mailbox_limit_redis_seconds_count{operation="refresh",outcome="ok"}')).toBeGreaterThanOrEqual(1);
   });
 
   it('without Redis, the same 3 replicas hit Outlook with 429s (what the shared limit prevents)', async () => {
@@ -274,7 +269,7 @@ describe("the shared limit's own guarantees", () => {
 
       expect(simulator.requests).toHaveLength(4);
       expect(await slotsInRedis('long-mailbox')).toBe(4);
-      expect(await metric(replica!, 'mailbox_limit_leases_lost_total')).toBe(0);
+      expect(await metric(replica!.url, 'mailbox_limit_leases_lost_total')).toBe(0);
     } finally {
       // Failing or not, nothing stays held for the tests after this one.
       held.open();
@@ -336,7 +331,7 @@ describe("the shared limit's own guarantees", () => {
 
   it('counts a round trip that failed as an error, not as a success', async () => {
     const [replica] = await startReplicas(1, await startSimulator({ latencyMs: 1 }));
-    const okBefore = await metric(replica!, 'mailbox_limit_redis_seconds_count{operation="acquire",outcome="ok"}');
+    const okBefore = await metric(replica!.url, 'mailbox_limit_redis_seconds_count{operation="acquire",outcome="ok"}');
 
     redis.signal('SIGSTOP');
     try {
@@ -346,8 +341,8 @@ describe("the shared limit's own guarantees", () => {
       redis.signal('SIGCONT');
     }
 
-    expect(await metric(replica!, 'mailbox_limit_redis_seconds_count{operation="acquire",outcome="error"}')).toBeGreaterThanOrEqual(1);
-    expect(await metric(replica!, 'mailbox_limit_redis_seconds_count{operation="acquire",outcome="ok"}')).toBe(okBefore);
+    expect(await metric(replica!.url, 'mailbox_limit_redis_seconds_count{operation="acquire",outcome="error"}')).toBeGreaterThanOrEqual(1);
+    expect(await metric(replica!.url, 'mailbox_limit_redis_seconds_count{operation="acquire",outcome="ok"}')).toBe(okBefore);
   });
 });
 
@@ -366,8 +361,8 @@ describe('when Redis fails', () => {
     for (const replica of all) {
       await waitForShared(replica, false);
       expect(replica.logs.entries('mailbox limit: Redis unavailable, each replica keeps its own limit until it is back')).toHaveLength(1);
-      expect(await metric(replica, 'mailbox_limit_fallbacks_total')).toBe(1);
-      expect(await metric(replica, 'mailbox_limit_shared')).toBe(0);
+      expect(await metric(replica.url, 'mailbox_limit_fallbacks_total')).toBe(1);
+      expect(await metric(replica.url, 'mailbox_limit_shared')).toBe(0);
     }
 
     // Back: each replica rejoins by itself, and the limit holds again.
@@ -391,7 +386,7 @@ describe('when Redis fails', () => {
       expect(results.map(errorCode)).toEqual([undefined, undefined, undefined, undefined, undefined]);
       // The 500 ms command timeout, and then the local limit: far from a hang.
       expect(elapsed).toBeLessThan(3000);
-      expect(await metric(replica!, 'mailbox_limit_shared')).toBe(0);
+      expect(await metric(replica!.url, 'mailbox_limit_shared')).toBe(0);
     } finally {
       redis.signal('SIGCONT');
     }
