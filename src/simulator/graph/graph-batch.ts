@@ -98,6 +98,12 @@ export function batchResponse(id: string, answer: SimAnswer): Record<string, unk
   return entry;
 }
 
+/**
+ * An item's headers by lowercased name, string values only. The gateway reads a batch answer's
+ * headers the same way (`lowercased` in src/graph/graph-batch.ts): written twice on purpose, as
+ * the simulator imports nothing of the gateway (ARCHITECTURE.md), so that a mistake of the
+ * gateway's cannot pass for Graph's behaviour.
+ */
 function lowercased(headers: unknown): Record<string, string> {
   const result: Record<string, string> = {};
   if (typeof headers !== 'object' || headers === null) return result;
