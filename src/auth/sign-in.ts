@@ -1,21 +1,19 @@
-import type { ApolloServerPlugin } from '@apollo/server';
 import type { Logger } from 'pino';
 import type { AuthConfig } from '../config/config.js';
-import type { GatewayContext } from '../schema/context.js';
 import { AccessTokenVerifier } from './access-token-verifier.js';
 import { authenticator, type Authenticate } from './caller-authentication.js';
 import { entraHttpClient } from './entra-http.js';
-import { signInPlugin } from './sign-in-plugin.js';
 import { OnBehalfOfExchange, type SharedTokenCache } from './token-exchange.js';
 
 /** Sign-in as the gateway runs it with `AUTH_MODE=obo`. */
 export interface SignIn {
   verifier: AccessTokenVerifier;
   exchange: OnBehalfOfExchange;
-  /** The caller of an `Authorization` header, or a `SignInRefusal`: for checks before GraphQL (uploads). */
+  /**
+   * The caller of an `Authorization` header, or a `SignInRefusal`: the one check of a token, for
+   * the server's checks before GraphQL (uploads) and before an operation that calls Graph runs.
+   */
   authenticate: Authenticate;
-  /** Checks the caller's token before an operation that calls Graph runs. */
-  plugin: ApolloServerPlugin<GatewayContext>;
   stop(): void;
 }
 
@@ -29,5 +27,5 @@ export function startSignIn(settings: Extract<AuthConfig, { mode: 'obo' }>, logg
   verifier.start();
   const exchange = new OnBehalfOfExchange(settings, http, logger, sharedCache);
   const authenticate = authenticator(verifier, settings.requiredScope);
-  return { verifier, exchange, authenticate, plugin: signInPlugin(authenticate), stop: () => verifier.stop() };
+  return { verifier, exchange, authenticate, stop: () => verifier.stop() };
 }

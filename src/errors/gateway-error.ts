@@ -92,7 +92,7 @@ export function defaultMessage(code: GatewayErrorCode): string {
 /**
  * Every error this gateway answers on purpose. It is a `GraphQLError`, so Apollo passes its
  * message and `extensions` to the caller as they are; anything else thrown in a resolver is a
- * bug and is masked (see `server/error-formatting.ts`).
+ * bug and is masked (see `server/apollo/error-formatting.ts`).
  */
 export class GatewayError extends GraphQLError {
   readonly code: GatewayErrorCode;

@@ -57,7 +57,7 @@ function traceContext(): Record<string, string> {
 
 /**
  * Fastify's per-request "incoming request" and "request completed" lines are replaced by the
- * one line per GraphQL operation (see operation-log-plugin.ts); errors are still logged.
+ * one line per GraphQL operation (see apollo/operation-log-plugin.ts); errors are still logged.
  */
 export class OperationLogController extends LogController {
   override incomingRequest(): void {}

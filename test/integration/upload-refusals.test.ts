@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { LINGER_BYTES } from '../../src/server/lingering-close.js';
+import { LINGER_BYTES } from '../../src/server/http/lingering-close.js';
 import { UPLOAD_PHOTO } from '../support/upload.js';
 import { startStack, type Stack } from '../support/stack.js';
 

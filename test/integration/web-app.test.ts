@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { WEB_APP_CONTENT_SECURITY_POLICY } from '../../src/server/web-app.js';
+import { WEB_APP_CONTENT_SECURITY_POLICY } from '../../src/server/http/web-app.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { bearerAuthorization, clientRequestId } from '../../src/server/caller.js';
+import { bearerAuthorization, clientRequestId } from '../../src/server/http/caller.js';
 
 describe('bearerAuthorization', () => {
   it('forwards a bearer header unchanged', () => {

@@ -2,8 +2,8 @@ import type { GraphQLFormattedError } from 'graphql';
 import { GraphQLError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { Logger } from 'pino';
-import { GatewayErrorCode } from '../errors/codes.js';
-import { defaultMessage } from '../errors/gateway-error.js';
+import { GatewayErrorCode } from '../../errors/codes.js';
+import { defaultMessage } from '../../errors/gateway-error.js';
 
 /**
  * graphql-js's "Did you mean ...?" for a misspelt field of an input variable. Apollo's

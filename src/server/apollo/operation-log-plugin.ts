@@ -4,11 +4,11 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { unwrapResolverError } from '@apollo/server/errors';
 import { Kind, type GraphQLError, type OperationDefinitionNode } from 'graphql';
 import type { Logger } from 'pino';
-import { GatewayErrorCode } from '../errors/codes.js';
-import { GatewayError, type FailureCause } from '../errors/gateway-error.js';
-import type { GatewayMetrics } from '../metrics/metrics.js';
-import type { GatewayContext } from '../schema/context.js';
-import { ENTITIES_FIELD, GRAPH_CALLING_FIELDS, sumRootFields } from '../schema/operation-limits.js';
+import { GatewayErrorCode } from '../../errors/codes.js';
+import { GatewayError, type FailureCause } from '../../errors/gateway-error.js';
+import type { GatewayMetrics } from '../../metrics/metrics.js';
+import type { GatewayContext } from '../../schema/context.js';
+import { ENTITIES_FIELD, GRAPH_CALLING_FIELDS, sumRootFields } from '../../schema/operation-limits.js';
 
 /** Root fields by operation: Apollo keeps parsed documents, so the same operation comes back. */
 const rootFieldsOf = new WeakMap<OperationDefinitionNode, string | null>();

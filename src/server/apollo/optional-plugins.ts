@@ -5,8 +5,8 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginSchemaReportingDisabled, ApolloServerPluginUsageReportingDisabled } from '@apollo/server/plugin/disabled';
 import type { GraphQLSchema } from 'graphql';
-import type { GatewayConfig } from '../config/config.js';
-import { OPERATION_LIMITS } from '../schema/operation-limits.js';
+import type { GatewayConfig } from '../../config/config.js';
+import { OPERATION_LIMITS } from '../../schema/operation-limits.js';
 
 /**
  * The Federation 2 subgraph schema, with the Graph-call limit for entity batches and, as Apollo
@@ -14,7 +14,7 @@ import { OPERATION_LIMITS } from '../schema/operation-limits.js';
  */
 export async function loadFederation(): Promise<{ schema: GraphQLSchema; plugins: ApolloServerPlugin[] }> {
   const [{ buildContactPhotoSubgraph, entityBatchLimitPlugin }, { ApolloServerPluginInlineTrace }] = await Promise.all([
-    import('../schema/subgraph.js'),
+    import('../../schema/subgraph.js'),
     import('@apollo/server/plugin/inlineTrace'),
   ]);
   return { schema: buildContactPhotoSubgraph(), plugins: [entityBatchLimitPlugin(OPERATION_LIMITS.graphCalls), ApolloServerPluginInlineTrace()] };

@@ -3,7 +3,7 @@ import {
   ApolloServerPluginLandingPageLocalDefault,
   ApolloServerPluginLandingPageProductionDefault,
 } from '@apollo/server/plugin/landingPage/default';
-import { EXAMPLE_MUTATION, EXAMPLE_VARIABLES } from '../schema/example-operation.js';
+import { EXAMPLE_MUTATION, EXAMPLE_VARIABLES } from '../../schema/example-operation.js';
 
 /**
  * Outside production, `GET /graphql` from a browser opens Apollo Sandbox pre-filled with the

@@ -1,9 +1,9 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { DocumentNode, OperationDefinitionNode } from 'graphql';
-import { ENTITIES_FIELD, fragmentsOf, GRAPH_CALLING_FIELDS, sumRootFields } from '../schema/operation-limits.js';
-import type { GatewayContext } from '../schema/context.js';
-import type { Authenticate } from './caller-authentication.js';
-import { SignInRefusal } from './sign-in-refusal.js';
+import type { Authenticate } from '../../auth/caller-authentication.js';
+import { SignInRefusal } from '../../auth/sign-in-refusal.js';
+import type { GatewayContext } from '../../schema/context.js';
+import { ENTITIES_FIELD, fragmentsOf, GRAPH_CALLING_FIELDS, sumRootFields } from '../../schema/operation-limits.js';
 
 /**
  * Sign-in (`AUTH_MODE=obo`): an operation that calls Graph runs only for a caller whose token

@@ -1,6 +1,6 @@
 import type { KeyValueCache } from '@apollo/utils.keyvaluecache';
 import { Kind, parse } from 'graphql';
-import type { TrustedDocuments } from '../config/trusted-documents.js';
+import type { TrustedDocuments } from '../../config/trusted-documents.js';
 
 /**
  * Apollo's persisted-query store, answered from the manifest: a hash finds its trusted document,

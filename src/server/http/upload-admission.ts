@@ -1,10 +1,10 @@
 import type { IncomingMessage } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Authenticate } from '../auth/caller-authentication.js';
-import { SignInRefusal } from '../auth/sign-in-refusal.js';
-import { GatewayErrorCode } from '../errors/codes.js';
-import { callerLeft, missingToken } from '../errors/gateway-error.js';
-import { PhotoQueueFullError, type PhotoProcessor, type PhotoTicket } from '../photos/photo-processor.js';
+import type { Authenticate } from '../../auth/caller-authentication.js';
+import { SignInRefusal } from '../../auth/sign-in-refusal.js';
+import { GatewayErrorCode } from '../../errors/codes.js';
+import { callerLeft, missingToken } from '../../errors/gateway-error.js';
+import { PhotoQueueFullError, type PhotoProcessor, type PhotoTicket } from '../../photos/photo-processor.js';
 import { bearerAuthorization } from './caller.js';
 import { sendError } from './http-errors.js';
 import { closeAfterLingering } from './lingering-close.js';
@@ -41,8 +41,11 @@ export interface UploadGateOptions {
   authenticate?: Authenticate;
 }
 
-/** How an upload is refused: `drain` reads and drops its body (keep-alive) rather than closing. */
+/** Why an upload is refused, and how: `drain` reads and drops its body (keep-alive) rather than closing. */
 interface Refusal {
+  status: number;
+  code: GatewayErrorCode;
+  message: string;
   drain?: boolean;
   retryAfterS?: number;
   headers?: Record<string, string>;
@@ -102,69 +105,38 @@ export class UploadGate {
    * bytes of budget until its answer is sent.
    */
   async admit(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
-    const { photos, maxFileBytes, budgetBytes, authenticate } = this.#options;
-    const expectsContinue = request.headers.expect?.toLowerCase() === '100-continue';
-    // A refused body is never buffered. A body of a size the gateway accepts anyway is read and
-    // discarded by Node (keep-alive); a client that has not sent its body (Expect: 100-continue),
-    // a body of unknown or excessive size, or a cross-site form is answered with the connection
-    // closed, after a bounded lingering read of what the client still sends, so that a client
-    // sending its body sees the answer rather than a reset (lingering-close.ts).
-    const refuse = (status: number, code: GatewayErrorCode, message: string, options: Refusal = {}): true => {
-      if (!options.drain || expectsContinue) {
-        void reply.header('connection', 'close');
-        closeAfterLingering(request.raw);
-      }
-      if (options.retryAfterS !== undefined) void reply.header('retry-after', String(options.retryAfterS));
-      if (options.headers) void reply.headers(options.headers);
-      sendError(reply, status, code, message, { ...(options.retryAfterS !== undefined && { retryAfter: options.retryAfterS }), ...options.extensions });
-      return true;
-    };
-    if (!PREFLIGHT_HEADERS.some((name) => (request.headers[name] ?? '') !== '')) {
-      return refuse(
-        400,
-        GatewayErrorCode.BAD_REQUEST,
-        'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). A multipart/form-data ' +
-          'request must carry a non-empty apollo-require-preflight (or x-apollo-operation-name) header.',
-      );
-    }
-    const declared = request.headers['content-length'];
-    if (declared === undefined || !/^\d+$/.test(declared)) {
-      // Browsers, curl and Apollo's upload link all send it: a streamed body of unknown size could
-      // not be given its one buffer, nor refused before it is read.
-      return refuse(411, GatewayErrorCode.BAD_REQUEST, 'An upload must be sent with a Content-Length header.');
-    }
-    const contentLength = Number(declared);
-    if (contentLength > maxFileBytes + MULTIPART_OVERHEAD_BYTES) {
-      return refuse(413, GatewayErrorCode.PAYLOAD_TOO_LARGE, fileTooLarge(maxFileBytes));
-    }
-    // Nothing of an upload is read for a caller who could not use it: no token, or with sign-in a
-    // token that is refused, no body and no place in the queue.
-    const authorization = bearerAuthorization(request.headers.authorization);
-    if (authorization === undefined) {
-      return refuse(401, GatewayErrorCode.UNAUTHENTICATED, missingToken().message, { drain: true, headers: { 'www-authenticate': 'Bearer' } });
-    }
-    if (authenticate) {
-      try {
-        await authenticate(authorization);
-      } catch (error) {
-        if (!(error instanceof SignInRefusal)) throw error;
-        return refuse(error.status, error.code, error.message, { drain: true, headers: error.headers, extensions: error.extensions });
-      }
-    }
+    const contentLength = announcedLength(request, this.#options.maxFileBytes);
+    if (typeof contentLength !== 'number') return refuse(request, reply, contentLength);
+    const callerRefusal = await refusalOfCaller(request, this.#options.authenticate);
+    if (callerRefusal) return refuse(request, reply, callerRefusal);
+    const place = this.#holdPlace(contentLength);
+    if ('status' in place) return refuse(request, reply, place);
+    this.#holdUntilAnswered(request, reply, place, contentLength);
+    return false;
+  }
+
+  /** A place in the photo queue and `contentLength` bytes of the budget, or why there is none now. */
+  #holdPlace(contentLength: number): PhotoTicket | Refusal {
+    const { photos, budgetBytes } = this.#options;
     if (this.#bytesAdmitted + contentLength > budgetBytes) {
-      return refuse(503, GatewayErrorCode.TOO_MANY_REQUESTS, 'The gateway is receiving as many upload bytes as it holds; try again shortly.', {
-        drain: true,
-        retryAfterS: photos.retryAfterS(),
-      });
+      const message = 'The gateway is receiving as many upload bytes as it holds; try again shortly.';
+      return { status: 503, code: GatewayErrorCode.TOO_MANY_REQUESTS, message, drain: true, retryAfterS: photos.retryAfterS() };
     }
-    let ticket: PhotoTicket;
     try {
-      ticket = photos.admit();
+      const ticket = photos.admit();
+      this.#bytesAdmitted += contentLength;
+      return ticket;
     } catch (error) {
       if (!(error instanceof PhotoQueueFullError)) throw error;
-      return refuse(429, GatewayErrorCode.TOO_MANY_REQUESTS, error.message, { drain: true, retryAfterS: error.retryAfterS });
+      return { status: 429, code: GatewayErrorCode.TOO_MANY_REQUESTS, message: error.message, drain: true, retryAfterS: error.retryAfterS };
     }
-    this.#bytesAdmitted += contentLength;
+  }
+
+  /**
+   * Keeps the upload's place and bytes until its answer is sent (or the caller leaves, which
+   * aborts its signal), and gives its body `bodyTimeoutMs` to arrive.
+   */
+  #holdUntilAnswered(request: FastifyRequest, reply: FastifyReply, ticket: PhotoTicket, contentLength: number): void {
     const caller = new AbortController();
     // A slow sender holds a place and its budget: it gets bodyTimeoutMs, not the whole request timeout.
     const bodyTimer = setTimeout(() => {
@@ -180,6 +152,64 @@ export class UploadGate {
       if (!reply.raw.writableFinished) caller.abort(callerLeft());
     });
     admissions.set(request.raw, { ticket, signal: caller.signal, contentLength });
-    return false;
   }
+}
+
+/** The body's announced length, or why the upload is refused from its headers alone. */
+function announcedLength(request: FastifyRequest, maxFileBytes: number): number | Refusal {
+  if (!PREFLIGHT_HEADERS.some((name) => (request.headers[name] ?? '') !== '')) {
+    const message =
+      'This operation has been blocked as a potential Cross-Site Request Forgery (CSRF). A multipart/form-data ' +
+      'request must carry a non-empty apollo-require-preflight (or x-apollo-operation-name) header.';
+    return { status: 400, code: GatewayErrorCode.BAD_REQUEST, message };
+  }
+  const declared = request.headers['content-length'];
+  if (declared === undefined || !/^\d+$/.test(declared)) {
+    // Browsers, curl and Apollo's upload link all send it: a streamed body of unknown size could
+    // not be given its one buffer, nor refused before it is read.
+    return { status: 411, code: GatewayErrorCode.BAD_REQUEST, message: 'An upload must be sent with a Content-Length header.' };
+  }
+  const contentLength = Number(declared);
+  if (contentLength > maxFileBytes + MULTIPART_OVERHEAD_BYTES) {
+    return { status: 413, code: GatewayErrorCode.PAYLOAD_TOO_LARGE, message: fileTooLarge(maxFileBytes) };
+  }
+  return contentLength;
+}
+
+/**
+ * Nothing of an upload is read for a caller who could not use it: why, when it has no token, or
+ * with sign-in a token that is refused (no body is then read and no place held).
+ */
+async function refusalOfCaller(request: FastifyRequest, authenticate: Authenticate | undefined): Promise<Refusal | undefined> {
+  const authorization = bearerAuthorization(request.headers.authorization);
+  if (authorization === undefined) {
+    return { status: 401, code: GatewayErrorCode.UNAUTHENTICATED, message: missingToken().message, drain: true, headers: { 'www-authenticate': 'Bearer' } };
+  }
+  if (!authenticate) return undefined;
+  try {
+    await authenticate(authorization);
+    return undefined;
+  } catch (error) {
+    if (!(error instanceof SignInRefusal)) throw error;
+    return { status: error.status, code: error.code, message: error.message, drain: true, headers: error.headers, extensions: error.extensions };
+  }
+}
+
+/**
+ * Answers a refused upload. A refused body is never buffered. A body of a size the gateway
+ * accepts anyway is read and discarded by Node (keep-alive); a client that has not sent its body
+ * (Expect: 100-continue), a body of unknown or excessive size, or a cross-site form is answered
+ * with the connection closed, after a bounded lingering read of what the client still sends, so
+ * that a client sending its body sees the answer rather than a reset (lingering-close.ts).
+ */
+function refuse(request: FastifyRequest, reply: FastifyReply, refusal: Refusal): true {
+  const expectsContinue = request.headers.expect?.toLowerCase() === '100-continue';
+  if (!refusal.drain || expectsContinue) {
+    void reply.header('connection', 'close');
+    closeAfterLingering(request.raw);
+  }
+  if (refusal.retryAfterS !== undefined) void reply.header('retry-after', String(refusal.retryAfterS));
+  if (refusal.headers) void reply.headers(refusal.headers);
+  sendError(reply, refusal.status, refusal.code, refusal.message, { ...(refusal.retryAfterS !== undefined && { retryAfter: refusal.retryAfterS }), ...refusal.extensions });
+  return true;
 }

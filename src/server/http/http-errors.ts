@@ -1,5 +1,5 @@
 import type { FastifyReply } from 'fastify';
-import type { GatewayErrorCode } from '../errors/codes.js';
+import type { GatewayErrorCode } from '../../errors/codes.js';
 
 /** A GraphQL-shaped error answer for a request refused before Apollo sees it. */
 export function sendError(

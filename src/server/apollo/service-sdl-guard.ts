@@ -1,10 +1,10 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, type OperationDefinitionNode } from 'graphql';
-import type { Authenticate } from '../auth/caller-authentication.js';
-import { SignInRefusal } from '../auth/sign-in-refusal.js';
-import { GatewayErrorCode } from '../errors/codes.js';
-import type { GatewayContext } from '../schema/context.js';
-import { fragmentsOf, sumRootFields } from '../schema/operation-limits.js';
+import type { Authenticate } from '../../auth/caller-authentication.js';
+import { SignInRefusal } from '../../auth/sign-in-refusal.js';
+import { GatewayErrorCode } from '../../errors/codes.js';
+import type { GatewayContext } from '../../schema/context.js';
+import { fragmentsOf, sumRootFields } from '../../schema/operation-limits.js';
 
 /** Federation's root field that answers the subgraph's whole schema (`{ _service { sdl } }`). */
 export const SERVICE_FIELD = '_service';

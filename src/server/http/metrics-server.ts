@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { GatewayMetrics } from '../metrics/metrics.js';
+import type { GatewayMetrics } from '../../metrics/metrics.js';
 
 /** A bare listener that serves `GET /metrics` and nothing else. */
 export function createMetricsServer(metrics: GatewayMetrics): http.Server {

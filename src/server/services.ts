@@ -1,0 +1,85 @@
+import type { DestinationStream, Logger } from 'pino';
+import type { SignIn } from '../auth/sign-in.js';
+import type { GatewayConfig } from '../config/config.js';
+import { GraphClient } from '../graph/graph-client.js';
+import { GatewayMetrics } from '../metrics/metrics.js';
+import { PhotoProcessor } from '../photos/photo-processor.js';
+import type { SharedState } from '../redis/shared.js';
+import { USER_AGENT } from '../version.js';
+import { UploadGate } from './http/upload-admission.js';
+import { createLogger } from './logger.js';
+
+/**
+ * What the gateway's routes and Apollo's plugins work with, built from the configuration: the
+ * objects only, no HTTP and no GraphQL (the Fastify plugins and Apollo Server are given them).
+ */
+export interface GatewayServices {
+  readonly logger: Logger;
+  readonly metrics: GatewayMetrics;
+  readonly photos: PhotoProcessor;
+  readonly uploads: UploadGate;
+  readonly graph: GraphClient;
+  /** With `REDIS_URL`: the mailbox limit, persisted queries and exchanged tokens shared by replicas. */
+  readonly shared: SharedState | undefined;
+  /** With `AUTH_MODE=obo`: the token check and the on-behalf-of exchange. */
+  readonly signIn: SignIn | undefined;
+  /** Ends the built-in Graph client's calls still in flight (the shutdown's grace period is over). */
+  endGraphCalls(): void;
+  /** Closes them all, once nothing uses them any more. */
+  close(): Promise<void>;
+}
+
+export interface ServiceOptions {
+  /** Where log lines go (stdout by default). */
+  logDestination?: DestinationStream | undefined;
+  /** Replaces the Graph client built from the configuration (`endGraphCalls` does not end its calls). */
+  graphClient?: GraphClient | undefined;
+}
+
+/**
+ * Builds the services for `config`. Redis's and sign-in's packages (ioredis; jose and msal-node)
+ * are loaded only when they are switched on: otherwise they cost no start-up time or memory.
+ */
+export async function buildServices(config: GatewayConfig, options: ServiceOptions = {}): Promise<GatewayServices> {
+  const logger = createLogger(config.logLevel, options.logDestination, config.tracing);
+  const shutdownSignal = new AbortController();
+  const photos = new PhotoProcessor(config.photos);
+  // The gauges read the Graph client and the upload gate when scraped, built just below.
+  const metrics = new GatewayMetrics(() => graph.mailboxUsage, () => ({ ...photos.usage, uploadBytes: uploads.bytesAdmitted }));
+  const shared = config.redisUrl === undefined ? undefined : (await import('../redis/shared.js')).createShared(config.redisUrl, config.graph.mailbox, logger, metrics);
+  const signIn =
+    config.auth.mode === 'obo' ? (await import('../auth/sign-in.js')).startSignIn(config.auth, logger, shared?.tokenCache) : undefined;
+  const uploads: UploadGate = new UploadGate({
+    photos,
+    maxFileBytes: config.photos.maxUploadBytes,
+    budgetBytes: config.photos.uploadBudgetBytes,
+    bodyTimeoutMs: config.photos.uploadTimeoutMs,
+    ...(signIn && { authenticate: signIn.authenticate }),
+  });
+  const graph: GraphClient =
+    options.graphClient ??
+    new GraphClient({
+      ...config.graph,
+      userAgent: USER_AGENT,
+      signal: shutdownSignal.signal,
+      observer: metrics,
+      traced: config.tracing,
+      ...(shared && { limiter: shared.limiter }),
+    });
+  return {
+    logger,
+    metrics,
+    photos,
+    uploads,
+    graph,
+    shared,
+    signIn,
+    endGraphCalls: () => shutdownSignal.abort(),
+    async close() {
+      graph.close();
+      signIn?.stop();
+      await photos.close();
+      await shared?.close();
+    },
+  };
+}
