@@ -1,7 +1,7 @@
 import type { CallerIdentity } from '../auth/access-token-verifier.js';
 import type { OnBehalfOfExchange } from '../auth/token-exchange.js';
 import type { GraphCallStats, GraphClient } from '../graph/graph-client.js';
-import type { PhotoObserver } from '../metrics/metrics.js';
+import type { PhotoObserver } from '../photos/photo-observer.js';
 import type { PhotoProcessor, PhotoTicket } from '../photos/photo-processor.js';
 import type { PhotoReads } from './photo-reads.js';
 
