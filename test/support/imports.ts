@@ -24,12 +24,13 @@ const SOURCE_FILE = /\.(ts|tsx|mts|cts|js|mjs|cjs)$/;
 
 /** The source files under `folder` (from `root`), as repository paths, sorted. */
 export function sourceFiles(root: string, folder: string): string[] {
-  const entries = readdirSync(posix.join(root, folder), { recursive: true, withFileTypes: true });
-  return entries
-    .filter((entry) => entry.isFile() && SOURCE_FILE.test(entry.name) && !entry.name.endsWith('.d.ts'))
-    .map((entry) => posix.relative(root, posix.join(entry.parentPath, entry.name)))
-    .filter((file) => !file.split('/').includes('node_modules'))
-    .sort();
+  const files: string[] = [];
+  for (const entry of readdirSync(posix.join(root, folder), { withFileTypes: true })) {
+    const path = posix.join(folder, entry.name);
+    if (entry.isDirectory() && entry.name !== 'node_modules') files.push(...sourceFiles(root, path));
+    else if (entry.isFile() && SOURCE_FILE.test(entry.name) && !entry.name.endsWith('.d.ts')) files.push(path);
+  }
+  return files.sort();
 }
 
 /** Every import of every file under `folders`, read from disk. */
