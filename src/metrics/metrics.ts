@@ -105,13 +105,16 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
   }
 }
 
-/** `labels` memoized by its values (which never hold the separator, U+0000). */
-function labelledChildren<Values extends string[], Child>(labels: (...values: Values) => Child): (...values: Values) => Child {
+/**
+ * `labels` memoized by its values, one or two (which never hold the separator, U+0000). No rest
+ * parameters: this runs for every Graph call and every operation.
+ */
+function labelledChildren<Child>(labels: (first: string, second: string) => Child): (first: string, second?: string) => Child {
   const children = new Map<string, Child>();
-  return (...values) => {
-    const key = values.join('\u0000');
+  return (first, second = '') => {
+    const key = `${first}\u0000${second}`;
     let child = children.get(key);
-    if (child === undefined) children.set(key, (child = labels(...values)));
+    if (child === undefined) children.set(key, (child = labels(first, second)));
     return child;
   };
 }
