@@ -7,8 +7,7 @@ import type { GraphCallContext, GraphClientOptions } from './client-options.js';
 import { errorFromTransportFailure, transportFailureKind } from './error-mapping.js';
 import type { CallProgress, FinalResponse, GraphRequest } from './graph-request.js';
 import type { Exchange, GraphTransport } from './graph-transport.js';
-import type { MailboxLimiter } from './mailbox-limiter.js';
-import { waitedPastDeadline } from './mailbox-scheduler.js';
+import { waitedPastDeadline, type MailboxLimiter } from './mailbox-limiter.js';
 import { decideAfterAttempt, type RetryDecision } from './retry-policy.js';
 import type { GraphResponse } from './types.js';
 

@@ -1,4 +1,5 @@
-import type { GatewayError } from '../errors/gateway-error.js';
+import { GatewayErrorCode } from '../errors/codes.js';
+import { GatewayError } from '../errors/gateway-error.js';
 
 /**
  * Keeps Outlook's per-mailbox limit for the Graph client: at most so many calls in flight per
@@ -39,4 +40,18 @@ export interface MailboxLimiter {
   rejectAll(error: () => GatewayError): void;
   /** Mailboxes in use (busy, waiting or paused), and calls waiting over all of them. */
   readonly size: { mailboxes: number; waiting: number };
+}
+
+// The errors of the contract above, thrown alike by MailboxScheduler and by redis/'s
+// SharedMailboxScheduler: they live with the contract, not in one of its implementations.
+
+/** GATEWAY_TIMEOUT for a call whose deadline passed while it waited for its mailbox. */
+export function waitedPastDeadline(): GatewayError {
+  return new GatewayError(GatewayErrorCode.GATEWAY_TIMEOUT, 'The call waited for a free slot on this mailbox past its deadline.');
+}
+
+/** TOO_MANY_REQUESTS with `retryAfter`: the pause left, or 1 s when not paused. */
+export function throttled(message: string, pausedUntil: number): GatewayError {
+  const retryAfter = Math.max(1, Math.ceil((pausedUntil - Date.now()) / 1000));
+  return new GatewayError(GatewayErrorCode.TOO_MANY_REQUESTS, message, { retryAfter });
 }

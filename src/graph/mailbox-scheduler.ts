@@ -1,7 +1,6 @@
-import { GatewayErrorCode } from '../errors/codes.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import type { GatewayError } from '../errors/gateway-error.js';
 import { callerOf, FairQueue, mayQueue } from './fair-queue.js';
-import type { AcquireOptions, MailboxLease, MailboxLimiter } from './mailbox-limiter.js';
+import { throttled, waitedPastDeadline, type AcquireOptions, type MailboxLease, type MailboxLimiter } from './mailbox-limiter.js';
 
 export interface MailboxSchedulerOptions {
   /** Calls in flight per mailbox at most (Outlook allows 4). */
@@ -143,16 +142,5 @@ export class MailboxScheduler implements MailboxLimiter {
   private forgetIfIdle(mailbox: string, entry: Mailbox): void {
     if (entry.active === 0 && entry.waiting.length === 0 && entry.pausedUntil === 0) this.#mailboxes.delete(mailbox);
   }
-}
-
-/** GATEWAY_TIMEOUT for a call whose deadline passed while it waited for its mailbox. */
-export function waitedPastDeadline(): GatewayError {
-  return new GatewayError(GatewayErrorCode.GATEWAY_TIMEOUT, 'The call waited for a free slot on this mailbox past its deadline.');
-}
-
-/** TOO_MANY_REQUESTS with `retryAfter`: the pause left, or 1 s when not paused. */
-export function throttled(message: string, pausedUntil: number): GatewayError {
-  const retryAfter = Math.max(1, Math.ceil((pausedUntil - Date.now()) / 1000));
-  return new GatewayError(GatewayErrorCode.TOO_MANY_REQUESTS, message, { retryAfter });
 }
 

@@ -3,9 +3,10 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayError } from '../errors/gateway-error.js';
 import { callerOf, FairQueue, mayQueue } from '../graph/fair-queue.js';
-import type { AcquireOptions, MailboxLease, MailboxLimiter } from '../graph/mailbox-limiter.js';
-import { MailboxScheduler, throttled, waitedPastDeadline } from '../graph/mailbox-scheduler.js';
+import { throttled, waitedPastDeadline, type AcquireOptions, type MailboxLease, type MailboxLimiter } from '../graph/mailbox-limiter.js';
+import { MailboxScheduler } from '../graph/mailbox-scheduler.js';
 import { mailboxKeys, mailboxScripts, SLOT_FREED_CHANNEL, type MailboxKeys, type MailboxScripts } from './mailbox-scripts.js';
+import type { SharedLimiterObserver } from './shared-limiter-observer.js';
 
 export interface SharedMailboxOptions {
   /** Calls in flight per mailbox over every replica (`GRAPH_MAILBOX_CONCURRENCY`). */
@@ -14,18 +15,6 @@ export interface SharedMailboxOptions {
   queueLimit: number;
   /** How long a slot is held without a refresh (`GRAPH_MAILBOX_LEASE_MS`); a killed replica's slots free after it. */
   leaseMs: number;
-}
-
-/** Told of what the shared limit does (the gateway's metrics). */
-export interface SharedLimiterObserver {
-  /** One round trip to Redis, and whether it answered. */
-  redisRoundTrip(operation: 'acquire' | 'release' | 'pause' | 'refresh' | 'ping', seconds: number, ok: boolean): void;
-  /** The limit fell back to this process (Redis unavailable). */
-  fellBack(): void;
-  /** Leases of this replica found expired or gone at a refresh. */
-  leasesLost(count: number): void;
-  /** Whether the limit is shared right now. */
-  sharedState(shared: boolean): void;
 }
 
 interface Waiter {

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import { connectRedis } from './redis-connection.js';
 import { RedisKeyValueCache } from './redis-key-value-cache.js';
 import { RedisTokenCache } from './redis-token-cache.js';
-import { SharedMailboxScheduler, type SharedLimiterObserver, type SharedMailboxOptions } from './shared-mailbox-scheduler.js';
+import type { SharedLimiterObserver } from './shared-limiter-observer.js';
+import { SharedMailboxScheduler, type SharedMailboxOptions } from './shared-mailbox-scheduler.js';
 
 /** What replicas share through Redis. */
 export interface SharedState {

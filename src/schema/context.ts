@@ -1,7 +1,7 @@
 import type { CallerIdentity } from '../auth/access-token-verifier.js';
 import type { OnBehalfOfExchange } from '../auth/token-exchange.js';
 import type { GraphCallStats, GraphClient } from '../graph/graph-client.js';
-import type { PhotoObserver } from '../metrics/metrics.js';
+import type { PhotoObserver } from '../photos/photo-observer.js';
 import type { PhotoProcessor, PhotoTicket } from '../photos/photo-processor.js';
 import type { PhotoReads } from './photo-reads.js';
 
@@ -31,7 +31,7 @@ export interface GatewayContext {
    */
   photoReads?: PhotoReads;
   /**
-   * For a multipart request, what its admission from the headers gave it (server/upload-admission.ts):
+   * For a multipart request, what its admission from the headers gave it (server/http/upload-admission.ts):
    * its place in the photo queue, held until the answer is sent, and a signal aborted when the
    * caller goes away before that.
    */
@@ -41,7 +41,7 @@ export interface GatewayContext {
   /**
    * The HTTP answer the operation is given in (Node's `ServerResponse`), opaque here: the
    * operation's log line is written once it has gone, with the status sent
-   * (server/operation-log-plugin.ts). Absent for an operation run in-process.
+   * (server/apollo/operation-log-plugin.ts). Absent for an operation run in-process.
    */
   exchange?: object;
 }

@@ -4,14 +4,12 @@ import { assertValidId } from '../graph/contact-photo-path.js';
 import type { GraphCallContext } from '../graph/graph-client.js';
 import type { PhotoValue } from '../graph/photo-value.js';
 import type { GraphProfilePhoto } from '../graph/types.js';
+import { OUTLOOK_PHOTO_SIZES } from '../limits/graph-photo-limits.js';
 import { PhotoQueueFullError, UnusableImageError } from '../photos/photo-processor.js';
 import type { GatewayContext } from './context.js';
 import { dataUrl } from './data-url-budget.js';
 import type { PhotoReads } from './photo-reads.js';
 import type { PhotoUpload } from './upload.js';
-
-/** The sizes Exchange keeps of a photo, in pixels; `dataUrl(size)` takes one of them. */
-export const OUTLOOK_PHOTO_SIZES: readonly number[] = [48, 64, 96, 120, 240, 360, 432, 504, 648];
 
 /**
  * `uploadContactPhoto`: the file made into a clean JPEG, sent with `PUT .../photo/$value`, then

@@ -3,9 +3,9 @@ import { Kind, type FieldNode, type GraphQLResolveInfo, type SelectionSetNode } 
 import type { GraphCallContext, GraphClient, PhotoRead, PhotoReadResult } from '../graph/graph-client.js';
 import type { PhotoValue } from '../graph/photo-value.js';
 import type { GraphProfilePhoto } from '../graph/types.js';
+import { OUTLOOK_PHOTO_SIZES } from '../limits/graph-photo-limits.js';
 import { PhotoQueue } from '../photos/photo-queue.js';
 import { DataUrlBudget, dataUrl, dataUrlLength, type Settle } from './data-url-budget.js';
-import { OUTLOOK_PHOTO_SIZES } from './photo-fields.js';
 
 /**
  * Every photo read of one GraphQL request, through one DataLoader: the reads that resolvers

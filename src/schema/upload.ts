@@ -2,7 +2,7 @@ import { GraphQLError, GraphQLScalarType } from 'graphql';
 
 /**
  * A file that came with a GraphQL multipart request, read whole into memory by the HTTP layer
- * (`server/multipart.ts`) within `PHOTO_MAX_UPLOAD_BYTES`: nothing is written to disk, so a
+ * (`server/http/multipart-reader.ts`) within `PHOTO_MAX_UPLOAD_BYTES`: nothing is written to disk, so a
  * killed process leaves nothing behind.
  */
 export class PhotoUpload {
