@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { twoColourImage } from '../support/images.js';
 import { postGraphQL } from '../support/graphql.js';
+import { metric } from '../support/metrics.js';
 import { startSignInStack, type SignInStack } from '../support/sign-in.js';
 import { postUpload, UPLOAD_PHOTO } from '../support/upload.js';
 
@@ -73,6 +74,30 @@ describe('an upload with sign-in', () => {
 
     expect(result.body).toEqual({ data: { uploadContactPhoto: { id: '64X48', height: 48, width: 64 } } });
     expect(stack.graph.requests.filter((request) => request.method === 'PUT')).toHaveLength(1);
+  });
+
+  it('holds nothing for callers who leave while their new token is being checked', async () => {
+    const port = Number(new URL(stack.url).port);
+    // Each a token the gateway has not seen, so that its check takes turns of the event loop; the
+    // caller sends the upload's headers and is gone at once.
+    const tokens = await Promise.all(Array.from({ length: 20 }, (_, i) => stack.entra.userToken({ oid: `leaver-${i}` })));
+    await Promise.all(
+      tokens.map(
+        (token) =>
+          new Promise<void>((resolve) => {
+            const socket = connect(port, '127.0.0.1', () => {
+              socket.end(['POST /graphql HTTP/1.1', 'host: 127.0.0.1', 'content-type: multipart/form-data; boundary=x', 'apollo-require-preflight: true', 'content-length: 100000', `authorization: Bearer ${token}`, '', ''].join('\r\n'));
+              socket.destroy();
+            });
+            socket.on('close', () => resolve());
+            socket.on('error', () => undefined);
+          }),
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+
+    expect(await metric(stack.url, 'photo_upload_bytes_admitted')).toBe(0);
+    expect(await metric(stack.url, 'photo_images_admitted')).toBe(0);
   });
 
   it('lets a valid token’s upload through to Graph, as before', async () => {

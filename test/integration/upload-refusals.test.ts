@@ -29,13 +29,14 @@ interface SeenByClient {
  * from a process of its own: within the gateway's own process the body and the answer take turns
  * on one event loop, and the race that resets a client never happens.
  */
-function uploadFromAnotherProcess(url: string, bytes: number): Promise<SeenByClient> {
+function uploadFromAnotherProcess(url: string, bytes: number, order: 'as the spec says' | 'map first' = 'as the spec says'): Promise<SeenByClient> {
+  const operations = `form.append('operations', ${JSON.stringify(JSON.stringify({ query: UPLOAD_PHOTO, variables: { ...ids, file: null } }))});`;
+  const map = `form.append('map', '{"0":["variables.file"]}');`;
   const script = `
     const file = new Uint8Array(${bytes}).fill(0x61);
     file.set([0xff, 0xd8, 0xff, 0xe0]);
     const form = new FormData();
-    form.append('operations', ${JSON.stringify(JSON.stringify({ query: UPLOAD_PHOTO, variables: { ...ids, file: null } }))});
-    form.append('map', '{"0":["variables.file"]}');
+    ${order === 'map first' ? map + operations : operations + map}
     form.append('0', new Blob([file], { type: 'image/jpeg' }), 'big.jpg');
     try {
       const response = await fetch(${JSON.stringify(url)}, { method: 'POST', headers: { 'apollo-require-preflight': 'true', authorization: 'Bearer ${TOKEN}' }, body: form });
@@ -65,6 +66,21 @@ describe('an upload over PHOTO_MAX_UPLOAD_BYTES sent without Expect: 100-continu
       expect(await uploadFromAnotherProcess(stack.url, bytes)).toEqual({ status: 413, connection: 'close', code: 'PAYLOAD_TOO_LARGE' });
     }
     expect(stack.simulator.requests).toHaveLength(0);
+  });
+});
+
+describe('an upload refused part-way through its body, sent without Expect: 100-continue', () => {
+  let roomy: Stack;
+  beforeAll(async () => {
+    roomy = await startStack({ env: { PHOTO_MAX_UPLOAD_BYTES: String(20 * 1024 * 1024) } });
+  });
+  afterAll(() => roomy.close());
+
+  it('is answered 400, not a reset, though megabytes of its body are still coming (the map sent before the operations)', async () => {
+    for (let i = 0; i < 3; i++) {
+      expect(await uploadFromAnotherProcess(roomy.url, 16 * 1024 * 1024, 'map first')).toEqual({ status: 400, connection: 'close', code: 'BAD_REQUEST' });
+    }
+    expect(roomy.simulator.requests).toHaveLength(0);
   });
 });
 

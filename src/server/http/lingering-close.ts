@@ -26,11 +26,13 @@ export function closeAfterLingering(request: IncomingMessage): void {
   const socket = request.socket as Socket & { destroySoon?: () => void };
   const close = (): void => void socket.destroy();
   let dropped = 0;
-  // What is left of the body goes nowhere (a parser that gave up on it has stopped reading it).
+  // What is left of the body goes nowhere. A parser that gave up on it unpiped it, which leaves
+  // the request paused (a `data` listener alone would not resume it): resumed explicitly.
   request.on('data', (chunk: Buffer) => {
     dropped += chunk.length;
     if (dropped > LINGER_BYTES) close();
   });
+  request.resume();
   socket.destroySoon = () => {
     socket.end();
     const timer = setTimeout(close, LINGER_MS);

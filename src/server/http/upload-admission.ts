@@ -101,7 +101,8 @@ export class UploadGate {
 
   /**
    * Decides an upload from its headers, and with sign-in its token: either refuses it (answering,
-   * and resolving `true`) or admits it (`false`), holding its place in the photo queue and its
+   * and resolving `true`; also `true` for a caller gone before it was decided) or admits it
+   * (`false`), holding its place in the photo queue and its
    * bytes of budget until its answer is sent.
    */
   async admit(request: FastifyRequest, reply: FastifyReply): Promise<boolean> {
@@ -109,6 +110,9 @@ export class UploadGate {
     if (typeof contentLength !== 'number') return refuse(request, reply, contentLength);
     const callerRefusal = await refusalOfCaller(request, this.#options.authenticate);
     if (callerRefusal) return refuse(request, reply, callerRefusal);
+    // The token's check may take turns of the event loop: a caller who left meanwhile has had its
+    // 'close', which would never give back a place held now.
+    if (reply.raw.closed || request.raw.destroyed) return true;
     const place = this.#holdPlace(contentLength);
     if ('status' in place) return refuse(request, reply, place);
     this.#holdUntilAnswered(request, reply, place, contentLength);
