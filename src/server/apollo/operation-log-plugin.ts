@@ -145,10 +145,13 @@ export class OperationLog {
   private write(line: PendingLine, status: number): void {
     const code = status === line.status ? line.code : replacedCode(status, line.code);
     this.#metrics.operation(line.metricRootField, code);
-    this.#logger.info(
-      { ...line.fields, code, httpStatus: status, latencyMs: Math.round((performance.now() - line.started) * 100) / 100 },
-      'graphql operation',
-    );
+    // The line's own object completed in place: a copy of its ten fields per operation showed in
+    // the CPU profile (the properties still come last, in this order).
+    const { fields } = line;
+    fields['code'] = code;
+    fields['httpStatus'] = status;
+    fields['latencyMs'] = Math.round((performance.now() - line.started) * 100) / 100;
+    this.#logger.info(fields, 'graphql operation');
   }
 }
 
