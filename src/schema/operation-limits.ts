@@ -108,6 +108,24 @@ export function sumRootFields(
   return sum;
 }
 
+const rootFieldNamesByOperation = new WeakMap<OperationDefinitionNode, ReadonlySet<string>>();
+
+/**
+ * The names of an operation's root fields, through inline fragments and named ones: found once
+ * per operation of a document (Apollo keeps documents parsed), so that a plugin asking whether an
+ * operation selects a field pays a look-up per request.
+ */
+export function rootFieldNames(operation: OperationDefinitionNode, document: DocumentNode): ReadonlySet<string> {
+  let names = rootFieldNamesByOperation.get(operation);
+  if (names === undefined) {
+    const found = new Set<string>();
+    const fragments = fragmentsOf(document);
+    sumRootFields(operation.selectionSet, (name) => fragments.get(name), (field) => (found.add(field.name.value), 0));
+    rootFieldNamesByOperation.set(operation, (names = found));
+  }
+  return names;
+}
+
 /** The operation's fragments by name. */
 export function fragmentsOf(document: DocumentNode): Map<string, FragmentDefinitionNode> {
   const fragments = new Map<string, FragmentDefinitionNode>();

@@ -2,7 +2,7 @@ import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse, type FieldNode, type GraphQLSchema } from 'graphql';
-import { ENTITIES_FIELD, fragmentsOf, isCappedGraphCall, listLength, resolvedVariables, sumRootFields } from './operation-limits.js';
+import { ENTITIES_FIELD, fragmentsOf, isCappedGraphCall, listLength, resolvedVariables, rootFieldNames, sumRootFields } from './operation-limits.js';
 import { assertValidId } from '../graph/contact-photo-path.js';
 import { graphCall, readPhoto, resolvers } from './resolvers.js';
 import type { GatewayContext } from './context.js';
@@ -66,7 +66,9 @@ export function entityBatchLimitPlugin(maxGraphCalls: number): ApolloServerPlugi
     async requestDidStart() {
       return {
         async didResolveOperation({ request, operation, document, schema }) {
-          if (!operation) return;
+          // Without `_entities`, what is counted here is what the document rule counted already
+          // (maxGraphCallsRule, the same limit): nothing to walk per request.
+          if (!operation || !rootFieldNames(operation, document).has(ENTITIES_FIELD)) return;
           const fragments = fragmentsOf(document);
           // Coerced only for an operation with entities: the others pay nothing for it. Variables
           // that do not coerce make execution refuse the operation before any resolver runs.

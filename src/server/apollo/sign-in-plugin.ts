@@ -3,7 +3,7 @@ import type { DocumentNode, OperationDefinitionNode } from 'graphql';
 import type { Authenticate } from '../../auth/caller-authentication.js';
 import { SignInRefusal } from '../../auth/sign-in-refusal.js';
 import type { GatewayContext } from '../../schema/context.js';
-import { ENTITIES_FIELD, fragmentsOf, GRAPH_CALLING_FIELDS, sumRootFields } from '../../schema/operation-limits.js';
+import { ENTITIES_FIELD, GRAPH_CALLING_FIELDS, rootFieldNames } from '../../schema/operation-limits.js';
 
 /**
  * Sign-in (`AUTH_MODE=obo`): an operation that calls Graph runs only for a caller whose token
@@ -29,15 +29,8 @@ export function signInPlugin(authenticate: Authenticate): ApolloServerPlugin<Gat
   };
 }
 
-const callsGraphByOperation = new WeakMap<OperationDefinitionNode, boolean>();
-
-/** Whether the operation has a root field that calls Graph (through fragments too); known once per document. */
+/** Whether the operation has a root field that calls Graph (through fragments too). */
 function callsGraph(operation: OperationDefinitionNode, document: DocumentNode): boolean {
-  let calls = callsGraphByOperation.get(operation);
-  if (calls === undefined) {
-    const fragments = fragmentsOf(document);
-    calls = sumRootFields(operation.selectionSet, (name) => fragments.get(name), (field) => (GRAPH_CALLING_FIELDS.has(field.name.value) || field.name.value === ENTITIES_FIELD ? 1 : 0)) > 0;
-    callsGraphByOperation.set(operation, calls);
-  }
-  return calls;
+  for (const name of rootFieldNames(operation, document)) if (GRAPH_CALLING_FIELDS.has(name) || name === ENTITIES_FIELD) return true;
+  return false;
 }
