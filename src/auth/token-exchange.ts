@@ -43,9 +43,18 @@ export interface ExchangeSettings {
   graphScopes: string[];
 }
 
-/** The partition of a caller: the SHA-256 of its token, so that no token is kept as a key. */
-function partitionOf(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
+/** Each checked caller's partition, made once: `graphAuthorization` runs on every Graph attempt. */
+const partitions = new WeakMap<CallerIdentity, string>();
+
+/**
+ * The partition of a caller: the SHA-256 of its token, so that no token is kept as a key. The
+ * verifier hands back the same identity for the same token while it remembers it, so the hash is
+ * worked out once per caller rather than once per attempt.
+ */
+function partitionOf(caller: CallerIdentity): string {
+  let partition = partitions.get(caller);
+  if (partition === undefined) partitions.set(caller, (partition = createHash('sha256').update(caller.token).digest('base64url')));
+  return partition;
 }
 
 /**
@@ -105,7 +114,7 @@ export class OnBehalfOfExchange {
    *   GATEWAY_TIMEOUT when no token came.
    */
   async graphAuthorization(caller: CallerIdentity): Promise<string> {
-    const partition = partitionOf(caller.token);
+    const partition = partitionOf(caller);
     const remembered = this.#exchanged.get(partition);
     if (remembered !== undefined) return remembered;
     let pending = this.#pending.get(partition);
