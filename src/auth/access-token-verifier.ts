@@ -4,7 +4,6 @@ import type { Logger } from 'pino';
 import { ExpiringMemo } from './expiring-memo.js';
 import { SigningKeys, SigningKeysUnavailableError } from './signing-keys.js';
 
-export { SigningKeysUnavailableError } from './signing-keys.js';
 
 /** Who is calling, from a token the gateway checked itself. */
 export interface CallerIdentity {

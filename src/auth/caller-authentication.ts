@@ -1,5 +1,6 @@
 import { GatewayErrorCode } from '../errors/codes.js';
-import { AccessTokenRefusal, SigningKeysUnavailableError, type AccessTokenVerifier, type CallerIdentity } from './access-token-verifier.js';
+import { AccessTokenRefusal, type AccessTokenVerifier, type CallerIdentity } from './access-token-verifier.js';
+import { SigningKeysUnavailableError } from './signing-keys.js';
 import { SignInRefusal } from './sign-in-refusal.js';
 
 /** Who the caller is, from its `Authorization` header (as received); throws `SignInRefusal`. */

@@ -23,7 +23,7 @@ const MAX_WAIT_S = 3600;
  * The wait a refusal asks for, in whole seconds: `Retry-After` as seconds or an HTTP date,
  * 60 s when absent or unreadable, at most an hour (as MSAL reads it).
  */
-export function retryAfterSeconds(header: string | undefined, nowMs = Date.now()): number {
+function retryAfterSeconds(header: string | undefined, nowMs = Date.now()): number {
   const trimmed = header?.trim() ?? '';
   let seconds = /^\d+(\.\d+)?$/.test(trimmed) ? Number(trimmed) : (Date.parse(trimmed) - nowMs) / 1000;
   if (!Number.isFinite(seconds) || seconds <= 0) seconds = DEFAULT_WAIT_S;

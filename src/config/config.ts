@@ -41,10 +41,11 @@ export interface GatewayConfig extends ServerSettings, GraphQLSettings {
  * @throws ConfigError for the first value that cannot be used.
  */
 export function loadConfig(env: Env = process.env): GatewayConfig {
+  const server = serverSettings(env);
   return {
-    ...serverSettings(env),
+    ...server,
     graph: graphConfig(env),
-    photos: photoConfig(env),
+    photos: photoConfig(env, server.requestTimeoutMs),
     auth: authConfig(env),
     ...graphQLSettings(env),
     tracing: tracingEnabled(env),

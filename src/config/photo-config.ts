@@ -22,7 +22,8 @@ export interface PhotoConfig {
   uploadTimeoutMs: number;
 }
 
-export function photoConfig(env: Env): PhotoConfig {
+/** `requestTimeoutMs` is `HTTP_REQUEST_TIMEOUT_MS` as the server settings read it: an upload's body never gets longer. */
+export function photoConfig(env: Env, requestTimeoutMs: number): PhotoConfig {
   return {
     maxUploadBytes: integer(env, 'PHOTO_MAX_UPLOAD_BYTES', 20 * 1024 * 1024, 1, 1024 * 1024 * 1024),
     maxPixels: integer(env, 'PHOTO_MAX_PIXELS', 50_000_000, 1, 268_402_689),
@@ -31,10 +32,7 @@ export function photoConfig(env: Env): PhotoConfig {
     queue: integer(env, 'PHOTO_QUEUE', 8, 0, 10_000),
     timeoutMs: integer(env, 'PHOTO_TIMEOUT_MS', 10_000, 100, 600_000),
     uploadBudgetBytes: integer(env, 'PHOTO_UPLOAD_BUDGET_BYTES', 256 * 1024 * 1024, 1, 64 * 1024 * 1024 * 1024),
-    uploadTimeoutMs: Math.min(
-      integer(env, 'PHOTO_UPLOAD_TIMEOUT_MS', 20_000, 100, 600_000),
-      integer(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
-    ),
+    uploadTimeoutMs: Math.min(integer(env, 'PHOTO_UPLOAD_TIMEOUT_MS', 20_000, 100, 600_000), requestTimeoutMs),
   };
 }
 

@@ -20,7 +20,7 @@ export function isRetryableStatus(status: number): boolean {
 }
 
 /** Of the calls that got no usable answer, timeouts and lost connections are retried; a malformed answer is not. */
-export function isRetryableFailure(code: GatewayErrorCode): boolean {
+function isRetryableFailure(code: GatewayErrorCode): boolean {
   return code === GatewayErrorCode.GATEWAY_TIMEOUT || code === GatewayErrorCode.UPSTREAM_UNAVAILABLE;
 }
 

@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
 /** How long a refused request's body is still read, at most, once its answer is sent. */
-export const LINGER_MS = 5000;
+const LINGER_MS = 5000;
 /** How many bytes of it are dropped, at most, before the connection is closed anyway. */
 export const LINGER_BYTES = 64 * 1024 * 1024;
 
