@@ -76,7 +76,7 @@ describe('an upload with sign-in', () => {
     expect(stack.graph.requests.filter((request) => request.method === 'PUT')).toHaveLength(1);
   });
 
-  it('holds nothing for callers who leave while their new token is being checked', async () => {
+  it('gives back every place and byte when 20 callers with tokens it has not seen leave right after an upload’s headers', async () => {
     const port = Number(new URL(stack.url).port);
     // Each a token the gateway has not seen, so that its check takes turns of the event loop; the
     // caller sends the upload's headers and is gone at once.

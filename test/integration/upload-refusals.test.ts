@@ -76,7 +76,7 @@ describe('an upload refused part-way through its body, sent without Expect: 100-
   });
   afterAll(() => roomy.close());
 
-  it('is answered 400, not a reset, though megabytes of its body are still coming (the map sent before the operations)', async () => {
+  it('is answered 400 with the connection closed, to a client still sending megabytes of its body (the map sent before the operations)', async () => {
     for (let i = 0; i < 3; i++) {
       expect(await uploadFromAnotherProcess(roomy.url, 16 * 1024 * 1024, 'map first')).toEqual({ status: 400, connection: 'close', code: 'BAD_REQUEST' });
     }
