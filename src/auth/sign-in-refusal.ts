@@ -1,6 +1,5 @@
-import { HeaderMap } from '@apollo/server';
-import { GraphQLError } from 'graphql';
 import type { GatewayErrorCode } from '../errors/codes.js';
+import { GatewayError } from '../errors/gateway-error.js';
 
 // Apart from caller-authentication.ts, which loads jose: upload admission tells this error by its
 // class whether sign-in is on or not.
@@ -36,10 +35,8 @@ export class SignInRefusal extends Error {
     return this.retryAfterS === undefined ? {} : { retryAfter: this.retryAfterS };
   }
 
-  /** As Apollo answers it from a plugin: the status and headers in `extensions.http`. */
-  toGraphQLError(): GraphQLError {
-    return new GraphQLError(this.message, {
-      extensions: { code: this.code, ...this.extensions, http: { status: this.status, headers: new HeaderMap(Object.entries(this.headers)) } },
-    });
+  /** As Apollo answers it from a plugin: a `GatewayError` whose `extensions.http` carries the status and headers. */
+  toGraphQLError(): GatewayError {
+    return new GatewayError(this.code, this.message, { retryAfter: this.retryAfterS, http: { status: this.status, headers: this.headers } });
   }
 }
