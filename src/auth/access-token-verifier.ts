@@ -2,7 +2,7 @@ import type { Got } from 'got';
 import { jwtVerify } from 'jose';
 import type { Logger } from 'pino';
 import { ExpiringMemo } from './expiring-memo.js';
-import { SigningKeys, SigningKeysUnavailableError } from './signing-keys.js';
+import { nextRetryMs, SigningKeys, SigningKeysUnavailableError } from './signing-keys.js';
 
 
 /** Who is calling, from a token the gateway checked itself. */
@@ -52,8 +52,6 @@ const CHECKED_TOKENS = { maxEntries: 10_000, maxBytes: 32 * 1024 * 1024 };
 
 /** Clock skew tolerated on `exp` and `nbf`, in seconds. */
 const CLOCK_TOLERANCE_S = 60;
-/** Waits between discovery attempts while it fails: 1 s doubling to 30 s. */
-const DISCOVERY_RETRY_MS = { first: 1000, max: 30_000 };
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -95,7 +93,7 @@ export class AccessTokenVerifier {
 
   /** Starts discovery in the background (start-up does not wait for it). */
   start(): void {
-    void this.discover(DISCOVERY_RETRY_MS.first);
+    void this.discover(nextRetryMs(undefined));
   }
 
   stop(): void {
@@ -163,7 +161,7 @@ export class AccessTokenVerifier {
     } catch (error) {
       if (this.#stopped) return;
       this.#logger.warn({ err: { message: (error as Error).message }, retryInMs: waitMs }, 'sign-in: could not read the identity provider’s configuration or keys');
-      this.#retry = setTimeout(() => void this.discover(Math.min(waitMs * 2, DISCOVERY_RETRY_MS.max)), waitMs);
+      this.#retry = setTimeout(() => void this.discover(nextRetryMs(waitMs)), waitMs);
       this.#retry.unref();
     }
   }

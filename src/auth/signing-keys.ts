@@ -20,8 +20,13 @@ export interface SigningKeySettings {
   refreshMs: number;
 }
 
-/** Waits between failed reads: 1 s doubling to 30 s. */
-const RETRY_MS = { first: 1000, max: 30_000 };
+/**
+ * The wait before the next try of a read of the identity provider (its configuration or its
+ * keys) that failed after waiting `previousMs` (none yet: `undefined`): 1 s doubling to 30 s.
+ */
+export function nextRetryMs(previousMs: number | undefined): number {
+  return previousMs === undefined ? 1000 : Math.min(previousMs * 2, 30_000);
+}
 
 type LocalKeys = ReturnType<typeof createLocalJWKSet>;
 
@@ -121,7 +126,7 @@ export class SigningKeys {
   }
 
   private failed(reason: string): void {
-    const waitMs = this.#failure === undefined ? RETRY_MS.first : Math.min(this.#failure.waitMs * 2, RETRY_MS.max);
+    const waitMs = nextRetryMs(this.#failure?.waitMs);
     this.#failure = { reason, waitMs, retryAt: Date.now() + waitMs };
     this.#logger.warn({ err: { message: reason }, retryInMs: waitMs, keysKnown: this.#local !== undefined }, 'sign-in: could not read the identity provider’s keys');
     clearTimeout(this.#retry);
