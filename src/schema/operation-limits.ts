@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin, BaseContext, GraphQLRequestListener } from '@apollo/server';
+import type { ApolloServerPlugin, BaseContext, GraphQLRequest, GraphQLRequestListener } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import {
   getVariableValues,
@@ -162,12 +162,18 @@ export function listLength(field: FieldNode, argumentName: string, variables: Re
 export function resolvedVariables(
   schema: GraphQLSchema,
   operation: OperationDefinitionNode,
-  sent: Readonly<Record<string, unknown>> | undefined,
+  request: GraphQLRequest,
 ): Readonly<Record<string, unknown>> | undefined {
   const definitions = operation.variableDefinitions ?? [];
   if (definitions.length === 0) return {};
-  return getVariableValues(schema, definitions, sent ?? {}, { maxErrors: 1 }).coerced;
+  // Kept for the request: with Federation, PHOTO_LIST_MAX and the entities' limit both count.
+  if (coercedByRequest.has(request)) return coercedByRequest.get(request);
+  const { coerced } = getVariableValues(schema, definitions, request.variables ?? {}, { maxErrors: 1 });
+  coercedByRequest.set(request, coerced);
+  return coerced;
 }
+
+const coercedByRequest = new WeakMap<GraphQLRequest, Readonly<Record<string, unknown>> | undefined>();
 
 /** Whether a field's list argument is a variable, whose length only the request's values say. */
 function isVariable(list: ListArgument): boolean {
@@ -188,7 +194,7 @@ export function photoListLimitPlugin(max: number): ApolloServerPlugin {
       const reads = photoReadsOf(operation, document);
       if (reads.lists.length === 0 && reads.fields <= max) return;
       // Coercion costs a few microseconds: only for lists whose length is in the variables.
-      const variables = reads.lists.some(isVariable) ? resolvedVariables(schema, operation, request.variables) : {};
+      const variables = reads.lists.some(isVariable) ? resolvedVariables(schema, operation, request) : {};
       if (variables === undefined) return;
       let photos = reads.fields;
       for (const list of reads.lists) photos += listLength(list.field, list.argument, variables);

@@ -73,7 +73,7 @@ export function entityBatchLimitPlugin(maxGraphCalls: number): ApolloServerPlugi
           // Coerced only for an operation with entities: the others pay nothing for it. Variables
           // that do not coerce make execution refuse the operation before any resolver runs.
           let variables: Readonly<Record<string, unknown>> | undefined;
-          const entities = (field: FieldNode) => listLength(field, 'representations', (variables ??= resolvedVariables(schema, operation, request.variables) ?? {}));
+          const entities = (field: FieldNode) => listLength(field, 'representations', (variables ??= resolvedVariables(schema, operation, request) ?? {}));
           const calls = sumRootFields(
             operation.selectionSet,
             (name) => fragments.get(name),
