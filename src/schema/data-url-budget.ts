@@ -60,16 +60,14 @@ export class DataUrlBudget {
     this.#left = limit;
   }
 
-  /** A reservation for a picture to read, now: `undefined` when it must wait or be refused (see `reserve`). */
-  tryReserve(): Settle | undefined {
-    if (this.#waiting.length > 0) return undefined;
-    return this.next();
-  }
-
-  /** A reservation for a picture to read, once one is possible; refused once none is. */
-  reserve(): Promise<Settle> {
-    const now = this.tryReserve();
-    if (now) return Promise.resolve(now);
+  /**
+   * A reservation for a picture to read: at once when one is possible (so that the read joins
+   * this tick's batch), else a promise of one once possible, refused once none is (as the mailbox
+   * limiter's `acquire` answers a lease or a promise of one).
+   */
+  reserve(): Settle | Promise<Settle> {
+    const now = this.#waiting.length > 0 ? undefined : this.next();
+    if (now) return now;
     if (this.#inFlight === 0) return Promise.reject(this.exhausted());
     return new Promise((admit, refuse) => this.#waiting.push({ admit, refuse }));
   }

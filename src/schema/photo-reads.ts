@@ -90,9 +90,9 @@ export class PhotoReads {
 
   /** The picture, read once its reservation is made; reserved now, the read joins this tick's batch. */
   private budgetedValue(invitationId: string, contactId: string): Promise<PhotoValue | null> {
-    const settle = this.#budget.tryReserve();
-    if (settle) return this.settled(this.value(invitationId, contactId), settle);
-    return this.#budget.reserve().then((later) => this.settled(this.value(invitationId, contactId), later));
+    const settle = this.#budget.reserve();
+    if (!(settle instanceof Promise)) return this.settled(this.value(invitationId, contactId), settle);
+    return settle.then((later) => this.settled(this.value(invitationId, contactId), later));
   }
 
   private settled(read: Promise<PhotoValue | null>, settle: Settle): Promise<PhotoValue | null> {
