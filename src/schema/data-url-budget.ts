@@ -15,8 +15,9 @@ export function dataUrlLength(picture: PhotoValue): number {
 /**
  * What a picture not yet read may cost: the `data:` URL of a picture at Graph's 4 MB cap, with
  * the longest media type the gateway labels pictures with (`image/jpeg` and its like, 10
- * characters). The read's own cap has 64 KiB of slack over Graph's; a picture in it is counted
- * at its real length once read.
+ * characters). The read's own cap has 64 KiB of slack over Graph's: a picture in that slack
+ * (Graph does not store one) is larger than its reservation, and so refused and the budget
+ * closed, like any picture that does not fit what it reserved.
  */
 export const UNREAD_PICTURE_RESERVATION = 'data:image/jpeg;base64,'.length + Math.ceil(GRAPH_MAX_PHOTO_BYTES / 3) * 4;
 
