@@ -92,32 +92,17 @@ export interface RetryContext {
   stopping?: boolean;
 }
 
-export interface RetryInput extends RetryContext {
-  /** Whether the answer may be retried at all (429, 503, 504, or a failure worth another go). */
-  retryable: boolean;
-  /** Graph's `Retry-After`, when the answer had one. */
-  retryAfter: string | undefined;
-}
-
 /**
  * What to do after an attempt, the same for a single call and for an item of a batch: `outcome`
  * is Graph's answer (a direct one or a batch item's), or the `GatewayError` of an attempt that got
- * no usable answer. Decides whether it is worth another attempt, the wait (see `decideRetry`), and
- * for a 429 the mailbox's pause (`pauseMs`).
+ * no usable answer. Decides whether it is worth another attempt; the wait: Graph's `Retry-After`
+ * when it sent a readable one, else exponential backoff; no retry past `maxRetries`, for a
+ * `Retry-After` above `maxRetryAfterS`, or for a wait that would end past the deadline; and for a
+ * 429 the mailbox's pause (`pauseMs`).
  */
 export function decideAfterAttempt(outcome: GraphResponse | GatewayError, context: RetryContext): RetryDecision {
   if (outcome instanceof GatewayError) return decide(isRetryableFailure(outcome.code), undefined, false, context);
   return decide(isRetryableStatus(outcome.status), headerValue(outcome, 'retry-after'), outcome.status === 429, context);
-}
-
-/**
- * The retry decision for an answer whose retryability is known:
- * Graph's `Retry-After` when it sent a readable one, else exponential backoff; no retry past
- * `maxRetries`, for a `Retry-After` above `maxRetryAfterS`, or for a wait that would end past the
- * deadline.
- */
-export function decideRetry(input: RetryInput): RetryDecision {
-  return decide(input.retryable, input.retryAfter, false, input);
 }
 
 const FINAL: RetryDecision = Object.freeze({ kind: 'final' });

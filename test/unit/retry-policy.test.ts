@@ -4,11 +4,9 @@ import { GatewayError } from '../../src/errors/gateway-error.js';
 import {
   backoffDelayMs,
   decideAfterAttempt,
-  decideRetry,
   isRetryableStatus,
   parseRetryAfter,
   type RetryContext,
-  type RetryInput,
 } from '../../src/graph/retry-policy.js';
 
 const NOW = Date.parse('2026-11-26T10:00:00Z');
@@ -65,29 +63,28 @@ describe('isRetryableStatus', () => {
   });
 });
 
-describe('decideRetry', () => {
-  const input = (overrides: Partial<RetryInput>): RetryInput => ({
-    retryable: true,
-    retryAfter: undefined,
-    attempt: 1,
-    maxRetries: 3,
-    maxRetryAfterS: 30,
-    nowMs: NOW,
-    deadlineMs: NOW + 30_000,
-    random: 0.5,
-    ...overrides,
-  });
+describe('the retry decision (decideAfterAttempt) for an answer from Graph', () => {
+  /** Graph's answer, retryable (503) unless said not to be (404), with its Retry-After; the context's defaults overridden. */
+  interface Case extends Partial<RetryContext> {
+    retryable?: boolean;
+    retryAfter?: string;
+  }
+  const decisionFor = ({ retryable = true, retryAfter, ...context }: Case) =>
+    decideAfterAttempt(
+      { status: retryable ? 503 : 404, headers: retryAfter === undefined ? {} : { 'retry-after': retryAfter }, body: '' },
+      { attempt: 1, maxRetries: 3, maxRetryAfterS: 30, nowMs: NOW, deadlineMs: NOW + 30_000, random: 0.5, ...context },
+    );
 
   it('answers what retrying cannot change', () => {
-    expect(decideRetry(input({ retryable: false, retryAfter: '1' }))).toEqual({ kind: 'final' });
+    expect(decisionFor({ retryable: false, retryAfter: '1' })).toEqual({ kind: 'final' });
   });
 
   it("waits Graph's Retry-After, decimal seconds included", () => {
-    expect(decideRetry(input({ retryAfter: '0.249' }))).toEqual({ kind: 'retry', waitMs: 249 });
+    expect(decisionFor({ retryAfter: '0.249' })).toEqual({ kind: 'retry', waitMs: 249 });
   });
 
   it('backs off exponentially without a readable Retry-After', () => {
-    expect(decideRetry(input({ attempt: 2, retryAfter: 'soon' }))).toEqual({ kind: 'retry', waitMs: backoffDelayMs(2, 0.5) });
+    expect(decisionFor({ attempt: 2, retryAfter: 'soon' })).toEqual({ kind: 'retry', waitMs: backoffDelayMs(2, 0.5) });
   });
 
   it.each([
@@ -96,18 +93,18 @@ describe('decideRetry', () => {
     ['the wait would end past the deadline', { retryAfter: '5', deadlineMs: NOW + 4000 }, 5],
     ['the gateway is shutting down', { retryAfter: '1', stopping: true }, 1],
   ])('gives up when %s, saying when to come back', (_case, overrides, retryAfterS) => {
-    expect(decideRetry(input(overrides))).toEqual({ kind: 'give-up', waitMs: retryAfterS * 1000, retryAfterS });
+    expect(decisionFor(overrides)).toEqual({ kind: 'give-up', waitMs: retryAfterS * 1000, retryAfterS });
   });
 
   it('waits a Retry-After of exactly GRAPH_MAX_RETRY_AFTER_S, and gives up on one a millisecond above it', () => {
     // A deadline far enough that only GRAPH_MAX_RETRY_AFTER_S (30) decides.
     const deadlineMs = NOW + 60_000;
-    expect(decideRetry(input({ retryAfter: '30', deadlineMs }))).toEqual({ kind: 'retry', waitMs: 30_000 });
-    expect(decideRetry(input({ retryAfter: '30.001', deadlineMs }))).toEqual({ kind: 'give-up', waitMs: 30_001, retryAfterS: 30.001 });
+    expect(decisionFor({ retryAfter: '30', deadlineMs })).toEqual({ kind: 'retry', waitMs: 30_000 });
+    expect(decisionFor({ retryAfter: '30.001', deadlineMs })).toEqual({ kind: 'give-up', waitMs: 30_001, retryAfterS: 30.001 });
   });
 
   it('says when to come back after a backoff too, to the millisecond', () => {
-    const decision = decideRetry(input({ attempt: 4 }));
+    const decision = decisionFor({ attempt: 4 });
 
     expect(decision).toEqual({ kind: 'give-up', waitMs: backoffDelayMs(4, 0.5), retryAfterS: Math.round(backoffDelayMs(4, 0.5)) / 1000 });
   });
