@@ -2,6 +2,7 @@
  * The benchmark's results as markdown tables, with the issue's targets checked against them.
  */
 import { formatCpu, type CpuResult } from './cpu.js';
+import { formatContactsScreen, type ContactsScreenResult } from './contacts-screen.js';
 import { formatLists, type ListResult } from './lists.js';
 import { formatSignIn, type SignInResult } from './sign-in.js';
 import { formatUploadBounds, type UploadBoundsResult } from './upload-bounds.js';
@@ -43,6 +44,7 @@ export interface BenchResults {
   uploadBounds?: UploadBoundsResult;
   /** Absent in results from before the contact-list scenario. */
   lists?: ListResult[];
+  contactsScreen?: ContactsScreenResult;
   /** Absent in results from before the CPU-per-call scenario. */
   cpu?: CpuResult;
   /** Absent in results from before the sign-in scenario. */
@@ -146,6 +148,7 @@ export function formatReport(results: BenchResults): string {
     ...(results.uploadBounds ? [formatUploadBounds(results.uploadBounds), ''] : []),
     ...(results.cpu ? [formatCpu(results.cpu), ''] : []),
     ...(results.lists ? [formatLists(results.lists), ''] : []),
+    ...(results.contactsScreen ? [formatContactsScreen(results.contactsScreen), ''] : []),
     ...(results.signIn ? [formatSignIn(results.signIn), ''] : []),
     ...(results.replicas ? [formatReplicas(results.replicas), ''] : []),
     '### Targets',

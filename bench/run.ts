@@ -5,7 +5,7 @@
  *
  * Settings (environment): BENCH_ROUNDS (5), BENCH_DURATION_S (5 per target and round),
  * BENCH_CONNECTIONS (100), BENCH_RATE (200 req/s for the latency run), BENCH_QUICK=1 (a short
- * run for trying the bench itself, not for figures), BENCH_ONLY=cpu, uploads, upload-bounds, lists, sign-in or replicas
+ * run for trying the bench itself, not for figures), BENCH_ONLY=cpu, uploads, upload-bounds, lists, contacts-screen, sign-in or replicas
  * (that scenario alone).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -14,6 +14,7 @@ import { median, runLoad, runPaced, type LoadResult } from './load.js';
 import { repoPath, rssMiB, type RunningProcess } from './processes.js';
 import { formatReplicas, formatReport, formatUploads, type BenchResults } from './report.js';
 import { formatCpu, runCpu } from './cpu.js';
+import { formatContactsScreen, runContactsScreen } from './contacts-screen.js';
 import { formatLists, runLists } from './lists.js';
 import { runReplicas } from './replicas.js';
 import { formatSignIn, runSignIn } from './sign-in.js';
@@ -72,6 +73,7 @@ const ALONE: Record<string, () => Promise<string | undefined>> = {
   },
   'upload-bounds': async () => formatUploadBounds(await runUploadBounds(simulator.url, log)),
   lists: async () => formatLists(await runLists(log)),
+  'contacts-screen': async () => formatContactsScreen(await runContactsScreen(log)),
   'sign-in': async () => formatSignIn(await runSignIn(log)),
   uploads: async () => formatUploads(await runUploads(simulator.url, log)),
 };
@@ -133,6 +135,8 @@ log('upload bounds');
 const uploadBounds = await runUploadBounds(simulator.url, log);
 log('contact lists');
 const lists = await runLists(log);
+log('contacts screen');
+const contactsScreen = await runContactsScreen(log);
 log('sign-in');
 const signIn = await runSignIn(log);
 log('replicas');
@@ -166,6 +170,7 @@ const results: BenchResults = {
   uploadBounds,
   cpu,
   lists,
+  contactsScreen,
   signIn,
   ...(replicas && { replicas }),
 };

@@ -1,0 +1,143 @@
+/**
+ * The contacts screen as a page asks for it (`BENCH_ONLY=contacts-screen npm run bench`, and in
+ * the full run): the first page of 50 contacts through `contacts`, each with a 48 px thumbnail,
+ * against the simulator as Outlook behaves (4 requests in flight per mailbox, 50 ms per request
+ * or batch item) behind 30 ms of network per HTTP request.
+ *
+ * Each round opens the screen as a new caller (a token Graph has not seen from the gateway),
+ * then opens it again as the same caller: the first load is what any visit cost before there was
+ * a cache, the second what a repeat visit costs.
+ *
+ * Reported: wall time (median and spread) and Graph HTTP requests per load, against the physical
+ * limit of a first load: the list call (one item and one network trip) + ceil(50 / 4) x 50 ms +
+ * batches x 30 ms, where the batches are ceil(50 / 20) = 3 (a thumbnail asked for alone is read
+ * with its `$value` alone).
+ */
+import { GraphSimulator } from '../src/simulator/graph/graph-simulator.js';
+import { median } from './load.js';
+import type { RunningProcess } from './processes.js';
+import { startGatewayProcess } from './targets.js';
+
+export const CONTACTS_SCREEN = { contacts: 120, pageSize: 50, itemMs: 50, networkMs: 30, outlookConcurrency: 4, rounds: 5, batchMax: 20 } as const;
+
+const INVITATION = 'bench-screen';
+
+const SCREEN = `query ContactList($invitationId: ID!, $first: Int, $after: String) {
+  contacts(invitationId: $invitationId, first: $first, after: $after) {
+    edges { cursor node { id displayName photo { thumbnail: dataUrl(size: 48) } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+export interface ContactsScreenLoad {
+  load: 'first (new caller)' | 'second (same caller)';
+  wallMs: number;
+  wallMsRounds: number[];
+  graphRequests: number;
+  graphRequestsRounds: number[];
+  /** Thumbnails missing from an answer (errors, or none came), over all rounds. */
+  missing: number;
+}
+
+export interface ContactsScreenResult {
+  loads: ContactsScreenLoad[];
+  /** The list call + ceil(contacts / 4) x item + (1 + batches) x network. */
+  physicalLimitMs: number;
+  /** The JSON answer's bytes for one page. */
+  answerBytes: number;
+}
+
+/** Opens the screen as `token`: answers how many thumbnails did not come, and the answer's size. */
+async function openScreen(url: string, token: string): Promise<{ missing: number; bytes: number }> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query: SCREEN, variables: { invitationId: INVITATION, first: CONTACTS_SCREEN.pageSize } }),
+  });
+  const text = await response.text();
+  const thumbnails = text.match(/data:image\/jpeg;base64/g)?.length ?? 0;
+  return { missing: Math.max(0, CONTACTS_SCREEN.pageSize - thumbnails), bytes: Buffer.byteLength(text) };
+}
+
+/** 120 contacts in the mailbox, every one with a picture, so a page of 50 asks for 50 thumbnails. */
+async function seed(simulator: GraphSimulator): Promise<void> {
+  const { default: sharp } = await import('sharp');
+  const picture = await sharp({ create: { width: 240, height: 240, channels: 3, background: '#3366cc' } }).jpeg().toBuffer();
+  simulator.addContacts(
+    INVITATION,
+    Array.from({ length: CONTACTS_SCREEN.contacts }, (_, index) => ({
+      id: `bench-contact-${String(index).padStart(3, '0')}`,
+      displayName: `Contact ${String(index).padStart(3, '0')}`,
+      emailAddresses: [{ address: `contact${index}@example.com` }],
+      picture,
+    })),
+  );
+}
+
+export async function runContactsScreen(log: (line: string) => void): Promise<ContactsScreenResult> {
+  const simulator = new GraphSimulator({
+    latencyMs: CONTACTS_SCREEN.itemMs,
+    networkLatencyMs: CONTACTS_SCREEN.networkMs,
+    mailboxConcurrency: CONTACTS_SCREEN.outlookConcurrency,
+    requestLogSize: 0,
+  });
+  const baseUrl = await simulator.listen();
+  let gateway: RunningProcess | undefined;
+  try {
+    await seed(simulator);
+    gateway = await startGatewayProcess(baseUrl, { GRAPH_BATCH_MAX: String(CONTACTS_SCREEN.batchMax) });
+    const samples = { first: [] as Array<{ wall: number; requests: number }>, second: [] as Array<{ wall: number; requests: number }> };
+    let missing = { first: 0, second: 0 };
+    let answerBytes = 0;
+    // One warm-up visit (documents parsed, connections opened), then the rounds.
+    for (let round = -1; round < CONTACTS_SCREEN.rounds; round++) {
+      const token = `bench-screen-caller-${round + 1}`;
+      for (const load of ['first', 'second'] as const) {
+        const before = simulator.httpRequestCount;
+        const started = performance.now();
+        const answer = await openScreen(gateway.url, token);
+        const wall = performance.now() - started;
+        if (round < 0) continue;
+        const requests = simulator.httpRequestCount - before;
+        samples[load].push({ wall, requests });
+        missing = { ...missing, [load]: missing[load] + answer.missing };
+        answerBytes = answer.bytes;
+        log(`  round ${round + 1} ${load} load: ${wall.toFixed(0)} ms, ${requests} Graph requests, ${answer.missing} thumbnails missing`);
+      }
+    }
+    const batches = Math.ceil(CONTACTS_SCREEN.pageSize / CONTACTS_SCREEN.batchMax);
+    const physicalLimitMs =
+      CONTACTS_SCREEN.itemMs + Math.ceil(CONTACTS_SCREEN.pageSize / CONTACTS_SCREEN.outlookConcurrency) * CONTACTS_SCREEN.itemMs + (1 + batches) * CONTACTS_SCREEN.networkMs;
+    const summary = (load: 'first' | 'second', name: ContactsScreenLoad['load']): ContactsScreenLoad => ({
+      load: name,
+      wallMs: median(samples[load].map((sample) => sample.wall)),
+      wallMsRounds: samples[load].map((sample) => Math.round(sample.wall)),
+      graphRequests: median(samples[load].map((sample) => sample.requests)),
+      graphRequestsRounds: samples[load].map((sample) => sample.requests),
+      missing: missing[load],
+    });
+    return { loads: [summary('first', 'first (new caller)'), summary('second', 'second (same caller)')], physicalLimitMs, answerBytes };
+  } finally {
+    await gateway?.stop();
+    await simulator.close();
+  }
+}
+
+export function formatContactsScreen(result: ContactsScreenResult): string {
+  const [first] = result.loads;
+  return [
+    `### Contacts screen: the first page of ${CONTACTS_SCREEN.pageSize} of ${CONTACTS_SCREEN.contacts} contacts through \`contacts\`, each with dataUrl(size: 48); Outlook's 4 in flight, ${CONTACTS_SCREEN.itemMs} ms per item, ${CONTACTS_SCREEN.networkMs} ms network per HTTP request, ${CONTACTS_SCREEN.rounds} rounds`,
+    '',
+    '| load | wall ms (median) | rounds | Graph HTTP requests (median) | rounds | x physical limit | thumbnails missing |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...result.loads.map(
+      (load) =>
+        `| ${load.load} | ${load.wallMs.toFixed(0)} | ${load.wallMsRounds.join(', ')} | ${load.graphRequests} | ${load.graphRequestsRounds.join(', ')} | ${(load.wallMs / result.physicalLimitMs).toFixed(2)} | ${load.missing} |`,
+    ),
+    '',
+    `- physical limit of a first load: ${result.physicalLimitMs} ms (list call ${CONTACTS_SCREEN.itemMs} ms + ${Math.ceil(CONTACTS_SCREEN.pageSize / CONTACTS_SCREEN.outlookConcurrency)} x ${CONTACTS_SCREEN.itemMs} ms + ${1 + Math.ceil(CONTACTS_SCREEN.pageSize / CONTACTS_SCREEN.batchMax)} HTTP requests x ${CONTACTS_SCREEN.networkMs} ms)`,
+    `- first load within 1.2x the physical limit: ${(first!.wallMs / result.physicalLimitMs).toFixed(2)}x`,
+    `- first load at most 4 Graph HTTP requests: ${first!.graphRequests}`,
+    `- the answer: ${(result.answerBytes / 1024).toFixed(1)} KiB for ${CONTACTS_SCREEN.pageSize} contacts`,
+  ].join('\n');
+}
