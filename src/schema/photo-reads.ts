@@ -158,8 +158,9 @@ function readKey(read: PhotoRead): string {
 const dataUrlFieldsOf = new WeakMap<object, readonly FieldNode[]>();
 
 /**
- * The picture a field's `dataUrl` fields read: `fullSize` when one has no `size` (the budgeted
- * read), `thumbnail` when they all have one of Outlook's sizes, `none` otherwise.
+ * The picture a field's `dataUrl` and `url` fields read: `fullSize` when a `dataUrl` has no
+ * `size` (the budgeted read), `thumbnail` when they all have one of Outlook's sizes or are `url`s
+ * (the picture read without the budget), `none` otherwise.
  */
 export type PictureUse = 'none' | 'thumbnail' | 'fullSize';
 
