@@ -1,7 +1,7 @@
 import type { Got } from 'got';
 import { jwtVerify } from 'jose';
 import type { Logger } from 'pino';
-import { ExpiringMemo } from './expiring-memo.js';
+import { ExpiringMemo } from '../memo/expiring-memo.js';
 import { nextRetryMs, SigningKeys, SigningKeysUnavailableError } from './signing-keys.js';
 
 

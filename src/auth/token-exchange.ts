@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { GatewayErrorCode } from '../errors/codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import type { CallerIdentity } from './access-token-verifier.js';
-import { ExpiringMemo } from './expiring-memo.js';
+import { ExpiringMemo } from '../memo/expiring-memo.js';
 import { ENTRA_TIMEOUT, EntraNetworkModule } from './entra-http.js';
 
 /** A Graph token as remembered for a caller: the header to send, and when to exchange again (epoch ms). */

@@ -63,6 +63,8 @@ export interface GraphCallStats {
   batchItems?: number;
   /** The status of Graph's last answer, `null` when none came. */
   upstreamStatus: number | null;
+  /** Photo reads of the operation answered by the photo cache (photo-cache/), without a Graph call. */
+  cachedReads?: number;
   /** An uploaded photo's format, sizes before and after, and processing time (never its content). */
   photo?: { inputFormat: string; bytesIn: number; bytesOut: number; processingSeconds: number };
 }

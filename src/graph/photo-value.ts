@@ -10,6 +10,8 @@ export interface PhotoValue {
   contentType: string;
   /** The format the bytes are in. */
   format: ImageFormat;
+  /** The answer's `ETag`, when Graph sent one: the picture's version, as the metadata's `@odata.mediaEtag`. */
+  etag?: string;
 }
 
 /**
@@ -30,5 +32,7 @@ export function parsePhotoValue(response: GraphResponse): PhotoValue | GatewayEr
   if (format === undefined) {
     return errorFromUnusableBody(response, bytes.length === 0 ? 'an empty photo' : 'photo bytes that are not an image');
   }
-  return { bytes, contentType: MEDIA_TYPES[format], format };
+  const etag = response.headers['etag'];
+  const version = Array.isArray(etag) ? etag[0] : etag;
+  return { bytes, contentType: MEDIA_TYPES[format], format, ...(version && { etag: version }) };
 }

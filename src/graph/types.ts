@@ -3,6 +3,11 @@ export interface GraphProfilePhoto {
   id: string;
   height: number | null;
   width: number | null;
+  /**
+   * Graph's `@odata.mediaEtag`, when it gave one: the picture's version, the same value as the
+   * `ETag` of `photo/$value` (the photo cache revalidates a picture by it).
+   */
+  mediaEtag?: string;
 }
 
 /** The properties a PATCH changes: an absent key is not sent, `null` is sent as `null`. */

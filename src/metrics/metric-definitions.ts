@@ -160,3 +160,26 @@ export function mailboxGauges(registers: Registers, waitingCalls: MailboxUsage):
   scrapedGauge(registers, 'graph_mailbox_waiting_calls', 'Calls waiting for a free slot on their mailbox, over all mailboxes.', () => waitingCalls().waiting);
   scrapedGauge(registers, 'graph_mailboxes_busy', 'Mailboxes with calls in flight, waiting, or paused by a 429.', () => waitingCalls().mailboxes);
 }
+
+export function photoCacheMetrics(registers: Registers, bytesHeld: () => number) {
+  scrapedGauge(registers, 'photo_cache_bytes', "Bytes the photo cache holds in this process (at most PHOTO_CACHE_MAX_BYTES; 0 with Redis, which holds them).", bytesHeld);
+  return {
+    reads: new Counter({
+      name: 'photo_cache_reads_total',
+      help: 'Photo reads asked of the photo cache, by part (metadata, value, thumbnail) and outcome: hit (from the cache), miss (from Graph), shared (joined an identical read in flight).',
+      labelNames: ['part', 'outcome'] as const,
+      registers,
+    }),
+    revalidations: new Counter({
+      name: 'photo_cache_revalidations_total',
+      help: "Stale pictures checked by their metadata's @odata.mediaEtag: unchanged (bytes kept) or changed (read again).",
+      labelNames: ['outcome'] as const,
+      registers,
+    }),
+    evictions: new Counter({
+      name: 'photo_cache_evictions_total',
+      help: 'Entries pushed out of the photo cache of this process to make room (PHOTO_CACHE_MAX_BYTES), least recently used first.',
+      registers,
+    }),
+  };
+}

@@ -1,5 +1,6 @@
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { GraphCallObserver } from '../graph/graph-call-observer.js';
+import type { PhotoCacheObserver } from '../photo-cache/photo-cache-observer.js';
 import type { PhotoObserver } from '../photos/photo-observer.js';
 import type { SharedLimiterObserver } from '../redis/shared-limiter-observer.js';
 import {
@@ -8,6 +9,7 @@ import {
   imageGauges,
   mailboxGauges,
   operationMetric,
+  photoCacheMetrics,
   photoMetrics,
   sharedLimitMetrics,
   type ImageUsage,
@@ -19,15 +21,17 @@ const NO_IMAGES: ImageUsage = () => ({ active: 0, waiting: 0, admitted: 0, uploa
 /**
  * The gateway's Prometheus metrics, in a registry of its own (so that two gateways in one
  * process, as in tests, do not share counters), with Node's default process metrics. It
- * implements the observers that graph/, photos/ and redis/ own, and imports nothing else of them.
+ * implements the observers that graph/, photos/, photo-cache/ and redis/ own, and imports nothing
+ * else of them.
  */
-export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedLimiterObserver {
+export class GatewayMetrics implements GraphCallObserver, PhotoObserver, PhotoCacheObserver, SharedLimiterObserver {
   readonly registry = new Registry();
   readonly #operations: ReturnType<typeof operationMetric>;
   readonly #graph: ReturnType<typeof graphCallMetrics>;
   readonly #batches: ReturnType<typeof batchMetrics>;
   readonly #photos: ReturnType<typeof photoMetrics>;
   readonly #sharedLimit: ReturnType<typeof sharedLimitMetrics>;
+  readonly #photoCache: ReturnType<typeof photoCacheMetrics>;
   // Labelled children kept by label values: prom-client hashes the labels on every call otherwise.
   readonly #operationChild = labelledChildren((rootField: string, code: string) => this.#operations.labels(rootField, code));
   readonly #graphCallChild = labelledChildren((method: string, status: string) => this.#graph.calls.labels(method, status));
@@ -38,10 +42,10 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
   readonly #redisChild = labelledChildren((operation: string, outcome: string) => this.#sharedLimit.redisSeconds.labels(operation, outcome));
 
   /**
-   * `waitingCalls` reads how many calls wait for their mailbox, and `images` how many images are
-   * being processed or wait for a turn, when scraped.
+   * `waitingCalls` reads how many calls wait for their mailbox, `images` how many images are
+   * being processed or wait for a turn, and `photoCacheBytes` what the photo cache holds, when scraped.
    */
-  constructor(waitingCalls: MailboxUsage, images: ImageUsage = NO_IMAGES) {
+  constructor(waitingCalls: MailboxUsage, images: ImageUsage = NO_IMAGES, photoCacheBytes: () => number = () => 0) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.#operations = operationMetric(registers);
@@ -49,6 +53,7 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
     this.#batches = batchMetrics(registers);
     this.#photos = photoMetrics(registers);
     this.#sharedLimit = sharedLimitMetrics(registers);
+    this.#photoCache = photoCacheMetrics(registers, photoCacheBytes);
     imageGauges(registers, images);
     mailboxGauges(registers, waitingCalls);
   }
@@ -105,6 +110,18 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, SharedL
     this.#photos.seconds.labels(operation, format).observe(seconds);
     this.#photos.bytes.labels(operation, 'in').inc(bytesIn);
     this.#photos.bytes.labels(operation, 'out').inc(bytesOut);
+  }
+
+  photoCacheRead(part: 'metadata' | 'value' | 'thumbnail', outcome: 'hit' | 'miss' | 'shared'): void {
+    this.#photoCache.reads.labels(part, outcome).inc();
+  }
+
+  photoCacheRevalidated(outcome: 'unchanged' | 'changed'): void {
+    this.#photoCache.revalidations.labels(outcome).inc();
+  }
+
+  photoCacheEvicted(): void {
+    this.#photoCache.evictions.inc();
   }
 }
 

@@ -2,6 +2,7 @@ import { ErrorsAreMissesCache, type KeyValueCache } from '@apollo/utils.keyvalue
 import type { Logger } from 'pino';
 import { connectRedis } from './redis-connection.js';
 import { RedisKeyValueCache } from './redis-key-value-cache.js';
+import { RedisPhotoStore } from './redis-photo-store.js';
 import { RedisTokenCache } from './redis-token-cache.js';
 import type { SharedLimiterObserver } from './shared-limiter-observer.js';
 import { SharedMailboxScheduler, type SharedMailboxOptions } from './shared-mailbox-scheduler.js';
@@ -14,6 +15,8 @@ export interface SharedState {
   persistedQueries: KeyValueCache<string>;
   /** Sign-in's token cache (with `AUTH_MODE=obo`): Graph tokens exchanged on-behalf-of, per caller. */
   tokenCache: RedisTokenCache;
+  /** The photo cache's entries, versions and the pictures URLs name. */
+  photoStore: RedisPhotoStore;
   /** Stops the limiter's timer and closes both connections. */
   close(): Promise<void>;
 }
@@ -31,6 +34,7 @@ export function createShared(url: string, mailbox: SharedMailboxOptions, logger:
     // Redis down is a cache miss: the client then sends the query text again.
     persistedQueries: new ErrorsAreMissesCache(new RedisKeyValueCache(redis)),
     tokenCache: new RedisTokenCache(redis),
+    photoStore: new RedisPhotoStore(redis),
     async close() {
       limiter.close();
       redis.disconnect();

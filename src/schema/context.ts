@@ -1,6 +1,8 @@
 import type { CallerIdentity } from '../auth/access-token-verifier.js';
 import type { OnBehalfOfExchange } from '../auth/token-exchange.js';
 import type { GraphCallStats, GraphClient } from '../graph/graph-client.js';
+import type { PhotoCache } from '../photo-cache/photo-cache.js';
+import type { PhotoUrls } from '../photo-cache/photo-urls.js';
 import type { PhotoObserver } from '../photos/photo-observer.js';
 import type { PhotoProcessor, PhotoTicket } from '../photos/photo-processor.js';
 import type { PhotoReads } from './photo-reads.js';
@@ -30,6 +32,10 @@ export interface GatewayContext {
    * request: see `photoReads`, which makes it on first use.
    */
   photoReads?: PhotoReads;
+  /** The gateway's photo cache, per caller (`PHOTO_CACHE_TTL_S`); absent, every read goes to Graph. */
+  photoCache?: PhotoCache;
+  /** Makes `ProfilePhoto.url`; absent, the field is `null`. */
+  photoUrls?: PhotoUrls;
   /**
    * For a multipart request, what its admission from the headers gave it (server/http/upload-admission.ts):
    * its place in the photo queue, held until the answer is sent, and a signal aborted when the

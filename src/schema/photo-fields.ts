@@ -35,7 +35,8 @@ export async function uploadContactPhoto(
   context.stats.photo = { inputFormat: photo.inputFormat, bytesIn: file.bytes.length, bytesOut: photo.jpeg.length, processingSeconds: photo.seconds };
   context.observer?.photoProcessed('upload', photo.inputFormat, photo.seconds, file.bytes.length, photo.jpeg.length);
   context.upload?.signal.throwIfAborted();
-  await context.graph.putContactPhotoValue(invitationId, contactId, photo.jpeg, call);
+  // Every caller's cached reads of the contact go stale once Graph has the picture (or may have it).
+  await context.graph.putContactPhotoValue(invitationId, contactId, photo.jpeg, call).finally(() => context.photoCache?.changed(invitationId, contactId));
   // The picture changed: a `dataUrl` on this answer must read the new one.
   context.photoReads?.forget(invitationId, contactId);
   const stored = await context.graph.getContactPhoto(invitationId, contactId, call);
@@ -70,15 +71,42 @@ export async function photoDataUrl(
   context: GatewayContext,
   photoReads: (context: GatewayContext) => PhotoReads,
 ): Promise<string | null> {
+  checkSize(size);
+  const reads = photoReads(context);
+  if (size === null || size === undefined) return reads.fullSizeDataUrl(photo.invitationId, photo.contactId);
+  const scaled = await thumbnail(photo, size, context, reads);
+  return scaled && dataUrl(scaled);
+}
+
+/**
+ * `ProfilePhoto.url`: the URL the gateway serves the picture (or its thumbnail) at, signed and
+ * named by the bytes' hash (photo-cache/photo-urls.ts). Read as `dataUrl` reads it, without its
+ * budget: the bytes are not in the answer.
+ */
+export async function photoUrl(
+  photo: { invitationId: string; contactId: string },
+  size: number | null | undefined,
+  context: GatewayContext,
+  photoReads: (context: GatewayContext) => PhotoReads,
+): Promise<string | null> {
+  checkSize(size);
+  if (!context.photoUrls) return null;
+  const reads = photoReads(context);
+  const picture = size === null || size === undefined ? await reads.value(photo.invitationId, photo.contactId) : await thumbnail(photo, size, context, reads);
+  return picture && context.photoUrls.urlFor(photo.invitationId, picture);
+}
+
+function checkSize(size: number | null | undefined): void {
   if (size !== null && size !== undefined && !OUTLOOK_PHOTO_SIZES.includes(size)) {
     throw badUserInput('size', `size must be one of Outlook's photo sizes: ${OUTLOOK_PHOTO_SIZES.join(', ')}.`);
   }
-  const reads = photoReads(context);
-  if (size === null || size === undefined) return reads.fullSizeDataUrl(photo.invitationId, photo.contactId);
+}
+
+/** The contact's picture scaled to `size`, `null` when it has none: made once per request (and kept by the photo cache). */
+async function thumbnail(photo: { invitationId: string; contactId: string }, size: number, context: GatewayContext, reads: PhotoReads): Promise<PhotoValue | null> {
   const original = await reads.value(photo.invitationId, photo.contactId);
   if (original === null) return null;
-  const scaled = await reads.thumbnail(photo.invitationId, photo.contactId, size, () => resized(original, size, context));
-  return dataUrl(scaled);
+  return reads.thumbnail(photo.invitationId, photo.contactId, size, original, () => resized(original, size, context));
 }
 
 async function resized(original: PhotoValue, size: number, context: GatewayContext): Promise<PhotoValue> {

@@ -4,6 +4,7 @@ import type { GraphCallContext, GraphClient, PhotoRead, PhotoReadResult } from '
 import type { PhotoValue } from '../graph/photo-value.js';
 import type { GraphProfilePhoto } from '../graph/types.js';
 import { OUTLOOK_PHOTO_SIZES } from '../limits/graph-photo-limits.js';
+import type { PhotoCache } from '../photo-cache/photo-cache.js';
 import { PhotoQueue } from '../photos/photo-queue.js';
 import { DataUrlBudget, dataUrl, dataUrlLength, type Settle } from './data-url-budget.js';
 
@@ -24,6 +25,8 @@ export class PhotoReads {
   readonly #budget: DataUrlBudget;
   /** The full-size pictures asked for, by contact: their read within the budget, and whether a field's URL has been paid by it. */
   readonly #fullSize = new Map<string, { picture: Promise<PhotoValue | null>; paid: boolean }>();
+  readonly #call: () => GraphCallContext;
+  readonly #cache: PhotoCache | undefined;
 
   /**
    * @param thumbnailsAtOnce how many of this request's thumbnails may hold a place in the photo
@@ -31,11 +34,18 @@ export class PhotoReads {
    *   than filling the queue and being refused by it. The pictures are in memory already.
    * @param dataUrlBudgetBytes the bytes of full-size `data:` URLs this request may answer
    *   (`PHOTO_DATAURL_BUDGET_BYTES`).
+   * @param cache the gateway's photo cache (photo-cache/), asked before Graph for every read and thumbnail.
    */
-  constructor(graph: GraphClient, call: () => GraphCallContext, thumbnailsAtOnce: number, dataUrlBudgetBytes: number) {
+  constructor(graph: GraphClient, call: () => GraphCallContext, thumbnailsAtOnce: number, dataUrlBudgetBytes: number, cache?: PhotoCache) {
+    this.#call = call;
+    this.#cache = cache;
+    const read = (reads: readonly PhotoRead[], context: GraphCallContext) => graph.readPhotos(reads, context);
     // One DataLoader batch per Graph batch: each batch's reads resolve as soon as it is answered
     // (their thumbnails are made while the next batch is in flight), not when the last one is.
-    this.#loader = new DataLoader((reads) => graph.readPhotos(reads, call()), { cacheKeyFn: readKey, maxBatchSize: graph.batchMax });
+    this.#loader = new DataLoader((reads) => (cache ? cache.readPhotos(reads, call(), read) : read(reads, call())), {
+      cacheKeyFn: readKey,
+      maxBatchSize: graph.batchMax,
+    });
     this.#lanes = new PhotoQueue(Math.max(1, thumbnailsAtOnce), 0);
     this.#budget = new DataUrlBudget(dataUrlBudgetBytes);
   }
@@ -108,11 +118,18 @@ export class PhotoReads {
     );
   }
 
-  /** A thumbnail of the contact's picture at `size`, made once per request by `make`, in one of the request's lanes. */
-  thumbnail(invitationId: string, contactId: string, size: number, make: () => Promise<PhotoValue>): Promise<PhotoValue> {
+  /**
+   * A thumbnail of the contact's picture (`original`, as read) at `size`, made once per request
+   * by `make`, in one of the request's lanes; from the photo cache when it has it.
+   */
+  thumbnail(invitationId: string, contactId: string, size: number, original: PhotoValue, make: () => Promise<PhotoValue>): Promise<PhotoValue> {
     const key = `${invitationId}\u0000${contactId}\u0000${size}`;
     let thumbnail = this.#thumbnails.get(key);
-    if (thumbnail === undefined) this.#thumbnails.set(key, (thumbnail = this.inLane(make)));
+    if (thumbnail === undefined) {
+      const made = () => this.inLane(make);
+      thumbnail = this.#cache ? this.#cache.thumbnail(this.#call(), { invitationId, contactId }, original, size, made) : made();
+      this.#thumbnails.set(key, thumbnail);
+    }
     return thumbnail;
   }
 
@@ -141,8 +158,9 @@ function readKey(read: PhotoRead): string {
 const dataUrlFieldsOf = new WeakMap<object, readonly FieldNode[]>();
 
 /**
- * The picture a field's `dataUrl` fields read: `fullSize` when one has no `size` (the budgeted
- * read), `thumbnail` when they all have one of Outlook's sizes, `none` otherwise.
+ * The picture a field's `dataUrl` and `url` fields read: `fullSize` when a `dataUrl` has no
+ * `size` (the budgeted read), `thumbnail` when they all have one of Outlook's sizes or are `url`s
+ * (the picture read without the budget), `none` otherwise.
  */
 export type PictureUse = 'none' | 'thumbnail' | 'fullSize';
 
@@ -171,10 +189,12 @@ export function selectsDataUrl(info: GraphQLResolveInfo): PictureUse {
 }
 
 function pictureRead(field: FieldNode, variables: Readonly<Record<string, unknown>>): PictureUse {
+  // A `url` puts no bytes in the answer: its picture, full size or not, is read without the budget.
+  const unsized = field.name.value === 'url' ? 'thumbnail' : 'fullSize';
   const size = field.arguments?.find((argument) => argument.name.value === 'size')?.value;
-  if (size === undefined || size.kind === Kind.NULL) return 'fullSize';
+  if (size === undefined || size.kind === Kind.NULL) return unsized;
   const value = size.kind === Kind.VARIABLE ? variables[size.name.value] : size.kind === Kind.INT ? Number(size.value) : undefined;
-  if (value === null || value === undefined) return 'fullSize';
+  if (value === null || value === undefined) return unsized;
   return typeof value === 'number' && OUTLOOK_PHOTO_SIZES.includes(value) ? 'thumbnail' : 'none';
 }
 
@@ -182,7 +202,7 @@ function collectDataUrls(selectionSet: SelectionSetNode, info: GraphQLResolveInf
   for (const selection of selectionSet.selections) {
     switch (selection.kind) {
       case Kind.FIELD:
-        if (selection.name.value === 'dataUrl') found.push(selection);
+        if (selection.name.value === 'dataUrl' || selection.name.value === 'url') found.push(selection);
         break;
       case Kind.INLINE_FRAGMENT:
         collectDataUrls(selection.selectionSet, info, seen, found);

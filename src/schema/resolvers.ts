@@ -5,7 +5,7 @@ import type { GraphProfilePhoto, ProfilePhotoPatch } from '../graph/types.js';
 import type { ProfilePhoto, ProfilePhotoInput, Resolvers } from '../generated/graphql.js';
 import { contactsPage, photoFromPicture, selectsPictureOnly } from './contacts.js';
 import type { GatewayContext } from './context.js';
-import { photoDataUrl, uploadContactPhoto } from './photo-fields.js';
+import { photoDataUrl, photoUrl, uploadContactPhoto } from './photo-fields.js';
 import { PhotoReads, selectsDataUrl, type PictureUse } from './photo-reads.js';
 import { UploadScalar } from './upload.js';
 
@@ -28,7 +28,7 @@ export function graphCall(context: GatewayContext): GraphCallContext {
 
 /** The request's photo reads, made on first use (a request that reads no photo makes none). */
 export function photoReads(context: GatewayContext): PhotoReads {
-  return (context.photoReads ??= new PhotoReads(context.graph, () => graphCall(context), context.photos.concurrency, context.dataUrlBudgetBytes));
+  return (context.photoReads ??= new PhotoReads(context.graph, () => graphCall(context), context.photos.concurrency, context.dataUrlBudgetBytes, context.photoCache));
 }
 
 /**
@@ -96,8 +96,10 @@ export const resolvers: Resolvers<GatewayContext> = {
   Mutation: {
     updateContactPhoto: (_parent, { invitationId, contactId, input }, context) => {
       const call = graphCall(context);
+      // Every caller's cached reads of the contact go stale once Graph has the change (or may have it).
       return context.graph
         .updateContactPhoto(invitationId, contactId, toPatch(input), call)
+        .finally(() => context.photoCache?.changed(invitationId, contactId))
         .then((photo) => ({ invitationId, contactId, ...photo }));
     },
     uploadContactPhoto: (_parent, { invitationId, contactId, file }, context) => {
@@ -107,5 +109,6 @@ export const resolvers: Resolvers<GatewayContext> = {
   },
   ProfilePhoto: {
     dataUrl: (photo, { size }, context) => photoDataUrl(photo, size, context, photoReads),
+    url: (photo, { size }, context) => photoUrl(photo, size, context, photoReads),
   },
 };

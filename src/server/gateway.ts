@@ -11,6 +11,7 @@ import { healthPlugin } from './http/health.js';
 import { createMetricsServer } from './http/metrics-server.js';
 import { metricsRoutePlugin } from './http/metrics-route.js';
 import { multipartPlugin } from './http/multipart.js';
+import { photoRoutePlugin } from './http/photo-route.js';
 import { OperationLogController } from './logger.js';
 import { buildServices, type GatewayServices } from './services.js';
 import { shutDown } from './shutdown.js';
@@ -114,7 +115,8 @@ interface GatewayParts {
  * 4. Multipart (root): the upload body parser and the error handler that answers its refusals
  *    GraphQL-shaped, which the GraphQL route takes from the root.
  * 5. The routes, each encapsulated: `/metrics` (unless on its own port), the example page
- *    (`WEB_APP_DIR`), `/healthz` and `/readyz`, and `/graphql`.
+ *    (`WEB_APP_DIR`), `/healthz` and `/readyz`, `/photos/...` (the pictures `ProfilePhoto.url`
+ *    names), and `/graphql`.
  */
 async function registerPlugins(app: FastifyInstance, config: GatewayConfig, { services, apollo, draining, metricsOnMainPort }: GatewayParts): Promise<void> {
   await app.register(cors, {
@@ -131,6 +133,7 @@ async function registerPlugins(app: FastifyInstance, config: GatewayConfig, { se
   // A built web page on the gateway's own origin (the demo's example page), loaded only then.
   if (config.webAppDir) await app.register((await import('./http/web-app.js')).webAppPlugin, { root: config.webAppDir });
   await app.register(healthPlugin, { draining, services });
+  await app.register(photoRoutePlugin, { urls: services.photoUrls });
   await app.register(graphqlRoutePlugin, {
     apollo,
     services,

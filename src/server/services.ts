@@ -1,8 +1,12 @@
+import { randomBytes } from 'node:crypto';
 import type { DestinationStream, Logger } from 'pino';
 import type { SignIn } from '../auth/sign-in.js';
 import type { GatewayConfig } from '../config/config.js';
 import { GraphClient } from '../graph/graph-client.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
+import { PhotoCache } from '../photo-cache/photo-cache.js';
+import { MemoryPhotoStore, type PhotoCacheStore } from '../photo-cache/photo-cache-store.js';
+import { PhotoUrls } from '../photo-cache/photo-urls.js';
 import { PhotoProcessor } from '../photos/photo-processor.js';
 import type { SharedState } from '../redis/shared.js';
 import { USER_AGENT } from '../version.js';
@@ -19,6 +23,9 @@ export interface GatewayServices {
   readonly photos: PhotoProcessor;
   readonly uploads: UploadGate;
   readonly graph: GraphClient;
+  /** The per-caller photo cache (in Redis with `REDIS_URL`), and the signed picture URLs it serves. */
+  readonly photoCache: PhotoCache;
+  readonly photoUrls: PhotoUrls;
   /** With `REDIS_URL`: the mailbox limit, persisted queries and exchanged tokens shared by replicas. */
   readonly shared: SharedState | undefined;
   /** With `AUTH_MODE=obo`: the token check and the on-behalf-of exchange. */
@@ -44,9 +51,16 @@ export async function buildServices(config: GatewayConfig, options: ServiceOptio
   const logger = createLogger(config.logLevel, options.logDestination, config.tracing);
   const shutdownSignal = new AbortController();
   const photos = new PhotoProcessor(config.photos);
-  // The gauges read the Graph client and the upload gate when scraped, built just below.
-  const metrics = new GatewayMetrics(() => graph.mailboxUsage, () => ({ ...photos.usage, uploadBytes: uploads.bytesAdmitted }));
+  // The gauges read the Graph client, the upload gate and the photo cache when scraped, built just below.
+  const metrics = new GatewayMetrics(
+    () => graph.mailboxUsage,
+    () => ({ ...photos.usage, uploadBytes: uploads.bytesAdmitted }),
+    () => photoStore.bytesHeld ?? 0,
+  );
   const shared = config.redisUrl === undefined ? undefined : (await import('../redis/shared.js')).createShared(config.redisUrl, config.graph.mailbox, logger, metrics);
+  const photoStore: PhotoCacheStore = shared?.photoStore ?? new MemoryPhotoStore(config.photoCache.maxBytes, () => metrics.photoCacheEvicted());
+  const photoCache = new PhotoCache(config.photoCache.ttlS, photoStore, metrics);
+  const photoUrls = new PhotoUrls(urlSecret(config, logger), config.photoCache.urlTtlS, photoStore);
   const signIn =
     config.auth.mode === 'obo' ? (await import('../auth/sign-in.js')).startSignIn(config.auth, logger, shared?.tokenCache) : undefined;
   const uploads: UploadGate = new UploadGate({
@@ -72,6 +86,8 @@ export async function buildServices(config: GatewayConfig, options: ServiceOptio
     photos,
     uploads,
     graph,
+    photoCache,
+    photoUrls,
     shared,
     signIn,
     endGraphCalls: () => shutdownSignal.abort(),
@@ -82,4 +98,15 @@ export async function buildServices(config: GatewayConfig, options: ServiceOptio
       await shared?.close();
     },
   };
+}
+
+/**
+ * `PHOTO_URL_SECRET`, or one made for this process outside production (the demo, tests: one
+ * process, its URLs valid as long as it runs). In production without it, picture URLs are off.
+ */
+function urlSecret(config: GatewayConfig, logger: Logger): Buffer | undefined {
+  if (config.photoCache.urlSecret !== undefined) return Buffer.from(config.photoCache.urlSecret);
+  if (!config.production) return randomBytes(32);
+  logger.warn('PHOTO_URL_SECRET is not set: ProfilePhoto.url answers an error (set it, the same on every replica, to serve pictures by URL)');
+  return undefined;
 }

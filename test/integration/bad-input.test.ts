@@ -261,7 +261,7 @@ const rows: Row[] = [
     code: 'GRAPHQL_VALIDATION_FAILED',
     message: /this one makes 11/,
   },
-  { case: 'an unknown field', send: () => graphql('{ contactPhoto(invitationId: "i", contactId: "c") { url } }'), status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /Cannot query field "url"/ },
+  { case: 'an unknown field', send: () => graphql('{ contactPhoto(invitationId: "i", contactId: "c") { thumbnailUrl } }'), status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /Cannot query field "thumbnailUrl"/ },
   { case: 'an unknown argument', send: () => graphql('{ contactPhoto(invitationId: "i", contactId: "c", size: 48) { id } }'), status: 400, code: 'GRAPHQL_VALIDATION_FAILED', message: /Unknown argument "size"/ },
 
   // Variables.

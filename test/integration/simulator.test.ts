@@ -126,6 +126,31 @@ describe("the Graph simulator's photo/$value", () => {
     expect(await metadata.json()).toMatchObject({ id: '120X90', width: 120, height: 90 });
   });
 
+  it("gives the picture's ETag as the metadata's @odata.mediaEtag, direct and in a batch, and a new one for a new picture", async () => {
+    const picture = (background: string) => sharp({ create: { width: 12, height: 12, channels: 3, background } }).jpeg().toBuffer();
+    const read = async () => {
+      const value = await fetch(valueUrl('versioned'), { headers: { authorization: 'Bearer sim-token' } });
+      const metadata = (await (await fetch(photoUrl('i', 'versioned'), { headers: { authorization: 'Bearer sim-token' } })).json()) as Record<string, unknown>;
+      return [value.headers.get('etag'), metadata['@odata.mediaEtag']];
+    };
+    await put(valueUrl('versioned'), await picture('#102030'));
+    const [firstValue, firstMetadata] = await read();
+    await put(valueUrl('versioned'), await picture('#a0b0c0'));
+    const [secondValue, secondMetadata] = await read();
+    const batch = await fetch(`${baseUrl}/$batch`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer sim-token', 'content-type': 'application/json' },
+      body: JSON.stringify({ requests: [{ id: '1', method: 'GET', url: '/invitations/i/invitedUser/contacts/versioned/photo/$value' }] }),
+    });
+    const item = ((await batch.json()) as { responses: Array<{ headers: Record<string, string> }> }).responses[0]!;
+
+    expect(firstValue).toMatch(/^".+"$/);
+    expect(firstMetadata).toBe(firstValue);
+    expect(secondMetadata).toBe(secondValue);
+    expect(secondValue).not.toBe(firstValue);
+    expect(item.headers['Etag']).toBe(secondValue);
+  });
+
   it('takes PATCH like PUT', async () => {
     const jpeg = await sharp({ create: { width: 10, height: 20, channels: 3, background: '#000' } }).jpeg().toBuffer();
 

@@ -34,7 +34,8 @@ export async function startSignInStack(options: SignInStackOptions = {}): Promis
   if (!options.entra) await entra.listen();
   const graph = options.graph ?? new GraphSimulator({ principal: (token) => entra.graphPrincipal(token) });
   const graphBaseUrl = options.graph ? graph.baseUrl : await graph.listen();
-  const gateway = runCompiled('main.js', { PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: graphBaseUrl, LOG_LEVEL: 'info', ...entra.gatewayEnv(), ...options.env });
+  // The photo cache off unless the test turns it on, as in stack.ts.
+  const gateway = runCompiled('main.js', { PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: graphBaseUrl, LOG_LEVEL: 'info', PHOTO_CACHE_TTL_S: '0', ...entra.gatewayEnv(), ...options.env });
   await gateway.printed('gateway listening');
   const url = /"url":"([^"]+)"[^\n]*"msg":"gateway listening"/.exec(gateway.output())![1]!;
   if (!options.noWait) await waitUntilReady(url);

@@ -36,12 +36,19 @@ export interface StackOptions {
   gateway?: GatewayOptions;
 }
 
+/**
+ * The photo cache off unless a test turns it on: most suites count the Graph calls an operation
+ * makes, each test against its own simulated Graph (reset between tests), which a cache kept
+ * across tests would answer instead. The cache's own suite (photo-cache.test.ts) turns it on.
+ */
+export const NO_PHOTO_CACHE = { PHOTO_CACHE_TTL_S: '0' } as const;
+
 /** The simulator and a gateway in front of it, each on an ephemeral loopback port. */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const simulator = new GraphSimulator(options.simulator);
   const graphBaseUrl = await simulator.listen();
   const logs = new LogCapture();
-  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: graphBaseUrl, ...options.env });
+  const config = loadConfig({ PORT: '0', HOST: '127.0.0.1', GRAPH_BASE_URL: graphBaseUrl, ...NO_PHOTO_CACHE, ...options.env });
   const gateway = await createGateway(config, { logDestination: logs, ...options.gateway });
   const url = await gateway.listen();
   return {

@@ -32,13 +32,18 @@ interface Rule {
 }
 
 /** Imported by everything of the gateway: they import nothing of it. */
-const LEAVES: readonly Allowance[] = [{ area: 'errors/' }, { area: 'limits/' }, { area: 'version.ts' }];
+const LEAVES: readonly Allowance[] = [{ area: 'errors/' }, { area: 'limits/' }, { area: 'memo/' }, { area: 'version.ts' }];
 
 const RULES: readonly Rule[] = [
-  { name: 'leaves', governs: ['errors/', 'limits/', 'version.ts'], may: [] },
+  { name: 'leaves', governs: ['errors/', 'limits/', 'memo/', 'version.ts'], may: [] },
   { name: 'graph-service', governs: ['graph/'], may: [...LEAVES, { area: 'photos/', files: /^image-format\.ts$/ }] },
   { name: 'photos-service', governs: ['photos/'], may: LEAVES },
   { name: 'auth-service', governs: ['auth/'], may: [...LEAVES, { area: 'config/', typeOnly: true }] },
+  {
+    name: 'photo-cache-service',
+    governs: ['photo-cache/'],
+    may: [...LEAVES, { area: 'graph/', typeOnly: true }, { area: 'photos/', files: /^image-format\.ts$/ }],
+  },
   {
     name: 'redis-implements',
     governs: ['redis/'],
@@ -46,12 +51,13 @@ const RULES: readonly Rule[] = [
       ...LEAVES,
       { area: 'graph/', files: /^(mailbox-limiter|fair-queue|mailbox-scheduler)\.ts$/ },
       { area: 'auth/', files: /^token-exchange\.ts$/, typeOnly: true },
+      { area: 'photo-cache/', files: /^photo-cache-store\.ts$/ },
     ],
   },
   {
     name: 'schema-uses-services',
     governs: ['schema/'],
-    may: [...LEAVES, { area: 'graph/' }, { area: 'photos/' }, { area: 'auth/', typeOnly: true }, { area: 'generated/' }],
+    may: [...LEAVES, { area: 'graph/' }, { area: 'photos/' }, { area: 'photo-cache/' }, { area: 'auth/', typeOnly: true }, { area: 'generated/' }],
   },
   { name: 'generated-types', governs: ['generated/'], may: [{ area: 'schema/', typeOnly: true }] },
   {
@@ -59,14 +65,14 @@ const RULES: readonly Rule[] = [
     governs: ['server/'],
     may: [
       ...LEAVES,
-      ...['graph/', 'photos/', 'auth/', 'schema/', 'generated/', 'metrics/', 'config/'].map((area) => ({ area })),
+      ...['graph/', 'photos/', 'photo-cache/', 'auth/', 'schema/', 'generated/', 'metrics/', 'config/'].map((area) => ({ area })),
       { area: 'redis/', dynamicOnly: true },
     ],
   },
   {
     name: 'metrics-observers',
     governs: ['metrics/'],
-    may: ['graph/', 'photos/', 'redis/'].map((area) => ({ area, files: /^[^/]+-observer\.ts$/, typeOnly: true }) as const),
+    may: ['graph/', 'photos/', 'photo-cache/', 'redis/'].map((area) => ({ area, files: /^[^/]+-observer\.ts$/, typeOnly: true }) as const),
   },
   { name: 'telemetry-route-names', governs: ['telemetry/'], may: [{ area: 'version.ts' }, { area: 'config/' }, { area: 'graph/', files: /^contact-photo-route\.ts$/ }] },
   { name: 'config-reads-env', governs: ['config/'], may: [] },

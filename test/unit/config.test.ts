@@ -27,6 +27,7 @@ describe('loadConfig', () => {
         uploadBudgetBytes: 256 * 1024 * 1024,
         uploadTimeoutMs: 20_000,
       },
+      photoCache: { ttlS: 600, maxBytes: 256 * 1024 * 1024, urlSecret: undefined, urlTtlS: 3600 },
       webAppDir: undefined,
       auth: { mode: 'passthrough' },
       photoListMax: 100,
@@ -81,6 +82,10 @@ describe('loadConfig', () => {
       PHOTO_UPLOAD_TIMEOUT_MS: '900',
       GRAPH_MAILBOX_LEASE_MS: '1000',
       REDIS_URL: 'redis://:secret@127.0.0.1:6380/2',
+      PHOTO_CACHE_TTL_S: '1',
+      PHOTO_CACHE_MAX_BYTES: '2000000',
+      PHOTO_URL_SECRET: 'a-secret-of-at-least-thirty-two-characters',
+      PHOTO_URL_TTL_S: '1',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -96,6 +101,7 @@ describe('loadConfig', () => {
       },
       photos: { maxUploadBytes: 1000, maxPixels: 4_000_000, maxSide: 96, concurrency: 3, queue: 0, timeoutMs: 2500, uploadBudgetBytes: 5000, uploadTimeoutMs: 500 },
       redisUrl: 'redis://:secret@127.0.0.1:6380/2',
+      photoCache: { ttlS: 1, maxBytes: 2_000_000, urlSecret: 'a-secret-of-at-least-thirty-two-characters', urlTtlS: 1 },
       photoListMax: 7,
       photoDataUrlBudgetBytes: 7_000_000,
       corsOrigins: ['https://a.example', 'http://localhost:3000'],
@@ -220,6 +226,12 @@ describe('loadConfig', () => {
     ['FEDERATION', 'maybe'],
     ['FEDERATION_SDL_PUBLIC', 'sure'],
     ['METRICS_PORT', '99999'],
+    ['PHOTO_CACHE_TTL_S', '-1'],
+    ['PHOTO_CACHE_TTL_S', '1.5'],
+    ['PHOTO_CACHE_TTL_S', '604801'],
+    ['PHOTO_CACHE_MAX_BYTES', '1048575'],
+    ['PHOTO_URL_TTL_S', '0'],
+    ['PHOTO_URL_TTL_S', '604801'],
   ])('refuses %s=%j with one line naming it', (name, value) => {
     let thrown: unknown;
     try {
@@ -241,6 +253,21 @@ describe('loadConfig', () => {
     );
     expect(loadConfig({ UV_THREADPOOL_SIZE: '3' }).photos.concurrency).toBe(1);
     expect(loadConfig({ UV_THREADPOOL_SIZE: '64' }).photos.concurrency).toBe(availableParallelism());
+  });
+
+  it('turns the photo cache off with PHOTO_CACHE_TTL_S=0, and takes any lifetime from 1 s', () => {
+    expect(loadConfig({ PHOTO_CACHE_TTL_S: '0' }).photoCache.ttlS).toBe(0);
+    expect(loadConfig({ PHOTO_CACHE_TTL_S: '1' }).photoCache.ttlS).toBe(1);
+    expect(loadConfig({ PHOTO_URL_TTL_S: '1' }).photoCache.urlTtlS).toBe(1);
+  });
+
+  it('refuses a PHOTO_URL_SECRET under 32 characters without repeating it', () => {
+    expect(() => loadConfig({ PHOTO_URL_SECRET: 'short-secret' })).toThrow('Invalid configuration: PHOTO_URL_SECRET must be at least 32 characters (got "(hidden)").');
+  });
+
+  it('starts in production without PHOTO_URL_SECRET (ProfilePhoto.url then answers an error), and takes one given', () => {
+    expect(loadConfig({ NODE_ENV: 'production' }).photoCache.urlSecret).toBeUndefined();
+    expect(loadConfig({ NODE_ENV: 'production', PHOTO_URL_SECRET: 'x'.repeat(32) }).photoCache.urlSecret).toBe('x'.repeat(32));
   });
 
   it('never repeats a REDIS_URL it refuses, which may hold a password', () => {

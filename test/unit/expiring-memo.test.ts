@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { ExpiringMemo } from '../../src/auth/expiring-memo.js';
+import { ExpiringMemo } from '../../src/memo/expiring-memo.js';
 
 /** What sign-in remembers per token (the verifier's checked callers, the exchange's Graph tokens). */
 
@@ -47,5 +47,19 @@ describe('ExpiringMemo', () => {
     memo.set('a', 'aaaaaa', NOW + 1000);
 
     expect([memo.size, memo.bytes]).toEqual([1, 6]);
+  });
+
+  it('tells of each entry pushed out to make room, and of nothing replaced or expired', () => {
+    const evicted: number[] = [];
+    const memo = new ExpiringMemo<string>(100, { maxBytes: 10, bytesOf: (_key, value) => value.length, onEvicted: (bytes) => evicted.push(bytes) });
+    memo.set('a', 'aaaa', NOW + 1000);
+    memo.set('a', 'aaa', NOW + 1000);
+    memo.set('b', 'bbbb', NOW + 1);
+    memo.get('b', NOW + 2);
+
+    memo.set('c', 'cccccc', NOW + 1000);
+    memo.set('d', 'dddddd', NOW + 1000);
+
+    expect(evicted).toEqual([3, 6]);
   });
 });

@@ -78,7 +78,7 @@ interface PendingLine {
 
 /**
  * Counts each GraphQL operation in `metrics` and writes one structured log line for it: its name, root field(s), result code,
- * the HTTP status sent, Graph's last status, the number of Graph attempts (and of JSON batches among them, with their reads), latency, client-request-id, an uploaded
+ * the HTTP status sent, Graph's last status, the number of Graph attempts (and of JSON batches among them, with their reads), the photo reads the photo cache answered, latency, client-request-id, an uploaded
  * photo's format, sizes and processing time (never its content), the cause when Graph gave
  * no answer, and whether an upload's caller left before its answer. Nothing of the request's headers or variables is logged, so no
  * token can reach the log.
@@ -120,6 +120,8 @@ export class OperationLog {
                 attempts: contextValue.stats.attempts,
                 // Of those attempts, the JSON batches, and the reads they carried.
                 ...(contextValue.stats.batches !== undefined && { graphBatches: contextValue.stats.batches, graphBatchItems: contextValue.stats.batchItems }),
+                // Photo reads (metadata, pictures, thumbnails) the photo cache answered without Graph.
+                ...(contextValue.stats.cachedReads !== undefined && { photoCacheReads: contextValue.stats.cachedReads }),
                 clientRequestId: contextValue.clientRequestId,
                 // With sign-in, who called: the user and tenant ids, never a token.
                 ...(contextValue.signIn?.identity && { oid: contextValue.signIn.identity.oid, tid: contextValue.signIn.identity.tid }),

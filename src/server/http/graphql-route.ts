@@ -15,7 +15,7 @@ export const GRAPHQL_PATH = '/graphql';
 export interface GraphQLRouteOptions {
   /** Started. */
   apollo: ApolloServer<GatewayContext>;
-  services: Pick<GatewayServices, 'graph' | 'photos' | 'metrics' | 'signIn'>;
+  services: Pick<GatewayServices, 'graph' | 'photos' | 'metrics' | 'signIn' | 'photoCache' | 'photoUrls'>;
   /** `PHOTO_DATA_URL_BUDGET_BYTES`. */
   dataUrlBudgetBytes: number;
   /** With `TRUSTED_DOCUMENTS`: the manifest a document sent as text must be in. */
@@ -48,7 +48,7 @@ export const graphqlRoutePlugin: FastifyPluginAsync<GraphQLRouteOptions> = async
 
 /** What the resolvers of one request work with. */
 function gatewayContext(request: FastifyRequest, reply: FastifyReply, { services, dataUrlBudgetBytes }: GraphQLRouteOptions): GatewayContext {
-  const { graph, photos, metrics, signIn } = services;
+  const { graph, photos, metrics, signIn, photoCache, photoUrls } = services;
   const id = clientRequestId(request.headers['client-request-id']);
   const admission = uploadAdmission(request.raw);
   void reply.header('client-request-id', id);
@@ -59,6 +59,8 @@ function gatewayContext(request: FastifyRequest, reply: FastifyReply, { services
     stats: { attempts: 0, upstreamStatus: null },
     requestId: request.id,
     photos,
+    photoCache,
+    photoUrls,
     dataUrlBudgetBytes,
     observer: metrics,
     ...(signIn && { signIn: { exchange: signIn.exchange } }),

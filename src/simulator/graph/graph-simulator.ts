@@ -86,11 +86,15 @@ interface StoredPhoto {
 /** A contact's picture, as uploaded to `photo/$value`. */
 interface StoredImage {
   bytes: Buffer;
+  /** The picture's version: the `ETag` of `photo/$value` and the metadata's `@odata.mediaEtag` alike, as OData has it. */
   etag: string;
 }
 
-/** What a normal answer sends: a photo's metadata, the picture's bytes, a JSON body (a contact list), or nothing (an upload's 200). */
-type Answer = { photo: StoredPhoto } | { image: StoredImage } | { json: Record<string, unknown> } | { empty: true };
+/**
+ * What a normal answer sends: a photo's metadata (with its `@odata.mediaEtag`), the picture's
+ * bytes, a JSON body (a contact list), or nothing (an upload's 200).
+ */
+type Answer = { photo: StoredPhoto; mediaEtag: string } | { image: StoredImage } | { json: Record<string, unknown> } | { empty: true };
 
 /**
  * A small in-memory Microsoft Graph serving `GET` and `PATCH` on
@@ -242,7 +246,7 @@ export class GraphSimulator {
       if (latencyMs > 0) await delay(latencyMs);
       if (fault?.holdUntil) await fault.holdUntil.catch(() => undefined);
       const answer = await this.answer(request, ids);
-      if ('photo' in answer) return jsonAnswer(200, this.photoBody(answer.photo));
+      if ('photo' in answer) return jsonAnswer(200, this.photoBody(answer.photo, answer.mediaEtag));
       if ('json' in answer) return jsonAnswer(200, answer.json);
       if ('image' in answer) return { status: 200, headers: { 'content-type': 'image/jpeg', etag: answer.image.etag }, body: answer.image.bytes };
       return { status: 200, headers: {}, body: Buffer.alloc(0) };
@@ -327,7 +331,7 @@ export class GraphSimulator {
       case 'GET': {
         const photo = this.#photos.get(key) ?? seeded?.photo;
         if (!photo) throw new GraphHttpError(404, 'ImageNotFound', "The photo wasn't found.");
-        return { photo };
+        return { photo, mediaEtag: this.mediaEtag(key, photo, seeded) };
       }
       case 'PATCH': {
         const patch = parsePatch(header(request.headers['content-type']), request.bytes.toString('utf8'));
@@ -336,7 +340,7 @@ export class GraphSimulator {
         const width = patch.width === undefined ? current.width : patch.width;
         const photo = { id: height !== null && width !== null ? `${width}X${height}` : '1x1', height, width };
         this.#photos.set(key, photo);
-        return { photo };
+        return { photo, mediaEtag: this.mediaEtag(key, photo, seeded) };
       }
       default:
         throw new GraphHttpError(405, 'Request_BadRequest', `The ${request.method} method is not supported here.`);
@@ -377,12 +381,20 @@ export class GraphSimulator {
     return this.#images.get(JSON.stringify([principal, invitationId, contactId]))?.bytes;
   }
 
-  private photoBody(photo: StoredPhoto): Record<string, unknown> {
+  /**
+   * The picture's `ETag` when there is one, the principal's own or the seeded one (Graph gives the
+   * media's ETag as `@odata.mediaEtag`), else one made of the id.
+   */
+  private mediaEtag(key: string, photo: StoredPhoto, seeded: StoredImage | undefined): string {
+    return (this.#images.get(key) ?? seeded)?.etag ?? `"${photo.id}"`;
+  }
+
+  private photoBody(photo: StoredPhoto, mediaEtag: string): Record<string, unknown> {
     return {
       '@odata.context': `${this.#baseUrl ?? ''}/$metadata#profilePhoto/$entity`,
       '@odata.type': ODATA_TYPE,
       '@odata.mediaContentType': 'image/jpeg',
-      '@odata.mediaEtag': `"${photo.id}"`,
+      '@odata.mediaEtag': mediaEtag,
       ...photo,
     };
   }

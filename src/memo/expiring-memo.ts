@@ -3,6 +3,8 @@ export interface MemoByteLimit<V> {
   maxBytes: number;
   /** About what the entry holds in memory (its strings' lengths are near enough). */
   bytesOf(key: string, value: V): number;
+  /** Told of each entry pushed out to make room (not of those that expired or were replaced). */
+  onEvicted?: (bytes: number) => void;
 }
 
 interface Entry<V> {
@@ -14,7 +16,8 @@ interface Entry<V> {
 /**
  * A bounded map whose entries end at their own expiry: what sign-in remembers per incoming token
  * (the caller it names, the Graph token exchanged for it), so that a caller's next calls cost a
- * map look-up rather than a signature check and a token exchange. It holds at most `maxEntries`
+ * map look-up rather than a signature check and a token exchange; and the photo cache's entries
+ * in process (photo-cache/memory-photo-store.ts). It holds at most `maxEntries`
  * entries and, when given a byte limit, at most that many bytes: the least recently used entry
  * makes room (Map keeps insertion order, and a hit moves its entry to the end), so a burst of new
  * callers cannot grow the process without bound nor push out the callers who are active.
@@ -49,7 +52,9 @@ export class ExpiringMemo<V> {
     const bytes = this.#bytes?.bytesOf(key, value) ?? 0;
     if (this.#bytes && bytes > this.#bytes.maxBytes) return;
     while (this.#entries.size > 0 && (this.#entries.size >= this.#maxEntries || this.#heldBytes + bytes > (this.#bytes?.maxBytes ?? Infinity))) {
-      this.delete(this.#entries.keys().next().value!);
+      const oldest = this.#entries.keys().next().value!;
+      this.#bytes?.onEvicted?.(this.#entries.get(oldest)!.bytes);
+      this.delete(oldest);
     }
     this.#entries.set(key, { value, expiresAt, bytes });
     this.#heldBytes += bytes;
