@@ -54,6 +54,7 @@ const FIELDS: Record<Exclude<keyof Fault, 'holdUntil'>, Check> = {
   method: oneOf('GET', 'PATCH', 'PUT'),
   value: isBoolean,
   batch: isBoolean,
+  list: isBoolean,
   invitationId: isString,
   contactId: isString,
   times: (value) => (value === 'always' ? undefined : wholeNumber(1, 1_000_000)(value) && 'a whole number from 1 to 1000000, or "always"'),

@@ -14,6 +14,11 @@ export interface Fault {
    * answers photo requests, direct ones and items of a batch alike, and never an envelope.
    */
   batch?: boolean;
+  /**
+   * Only contact lists (`GET .../invitedUser/contacts`, direct or an item of a batch): `true`.
+   * Without it a fault never answers a list, so faults written for photos keep their meaning.
+   */
+  list?: boolean;
   /** Only requests for this mailbox (`invitationId`). */
   invitationId?: string;
   /** Only requests for this contact (`contactId`): one entry of a list. */
@@ -85,7 +90,7 @@ export function defaultErrorCode(status: number): string {
 }
 
 /** The keys that say which requests a fault answers and when, rather than what it answers. */
-const SELECTION_AND_TIMING: ReadonlySet<string> = new Set(['batch', 'method', 'value', 'invitationId', 'contactId', 'times', 'delayMs', 'holdUntil']);
+const SELECTION_AND_TIMING: ReadonlySet<string> = new Set(['batch', 'list', 'method', 'value', 'invitationId', 'contactId', 'times', 'delayMs', 'holdUntil']);
 
 /**
  * Whether a fault changes the answer, rather than only delaying a normal one: any key beyond

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { FaultQueue } from '../fault-queue.js';
+import { ContactStore, parseContactListPath, type ContactListPath, type SimulatedContact } from './contacts.js';
 import { CONTROL_PREFIX, answerControl } from './control-api.js';
 import { batchResponse, itemHeaders, parseBatch, type SimAnswer } from './graph-batch.js';
 import { HUGE_BODY_BYTES, changesAnswer, defaultErrorCode, faultBody, type Fault } from './faults.js';
@@ -17,6 +18,15 @@ import {
 } from './graph-requests.js';
 
 export type { Fault } from './faults.js';
+export type { SimulatedContact } from './contacts.js';
+
+/** What a request's path names: a contact's photo, or a mailbox's contact list. */
+type Target = PhotoPath | ContactListPath;
+
+/** The photo or the contact list `url` names, `undefined` for any other path. */
+function parseTarget(url: string): Target | undefined {
+  return parsePhotoPath(url) ?? parseContactListPath(url);
+}
 
 export interface GraphSimulatorOptions {
   /** Delay before every normal answer (each item of a batch too), in milliseconds: Graph's work. */
@@ -85,13 +95,14 @@ interface StoredImage {
   etag: string;
 }
 
-/** What a normal answer sends: a photo's metadata, the picture's bytes, or nothing (an upload's 200). */
-type Answer = { photo: StoredPhoto } | { image: StoredImage } | { empty: true };
+/** What a normal answer sends: a photo's metadata, the picture's bytes, a JSON body (a contact list), or nothing (an upload's 200). */
+type Answer = { photo: StoredPhoto } | { image: StoredImage } | { json: Record<string, unknown> } | { empty: true };
 
 /**
  * A small in-memory Microsoft Graph serving `GET` and `PATCH` on
  * `/beta/invitations/{invitationId}/invitedUser/contacts/{contactId}/photo`, and `GET`, `PUT`
- * and `PATCH` on its `/$value`, and JSON batches of those (`POST /beta/$batch`), as described
+ * and `PATCH` on its `/$value`, `GET /beta/invitations/{invitationId}/invitedUser/contacts`
+ * (contacts.ts), and JSON batches of those (`POST /beta/$batch`), as described
  * in docs/graph-behaviour.md: it requires a bearer
  * token, keeps photos and pictures per (token's principal, invitation, contact), checks uploads as Graph does
  * (`image/jpeg`, at most 4 MB, a readable JPEG whose pixel size becomes the metadata), answers
@@ -102,6 +113,7 @@ export class GraphSimulator {
   readonly #server: http.Server;
   readonly #photos = new Map<string, StoredPhoto>();
   readonly #images = new Map<string, StoredImage>();
+  readonly #contacts = new ContactStore();
   readonly #faults = new FaultQueue<Fault>();
   readonly #inFlight = new Map<string, number>();
   readonly #sockets = new Set<Socket>();
@@ -176,8 +188,19 @@ export class GraphSimulator {
     this.#httpRequests = 0;
   }
 
-  /** Forgets faults, received requests and stored photos. */
+  /**
+   * Adds contacts to a mailbox (`invitationId`), listed by `GET .../invitedUser/contacts` to
+   * every principal alike; a contact's `picture` is every principal's photo of it (its bytes,
+   * and metadata with its pixel size, as an upload makes) until one uploads its own.
+   */
+  addContacts(invitationId: string, contacts: SimulatedContact[]): this {
+    this.#contacts.add(invitationId, contacts);
+    return this;
+  }
+
+  /** Forgets faults, received requests, stored photos and contacts. */
   reset(): void {
+    this.#contacts.clear();
     this.#faults.clear();
     this.#requests = [];
     this.#throttled = 0;
@@ -202,7 +225,7 @@ export class GraphSimulator {
     this.#httpRequests++;
     const url = request.url ?? '/';
     const method = request.method ?? '';
-    const ids = parsePhotoPath(url);
+    const ids = parseTarget(url);
     this.record({ method, url, invitationId: ids?.invitationId, contactId: ids?.contactId, headers: request.headers, body: bytes.toString('utf8'), bytes, receivedAt: performance.now() });
     if (this.#options.networkLatencyMs) await delay(this.#options.networkLatencyMs);
 
@@ -217,7 +240,7 @@ export class GraphSimulator {
    * One request through Graph's handling, direct or an item of a batch: a fault's answer, or
    * Outlook's mailbox limit, or Graph's normal behaviour after the latency.
    */
-  private async respond(request: SimRequest, ids: PhotoPath | undefined, fault: Fault | undefined): Promise<SimAnswer> {
+  private async respond(request: SimRequest, ids: Target | undefined, fault: Fault | undefined): Promise<SimAnswer> {
     const clientRequestId = header(request.headers['client-request-id']);
     if (fault && changesAnswer(fault)) return this.faultAnswer(fault, clientRequestId);
     const mailbox = ids?.invitationId;
@@ -244,6 +267,7 @@ export class GraphSimulator {
       if (fault?.holdUntil) await fault.holdUntil.catch(() => undefined);
       const answer = await this.answer(request, ids);
       if ('photo' in answer) return jsonAnswer(200, this.photoBody(answer.photo));
+      if ('json' in answer) return jsonAnswer(200, answer.json);
       if ('image' in answer) return { status: 200, headers: { 'content-type': 'image/jpeg', etag: answer.image.etag }, body: answer.image.bytes };
       return { status: 200, headers: {}, body: Buffer.alloc(0) };
     } catch (error) {
@@ -278,7 +302,7 @@ export class GraphSimulator {
     const worker = async (): Promise<void> => {
       while (next < items.length) {
         const item = items[next++]!;
-        const ids = parsePhotoPath(item.url);
+        const ids = parseTarget(item.url);
         const headers = itemHeaders(item, request.headers);
         this.record({ method: item.method, url: item.url, invitationId: ids?.invitationId, contactId: ids?.contactId, headers, body: item.bytes.toString('utf8'), bytes: item.bytes, receivedAt: performance.now(), batchId });
         const itemFault = this.takeFault(item.method, ids, false);
@@ -308,7 +332,7 @@ export class GraphSimulator {
   }
 
   /** Graph's normal behaviour: what to answer, or the error Graph would answer. */
-  private async answer(request: SimRequest, ids: PhotoPath | undefined): Promise<Answer> {
+  private async answer(request: SimRequest, ids: Target | undefined): Promise<Answer> {
     const token = bearerToken(header(request.headers.authorization));
     if (token === undefined) {
       throw new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token is empty.');
@@ -316,17 +340,22 @@ export class GraphSimulator {
     const principal = this.#options.principal ? await this.#options.principal(token) : token;
     if (principal === undefined) throw new GraphHttpError(401, 'InvalidAuthenticationToken', 'Access token validation failure.');
     if (!ids) throw new GraphHttpError(400, 'invalidRequest', `Resource not found for the segment in '${request.url}'.`);
+    if ('list' in ids) {
+      if (request.method !== 'GET') throw new GraphHttpError(405, 'Request_BadRequest', `The ${request.method} method is not supported here.`);
+      return { json: this.#contacts.list(ids.invitationId, request.url, this.#baseUrl ?? '') };
+    }
     const key = JSON.stringify([principal, ids.invitationId, ids.contactId]);
-    if (ids.value) return this.answerValue(request, key);
+    const seeded = this.#contacts.picture(ids.invitationId, ids.contactId);
+    if (ids.value) return this.answerValue(request, key, seeded);
     switch (request.method) {
       case 'GET': {
-        const photo = this.#photos.get(key);
+        const photo = this.#photos.get(key) ?? seeded?.photo;
         if (!photo) throw new GraphHttpError(404, 'ImageNotFound', "The photo wasn't found.");
         return { photo };
       }
       case 'PATCH': {
         const patch = parsePatch(header(request.headers['content-type']), request.bytes.toString('utf8'));
-        const current = this.#photos.get(key) ?? { id: '1x1', height: null, width: null };
+        const current = this.#photos.get(key) ?? seeded?.photo ?? { id: '1x1', height: null, width: null };
         const height = patch.height === undefined ? current.height : patch.height;
         const width = patch.width === undefined ? current.width : patch.width;
         const photo = { id: height !== null && width !== null ? `${width}X${height}` : '1x1', height, width };
@@ -339,10 +368,10 @@ export class GraphSimulator {
   }
 
   /** `photo/$value`: the picture's bytes, or a new picture (whose pixel size becomes the metadata). */
-  private async answerValue(request: SimRequest, key: string): Promise<Answer> {
+  private async answerValue(request: SimRequest, key: string, seeded: StoredImage | undefined): Promise<Answer> {
     switch (request.method) {
       case 'GET': {
-        const image = this.#images.get(key);
+        const image = this.#images.get(key) ?? seeded;
         if (!image) throw new GraphHttpError(404, 'ImageNotFound', "The photo wasn't found.");
         return { image };
       }
@@ -382,11 +411,16 @@ export class GraphSimulator {
     };
   }
 
-  /** The first fault for this request: `batch` faults answer a `$batch` envelope, every other fault a photo request (direct or an item). */
-  private takeFault(method: string | undefined, ids: PhotoPath | undefined, batch: boolean): Fault | undefined {
+  /**
+   * The first fault for this request: `batch` faults answer a `$batch` envelope, `list` faults a
+   * contact list, every other fault a photo request (direct or an item).
+   */
+  private takeFault(method: string | undefined, ids: Target | undefined, batch: boolean): Fault | undefined {
+    const list = ids !== undefined && 'list' in ids;
     return this.#faults.take(
       (fault) =>
         (fault.batch === true) === batch &&
+        (fault.list === true) === list &&
         (fault.method === undefined || fault.method === method) &&
         (fault.value === undefined || fault.value === ids?.value) &&
         (fault.invitationId === undefined || fault.invitationId === ids?.invitationId) &&
