@@ -2,6 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/glo
 import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, ServerError } from '@apollo/client';
 import sharp from 'sharp';
 import {
+  contactList,
   contactPhoto,
   contactPhotoList,
   contactPhotoThumbnail,
@@ -10,7 +11,7 @@ import {
   updateContactPhoto,
   uploadContactPhoto,
 } from '../../examples/contact-photo-client.js';
-import { ContactPhotoDocument, type UploadContactPhotoMutationVariables } from '../../examples/generated/graphql.js';
+import { ContactListDocument, ContactPhotoDocument, type UploadContactPhotoMutationVariables } from '../../examples/generated/graphql.js';
 import { twoColourImage } from '../support/images.js';
 import { startSignInStack } from '../support/sign-in.js';
 import { startStack, type Stack } from '../support/stack.js';
@@ -223,5 +224,57 @@ describe("the kit's token: a string, or a function asked for each request", () =
     } finally {
       await signIn.close();
     }
+  });
+});
+
+describe('a contacts screen a page at a time with the kit (ContactList)', () => {
+  async function givenContacts(): Promise<Buffer> {
+    const jpeg = await (await twoColourImage(120, 80)).jpeg().toBuffer();
+    stack.simulator.addContacts('page-invitation', [
+      { id: 'c-cy', displayName: 'Cy Twombly' },
+      { id: 'c-ann', displayName: 'Ann Arbor', picture: jpeg },
+      { id: 'c-bob', displayName: 'Bob Ross', picture: jpeg },
+    ]);
+    return jpeg;
+  }
+
+  it('lists a page of contacts in name order with their 48 px thumbnails (null without a picture), and the next page from endCursor', async () => {
+    await givenContacts();
+    const client = createContactPhotoClient({ url: stack.url, token: 'page-token' });
+
+    const first = await contactList(client, 'page-invitation', { first: 2 });
+    const second = await contactList(client, 'page-invitation', { first: 2, after: first.contacts!.pageInfo.endCursor! });
+
+    expect(first.error).toBeUndefined();
+    expect(first.contacts!.edges.map(({ node }) => node.displayName)).toEqual(['Ann Arbor', 'Bob Ross']);
+    expect(first.contacts!.edges[0]!.node.photo!.thumbnail).toMatch(/^data:image\/jpeg;base64,/);
+    expect(first.contacts!.pageInfo.hasNextPage).toBe(true);
+    expect(second.contacts!.edges.map(({ node }) => [node.displayName, node.photo])).toEqual([['Cy Twombly', null]]);
+    expect(second.contacts!.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it("adds a page fetched with after to the list the kit's cache holds, and a fetch without after replaces it", async () => {
+    await givenContacts();
+    const client = createContactPhotoClient({ url: stack.url, token: 'page-token' });
+    const held = () => client.readQuery({ query: ContactListDocument, variables: { invitationId: 'page-invitation', first: 2 } })?.contacts.edges.map(({ node }) => node.id);
+
+    const first = await contactList(client, 'page-invitation', { first: 2 });
+    await contactList(client, 'page-invitation', { first: 2, after: first.contacts!.pageInfo.endCursor! });
+    const afterMore = held();
+    await contactList(client, 'page-invitation', { first: 2 });
+
+    expect(afterMore).toEqual(['c-ann', 'c-bob', 'c-cy']);
+    expect(held()).toEqual(['c-ann', 'c-bob']);
+  });
+
+  it("keeps the page when one contact's picture cannot be read, and says which at its path", async () => {
+    await givenContacts();
+    const client = createContactPhotoClient({ url: stack.url, token: 'page-token' });
+    stack.simulator.fail({ contactId: 'c-bob', status: 403, times: Infinity });
+
+    const { contacts, error } = await contactList(client, 'page-invitation', { first: 3 });
+
+    expect(contacts!.edges.map(({ node }) => node.photo?.thumbnail ?? null)).toEqual([expect.stringMatching(/^data:image\/jpeg/), null, null]);
+    expect((error as CombinedGraphQLErrors).errors.map((failure) => [failure.path, failure.extensions?.['code']])).toEqual([[['contacts', 'edges', 1, 'node', 'photo'], 'FORBIDDEN']]);
   });
 });
