@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { GatewayError } from '../errors/gateway-error.js';
 import { asError, BatchReader } from './batch-reads.js';
 import type { GraphCallContext, GraphClientOptions } from './client-options.js';
+import { contactListRequest, parseContactPage, type ContactPage, type ContactPageRequest } from './contact-list.js';
 import {
   patchRequest,
   photoFromResponse,
@@ -23,6 +24,7 @@ import type { GraphProfilePhoto, ProfilePhotoPatch } from './types.js';
 
 // What callers of the client name: its options and call context, the reads and their results.
 export type { GraphCallContext, GraphCallStats, GraphClientOptions } from './client-options.js';
+export type { ContactPage, ContactPageRequest, GraphContact, GraphEmailAddress } from './contact-list.js';
 export { MAX_JSON_RESPONSE_BYTES, MAX_PHOTO_RESPONSE_BYTES, type PhotoRead, type PhotoReadResult } from './contact-photo-requests.js';
 
 /**
@@ -59,6 +61,17 @@ export class GraphClient {
     const result = photoReadResult('metadata', await this.#caller.send(readRequest({ invitationId, contactId, part: 'metadata' }), call));
     if (result instanceof GatewayError) throw result;
     return result as GraphProfilePhoto | null;
+  }
+
+  /**
+   * `GET .../invitations/{invitationId}/invitedUser/contacts` with `$select`, `$top`,
+   * `$orderby=displayName` and `$skip`: one page, and whether Graph has more (its
+   * `@odata.nextLink`, never followed). Every failure, a 404 included, is thrown.
+   */
+  async listContacts(invitationId: string, page: ContactPageRequest, call: GraphCallContext): Promise<ContactPage> {
+    const result = parseContactPage(successful(await this.#caller.send(contactListRequest(invitationId, page), call)), page.top);
+    if (result instanceof GatewayError) throw result;
+    return result;
   }
 
   /** `PATCH .../contacts/{contactId}/photo` with only the properties in `patch`. */

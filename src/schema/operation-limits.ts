@@ -16,10 +16,12 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { GatewayErrorCode } from '../errors/codes.js';
+import { pagePhotos, selectsPagePhotos } from './contacts.js';
 
 /**
- * The bounds every operation is held to, set for this schema: its deepest useful selection is
- * `updateContactPhoto { id height width }`, so anything far beyond these is abuse or a bug.
+ * The bounds every operation is held to, set for this schema: its deepest selection is a contacts
+ * page's `contacts { edges { node { photo { dataUrl } } } }` (5 levels, fragments adding to it),
+ * so anything far beyond these is abuse or a bug.
  * Introspection is exempt from depth and cost (Sandbox's query is deep), not from tokens.
  */
 export const OPERATION_LIMITS = {
@@ -33,19 +35,29 @@ export const OPERATION_LIMITS = {
   directives: 10,
   /** Lexical tokens in the document, counted by graphql-js's parser; Sandbox's introspection query has about 300. */
   tokens: 1000,
-  /** armor's cost: 2 per object field, 1 per scalar, times 1.5 per level of depth. */
-  cost: 250,
+  /**
+   * armor's cost: 2 per object field, 1 per scalar, times 1.5 per level of depth, and a field's
+   * whole cost times its `first` when that is written in the document. A contacts screen's page
+   * (`contacts(first: 100) { edges { cursor node { id displayName emailAddresses { address }
+   * photo { id dataUrl(size: 48) } } } pageInfo { ... } }`, Apollo Client's `__typename`s and two
+   * more contact fields) costs 8,094; two such pages in one operation cost 10,938.
+   */
+  cost: 8500,
 } as const;
 
 /** The root fields whose resolvers call Graph; other root fields (`__typename`, introspection) are free. */
-export const GRAPH_CALLING_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'contactPhotos', 'updateContactPhoto', 'uploadContactPhoto']);
+export const GRAPH_CALLING_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'contactPhotos', 'contacts', 'updateContactPhoto', 'uploadContactPhoto']);
 
-/** The root fields that read photos, which go to Graph together (batched): bounded by `PHOTO_LIST_MAX`, not by the Graph-call cap. */
-export const PHOTO_READ_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'contactPhotos']);
+/**
+ * The root fields that only read, bounded by `PHOTO_LIST_MAX` and the alias limit rather than the
+ * Graph-call cap: photo reads go to Graph together (batched), and `contacts` is one list call
+ * whose photos `PHOTO_LIST_MAX` counts (`first` per page that selects `photo`).
+ */
+export const GRAPH_READ_FIELDS: ReadonlySet<string> = new Set(['contactPhoto', 'contactPhotos', 'contacts']);
 
-/** The Graph-calling root fields the Graph-call cap counts, one call each. */
+/** The Graph-calling root fields the Graph-call cap counts, one call each: the writes. */
 export function isCappedGraphCall(name: string): boolean {
-  return GRAPH_CALLING_FIELDS.has(name) && !PHOTO_READ_FIELDS.has(name);
+  return GRAPH_CALLING_FIELDS.has(name) && !GRAPH_READ_FIELDS.has(name);
 }
 
 /** Federation's root field: one Graph call per representation it is given (see subgraph.ts). */
@@ -197,10 +209,10 @@ export function photoListLimitPlugin(max: number): ApolloServerPlugin {
       const variables = reads.lists.some(isVariable) ? resolvedVariables(schema, operation, request) : {};
       if (variables === undefined) return;
       let photos = reads.fields;
-      for (const list of reads.lists) photos += listLength(list.field, list.argument, variables);
+      for (const list of reads.lists) photos += list.argument === 'first' ? pagePhotos(list.field, variables) : listLength(list.field, list.argument, variables);
       if (photos <= max) return;
       throw new GraphQLError(
-        `Too many contact photos in one operation: at most ${max} (contactPhotos ids, contactPhoto fields and entities together), this one asks for ${photos}.`,
+        `Too many contact photos in one operation: at most ${max} (contactPhotos ids, contactPhoto fields, contacts pages that select photo, and entities together), this one asks for ${photos}.`,
         { extensions: { code: GatewayErrorCode.BAD_USER_INPUT, http: { status: 400 } } },
       );
     },
@@ -212,7 +224,10 @@ export function photoListLimitPlugin(max: number): ApolloServerPlugin {
   };
 }
 
-/** A field whose list argument holds photo reads: `contactPhotos(contactIds:)` or `_entities(representations:)`. */
+/**
+ * A field whose argument says how many photos it reads: `contactPhotos(contactIds:)` or
+ * `_entities(representations:)` (a list's length), or `contacts(first:)` (a page's size).
+ */
 interface ListArgument {
   field: FieldNode;
   argument: string;
@@ -241,6 +256,9 @@ function photoReadsOf(operation: OperationDefinitionNode, document: DocumentNode
         else if (name === 'contactPhotos') found.lists.push({ field, argument: 'contactIds' });
         // Each representation is one photo read (ProfilePhoto is the subgraph's only entity).
         else if (name === ENTITIES_FIELD) found.lists.push({ field, argument: 'representations' });
+        else if (name === 'contacts' && selectsPagePhotos(field, (fragments ??= fragmentsOf(document)))) {
+          found.lists.push({ field, argument: 'first' });
+        }
         return 0;
       },
     );

@@ -3,6 +3,7 @@ import { assertValidId } from '../graph/contact-photo-path.js';
 import type { GraphCallContext } from '../graph/graph-client.js';
 import type { GraphProfilePhoto, ProfilePhotoPatch } from '../graph/types.js';
 import type { ProfilePhoto, ProfilePhotoInput, Resolvers } from '../generated/graphql.js';
+import { contactsPage, photoFromPicture, selectsPictureOnly } from './contacts.js';
 import type { GatewayContext } from './context.js';
 import { photoDataUrl, uploadContactPhoto } from './photo-fields.js';
 import { PhotoReads, selectsDataUrl, type PictureUse } from './photo-reads.js';
@@ -77,6 +78,19 @@ export const resolvers: Resolvers<GatewayContext> = {
       // list. graphql-js takes a promise of null for a nullable entry; codegen's types have no
       // slot for one (a list entry is `T | Promise<T> | null`), hence the cast.
       return contactIds.map((contactId) => readPhoto(context, invitationId, contactId, picture)) as unknown as Promise<ProfilePhoto>[];
+    },
+    contacts: (_parent, args, context) => contactsPage(args, context.graph, graphCall(context)),
+  },
+  Contact: {
+    photo: (contact, _args, context, info) => {
+      const picture = selectsDataUrl(info);
+      // Thumbnails and nothing the metadata answers: the picture alone (one read, not two).
+      // A full-size dataUrl keeps the metadata read, its picture held to the operation's budget.
+      if (picture === 'thumbnail' && selectsPictureOnly(info)) {
+        // The fields selected (dataUrl, the ids) are all there; codegen's type wants the metadata's too.
+        return photoFromPicture(photoReads(context), contact.invitationId, contact.id) as Promise<ProfilePhoto | null>;
+      }
+      return readPhoto(context, contact.invitationId, contact.id, picture);
     },
   },
   Mutation: {

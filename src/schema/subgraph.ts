@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { GraphQLError, parse, type FieldNode, type GraphQLSchema } from 'graphql';
+import { GraphQLError, Kind, parse, print, type FieldNode, type GraphQLSchema } from 'graphql';
 import { ENTITIES_FIELD, fragmentsOf, isCappedGraphCall, listLength, resolvedVariables, rootFieldNames, sumRootFields } from './operation-limits.js';
 import { assertValidId } from '../graph/contact-photo-path.js';
 import { graphCall, readPhoto, resolvers } from './resolvers.js';
@@ -12,13 +12,34 @@ import { typeDefs } from './type-defs.js';
 export const FEDERATION_SPEC = 'https://specs.apollo.dev/federation/v2.7';
 
 /**
- * The schema as an Apollo Federation 2 subgraph: the same SDL, linked to Federation 2, with
- * `ProfilePhoto` an entity keyed on `invitationId contactId` (the photo's identity; Graph's `id`
- * is a size label that many contacts share).
+ * What the subgraph leaves out of the schema: `contacts` and its types. In a supergraph, contacts
+ * belong to a contacts subgraph, which points at their photos through `ProfilePhoto`'s key; a
+ * `Contact` (or a Relay `PageInfo`) of this subgraph's would collide with its own, and composition
+ * refuses a non-shareable field that two subgraphs resolve.
+ */
+const STANDALONE_ONLY_TYPES: ReadonlySet<string> = new Set(['ContactConnection', 'ContactEdge', 'PageInfo', 'Contact', 'EmailAddress']);
+const STANDALONE_ONLY_QUERIES: ReadonlySet<string> = new Set(['contacts']);
+
+function withoutContactList(sdl: string): string {
+  const document = parse(sdl);
+  const definitions = document.definitions
+    .filter((definition) => !(definition.kind === Kind.OBJECT_TYPE_DEFINITION && STANDALONE_ONLY_TYPES.has(definition.name.value)))
+    .map((definition) =>
+      definition.kind === Kind.OBJECT_TYPE_DEFINITION && definition.name.value === 'Query'
+        ? { ...definition, fields: definition.fields?.filter((field) => !STANDALONE_ONLY_QUERIES.has(field.name.value)) }
+        : definition,
+    );
+  return print({ ...document, definitions });
+}
+
+/**
+ * The schema as an Apollo Federation 2 subgraph: the same SDL without the contact list, linked to
+ * Federation 2, with `ProfilePhoto` an entity keyed on `invitationId contactId` (the photo's
+ * identity; Graph's `id` is a size label that many contacts share).
  */
 export const subgraphTypeDefs = `extend schema @link(url: "${FEDERATION_SPEC}", import: ["@key"])
 
-${typeDefs.replace(/^type ProfilePhoto \{/m, 'type ProfilePhoto @key(fields: "invitationId contactId") {')}`;
+${withoutContactList(typeDefs).replace(/^type ProfilePhoto \{/m, 'type ProfilePhoto @key(fields: "invitationId contactId") {')}`;
 
 if (!subgraphTypeDefs.includes('@key(fields: "invitationId contactId")')) {
   throw new Error('schema.graphql has no `type ProfilePhoto {` line to put the Federation key on.');
@@ -37,8 +58,10 @@ interface PhotoReference {
  * another subgraph points to (`null` when the contact has none).
  */
 export function buildContactPhotoSubgraph(): GraphQLSchema {
+  const { Contact: _contact, Query: { contacts: _contacts, ...query } = {}, ...shared } = resolvers;
   const subgraphResolvers = {
-    ...resolvers,
+    ...shared,
+    Query: query,
     ProfilePhoto: {
       ...resolvers.ProfilePhoto,
       // Each representation is one read; the reads of one `_entities` field go to Graph together.

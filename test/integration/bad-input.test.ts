@@ -72,6 +72,10 @@ const ids = { invitationId: 'inv-bad', contactId: 'contact-bad' };
 const update = (input: Record<string, unknown>, overrides: Record<string, unknown> = {}) =>
   graphql(UPDATE_PHOTO, { ...ids, input, ...overrides });
 const writeCall = (alias: string) => `${alias}: updateContactPhoto(invitationId: "i", contactId: "${alias}", input: { height: 1 }) { id }`;
+/** A contacts screen's page of 100, as its query selects it. */
+const CONTACTS_SCREEN_PAGE =
+  'contacts(invitationId: "i", first: 100) { edges { cursor node { id displayName emailAddresses { address } photo { id dataUrl(size: 48) } } } pageInfo { hasNextPage endCursor } }';
+
 const nestedInlineFragments = (levels: number) =>
   `${'... on ProfilePhoto { '.repeat(levels)}id${' }'.repeat(levels)}`;
 
@@ -198,16 +202,16 @@ const rows: Row[] = [
     message: /depth limit of 5/,
   },
   {
-    // armor's cost grows by 1.5x per level of fragments, so the cost limit is hit before depth.
+    // armor's cost grows by 1.5x per level of fragments, so at 12 levels the cost limit is hit before depth.
     case: 'deeply nested named fragment spreads (cost limit)',
     send: () =>
       graphql(
         `{ contactPhoto(invitationId: "i", contactId: "c") { ...F0 } } ` +
-          Array.from({ length: 8 }, (_, i) => `fragment F${i} on ProfilePhoto { ${i < 7 ? `...F${i + 1}` : 'id'} }`).join(' '),
+          Array.from({ length: 12 }, (_, i) => `fragment F${i} on ProfilePhoto { ${i < 11 ? `...F${i + 1}` : 'id'} }`).join(' '),
       ),
     status: 400,
     code: 'GRAPHQL_VALIDATION_FAILED',
-    message: /Query Cost limit of 250/,
+    message: /Query Cost limit of 8500/,
   },
   {
     case: 'cyclic fragment spreads',
@@ -231,11 +235,13 @@ const rows: Row[] = [
     message: /Directives limit of 10/,
   },
   {
+    // Two full pages of a contacts screen in one operation (armor multiplies a field's cost by a
+    // `first` written in the document): one page is admitted (test/integration/contacts.test.ts).
     case: 'too costly',
-    send: () => graphql(`{ ${Array.from({ length: 10 }, (_, i) => `c${i}: contactPhoto(invitationId: "i", contactId: "c") { ${'id height width '.repeat(8)} }`).join(' ')} }`),
+    send: () => graphql(`{ ${['a', 'b'].map((alias) => `${alias}: ${CONTACTS_SCREEN_PAGE}`).join(' ')} }`),
     status: 400,
     code: 'GRAPHQL_VALIDATION_FAILED',
-    message: /Query Cost limit of 250/,
+    message: /Query Cost limit of 8500/,
   },
   {
     case: 'eleven Graph calls (aliases counted)',

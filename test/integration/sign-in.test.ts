@@ -41,6 +41,19 @@ describe('AUTH_MODE=obo: the caller’s token, checked by the gateway', () => {
     expectNoExchangeAndNoGraphCall();
   });
 
+  it('answers 401 to a contacts page without a token, before its list call, and lists it for a valid token through the exchange', async () => {
+    const page = '{ contacts(invitationId: "inv-sign-in", first: 5) { edges { node { id displayName } } } }';
+    const refused = await postGraphQL(stack.url, page);
+    expect(refused.status).toBe(401);
+    expect(challenge(refused)).toBe('Bearer');
+    expectNoExchangeAndNoGraphCall();
+
+    stack.graph.addContacts('inv-sign-in', [{ id: 'ada', displayName: 'Ada Lovelace' }]);
+    const listed = await postGraphQL(stack.url, page, {}, { token: await stack.entra.userToken() });
+    expect(listed.body).toEqual({ data: { contacts: { edges: [{ node: { id: 'ada', displayName: 'Ada Lovelace' } }] } } });
+    expect(stack.entra.tokenRequests).toHaveLength(1);
+  });
+
   it('answers 401 for a Graph-calling field reached through a named fragment, too', async () => {
     const result = await postGraphQL(stack.url, '{ ...Read } fragment Read on Query { contactPhoto(invitationId: "i", contactId: "c") { id } }');
 

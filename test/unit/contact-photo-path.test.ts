@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { GatewayError } from '../../src/errors/gateway-error.js';
 import { contactPhotoPath } from '../../src/graph/contact-photo-path.js';
+import { templatedPath } from '../../src/graph/contact-photo-route.js';
 
 describe('contactPhotoPath', () => {
   it('builds the documented path', () => {
@@ -47,5 +48,16 @@ describe('contactPhotoPath', () => {
 
   it('accepts an id of exactly 1024 characters', () => {
     expect(() => contactPhotoPath('i', 'x'.repeat(1024))).not.toThrow();
+  });
+});
+
+describe('templatedPath', () => {
+  it.each([
+    ['/beta/invitations/inv%2F1/invitedUser/contacts/AAMk%3D/photo/$value', '/beta/invitations/{invitationId}/invitedUser/contacts/{contactId}/photo/$value'],
+    ['/beta/invitations/inv%2F1/invitedUser/contacts?$select=id&$top=50&$skip=50', '/beta/invitations/{invitationId}/invitedUser/contacts?$select=id&$top=50&$skip=50'],
+    ['/beta/invitations/inv-1/invitedUser/contacts', '/beta/invitations/{invitationId}/invitedUser/contacts'],
+    ['/beta/$batch', '/beta/$batch'],
+  ])('names %s by its template, without the ids', (path, templated) => {
+    expect(templatedPath(path)).toBe(templated);
   });
 });
