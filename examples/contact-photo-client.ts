@@ -114,9 +114,11 @@ export async function contactPhotoList(client: ApolloClient, invitationId: strin
  * `first` of them (1 to 100, 50 by default), after the cursor `after` (`pageInfo.endCursor` of the
  * page before). A failed list call is `error` with no page; one contact's failed photo read
  * leaves the others, `error` saying which (`path: ['contacts', 'edges', index, 'node', 'photo']`).
+ * The page as Graph answered it, past the cache (whose type policy would answer every page held
+ * so far): a screen that keeps the pages together uses `useQuery` and `fetchMore` instead.
  */
 export async function contactList(client: ApolloClient, invitationId: string, page: { first?: number; after?: string } = {}) {
-  const { data, error } = await client.query({ query: ContactListDocument, variables: { invitationId, ...page }, errorPolicy: 'all', fetchPolicy: 'network-only' });
+  const { data, error } = await client.query({ query: ContactListDocument, variables: { invitationId, ...page }, errorPolicy: 'all', fetchPolicy: 'no-cache' });
   return { contacts: data?.contacts ?? null, error };
 }
 
