@@ -39,7 +39,7 @@ beforeAll(async () => {
   await demo.printed('Press Ctrl+C to stop.');
   pageUrl = /Open the example page: (\S+)/.exec(demo.output())![1]!;
   faultApi = /curl -s (\S+)faults -H/.exec(demo.output())![1]!;
-  graceId = /"contactId":"([^"]+)"/.exec(demo.output())![1]!;
+  graceId = /picture cannot be read \(403\), until cleared:\n.*\n.*"contactId":"([^"]+)"/.exec(demo.output())![1]!;
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
@@ -172,7 +172,8 @@ describe('the example page in Chromium', () => {
     await grace.getByRole('img', { name: "Grace Hopper's picture could not be read", exact: true }).waitFor();
     expect(await grace.textContent()).toContain('The picture could not be read: Microsoft Graph refused access (FORBIDDEN).');
     expect(await grace.locator('img').count()).toBe(0);
-    expect(await row('Margaret Hamilton').locator('img').count()).toBe(1);
+    expect(await row('Frances Allen').locator('img').count()).toBe(1);
+    expect(await page.locator('li img').count()).toBeGreaterThan(10);
     expect(await row('Ada Lovelace').getByRole('img', { name: 'Ada Lovelace has no picture' }).count()).toBe(1);
     expect(await page.locator('[data-photo=unreadable]').count()).toBe(1);
 
@@ -182,6 +183,20 @@ describe('the example page in Chromium', () => {
     const shown = await thumbnail('Grace Hopper', [[0.5, 0.5]]);
     expect([shown.width, shown.height]).toEqual([48, 48]);
     expect(await page.locator('[data-photo=unreadable]').count()).toBe(0);
+  });
+
+  it('marks the unreadable pictures of a page "Show more" added, the pages held keeping theirs', async () => {
+    await reload();
+    const held = await page.locator('li img').count();
+    await fail({ value: true, status: 403, times: 'always' });
+
+    await page.getByRole('button', { name: 'Show more' }).click();
+    await rows().nth(20).waitFor();
+
+    expect(await page.locator('li img').count()).toBe(held);
+    expect(await row('Margaret Hamilton').getByRole('img', { name: "Margaret Hamilton's picture could not be read", exact: true }).count()).toBe(1);
+    expect(await row('Margaret Hamilton').textContent()).toContain('(FORBIDDEN)');
+    expect(await page.locator('[data-photo=unreadable]').count()).toBe(16);
   });
 
   it('shows a failed list as one alert saying why, whose Retry lists the contacts once the fault is cleared', async () => {
