@@ -4,16 +4,18 @@
  * by codegen's client preset (`examples/generated/`, made by `npm run codegen`), so a misspelt
  * field or a wrong variable is a `tsc` error, not a runtime surprise.
  */
-import { ApolloClient, InMemoryCache, type TypePolicies } from '@apollo/client';
+import { ApolloClient, CombinedGraphQLErrors, InMemoryCache, ServerError, type TypePolicies } from '@apollo/client';
+import { SetContextLink } from '@apollo/client/link/context';
 import UploadHttpLink from 'apollo-upload-client/UploadHttpLink.mjs';
 import {
+  ContactListDocument,
   ContactPhotoDocument,
   ContactPhotoListDocument,
   ContactPhotoThumbnailDocument,
   UpdateContactPhotoDocument,
   UploadContactPhotoDocument,
 } from './generated/graphql.js';
-import type { ProfilePhotoInput } from './generated/graphql.js';
+import type { ContactListQuery, ProfilePhotoInput } from './generated/graphql.js';
 
 /**
  * `ProfilePhoto.id` is a size label (`240X240`, `1x1`) that many contacts share, so Apollo
@@ -22,20 +24,48 @@ import type { ProfilePhotoInput } from './generated/graphql.js';
  */
 export const typePolicies: TypePolicies = {
   ProfilePhoto: { keyFields: ['invitationId', 'contactId'] },
+  // A contact's id is unique within its mailbox only.
+  Contact: { keyFields: ['invitationId', 'id'] },
+  Query: {
+    fields: {
+      contacts: {
+        // One list per invitation, whatever the page: `after` (and `first`) only say which part.
+        keyArgs: ['invitationId'],
+        // A page asked for with `after` (fetchMore, "Show more") is added after the pages held;
+        // one without it (the first load, a refetch) replaces them.
+        merge(existing: ContactConnection | undefined, incoming: ContactConnection, { args }) {
+          if (!existing || !args?.['after']) return incoming;
+          return { ...incoming, edges: [...existing.edges, ...incoming.edges] };
+        },
+      },
+    },
+  },
 };
 
+type ContactConnection = ContactListQuery['contacts'];
+
 /**
- * A client for the gateway. Its link is apollo-upload-client's `UploadHttpLink`: an ordinary
- * HTTP link that sends a GraphQL multipart request when the variables hold a `File` or `Blob`.
- * `apollo-require-preflight` is what the gateway (like Apollo Server) asks of a multipart
- * request, so that a cross-site form cannot send one.
+ * The bearer token: a string, or a function asked before each request (MSAL's
+ * `acquireTokenSilent`, which renews a token before it expires, about an hour with Entra).
  */
-export function createContactPhotoClient(options: { url: string; token: string }): ApolloClient {
+export type TokenSource = string | (() => string | Promise<string>);
+
+/**
+ * A client for the gateway. Its link asks `token` for each request (`SetContextLink`), then
+ * apollo-upload-client's `UploadHttpLink` sends it: an ordinary HTTP link that sends a GraphQL
+ * multipart request when the variables hold a `File` or `Blob`. `apollo-require-preflight` is
+ * what the gateway (like Apollo Server) asks of a multipart request, so that a cross-site form
+ * cannot send one.
+ *
+ * An auth failure arrives in one of two shapes (`isUnauthenticated` below tells either).
+ */
+export function createContactPhotoClient(options: { url: string; token: TokenSource }): ApolloClient {
+  const { token } = options;
+  const authorization = new SetContextLink(async (previous) => ({
+    headers: { ...previous['headers'], authorization: `Bearer ${typeof token === 'string' ? token : await token()}` },
+  }));
   return new ApolloClient({
-    link: new UploadHttpLink({
-      uri: options.url,
-      headers: { authorization: `Bearer ${options.token}`, 'apollo-require-preflight': 'true' },
-    }),
+    link: authorization.concat(new UploadHttpLink({ uri: options.url, headers: { 'apollo-require-preflight': 'true' } })),
     cache: new InMemoryCache({ typePolicies }),
   });
 }
@@ -77,4 +107,33 @@ export async function contactPhotoThumbnail(client: ApolloClient, invitationId: 
 export async function contactPhotoList(client: ApolloClient, invitationId: string, contactIds: string[]) {
   const { data, error } = await client.query({ query: ContactPhotoListDocument, variables: { invitationId, contactIds }, errorPolicy: 'all' });
   return { photos: data?.contactPhotos ?? [], error };
+}
+
+/**
+ * One page of an invitation's contacts, in `displayName` order, each with its 48 px thumbnail:
+ * `first` of them (1 to 100, 50 by default), after the cursor `after` (`pageInfo.endCursor` of the
+ * page before). A failed list call is `error` with no page; one contact's failed photo read
+ * leaves the others, `error` saying which (`path: ['contacts', 'edges', index, 'node', 'photo']`).
+ * The page as Graph answered it, past the cache (whose type policy would answer every page held
+ * so far): a screen that keeps the pages together uses `useQuery` and `fetchMore` instead.
+ */
+export async function contactList(client: ApolloClient, invitationId: string, page: { first?: number; after?: string } = {}) {
+  const { data, error } = await client.query({ query: ContactListDocument, variables: { invitationId, ...page }, errorPolicy: 'all', fetchPolicy: 'no-cache' });
+  return { contacts: data?.contacts ?? null, error };
+}
+
+/**
+ * Whether an error from the client is an auth failure, to get a new token (or sign in again) on.
+ * It comes in one of two shapes:
+ * - `CombinedGraphQLErrors` with `extensions.code` `UNAUTHENTICATED`: Graph refused the token
+ *   (passthrough, in a 200), and also the gateway's sign-in refusing a query or mutation (an
+ *   HTTP 401, but sent as `application/graphql-response+json`, which Apollo Client 4 reads as a
+ *   GraphQL answer whatever its status; `extensions.claims` then carries a claims challenge);
+ * - `ServerError` with `statusCode` 401: a refusal made before GraphQL ran, sent as plain JSON
+ *   (with sign-in, an upload refused from its headers); its body, in `bodyText`, carries the same
+ *   `UNAUTHENTICATED` error.
+ */
+export function isUnauthenticated(error: unknown): boolean {
+  if (CombinedGraphQLErrors.is(error)) return error.errors.some((each) => each.extensions?.['code'] === 'UNAUTHENTICATED');
+  return ServerError.is(error) && error.statusCode === 401;
 }

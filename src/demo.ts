@@ -2,7 +2,8 @@
  * `npm run demo`: the Graph simulator and the gateway in front of it, on this machine, with no
  * Microsoft tenant. Prints the Sandbox URL and a `curl` that works as is. With `AUTH_MODE=obo`,
  * the simulator plays Microsoft Entra ID too, and the demo prints a user's token for the
- * gateway's API.
+ * gateway's API. The simulator holds the demo's contacts, and takes faults over HTTP (its fault
+ * API, on in the demo only) so that a person can watch the example page meet Graph's failures.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -14,14 +15,17 @@ import { exitOnUnhandledErrors, loadConfigOrExit, stopOnSignals } from './proces
 import { EXAMPLE_MUTATION, EXAMPLE_VARIABLES } from './schema/example-operation.js';
 import { createGateway } from './server/gateway.js';
 import { EntraSimulator } from './simulator/entra/entra-simulator.js';
+import { DEMO_INVITATION_ID, demoContacts } from './simulator/graph/demo-contacts.js';
 import { GraphSimulator } from './simulator/graph/graph-simulator.js';
 
 const signIn = process.env['AUTH_MODE'] === 'obo';
 const entra = signIn ? new EntraSimulator() : undefined;
 if (entra) await entra.listen();
 // With sign-in, Graph takes only the tokens the Entra simulator issued, and keeps photos per user.
-const simulator = new GraphSimulator(entra ? { principal: (token) => entra.graphPrincipal(token) } : {});
+const simulator = new GraphSimulator({ controlApi: true, ...(entra && { principal: (token: string) => entra.graphPrincipal(token) }) });
 const graphBaseUrl = await simulator.listen(Number(process.env['SIMULATOR_PORT'] ?? 0));
+const contacts = await demoContacts();
+simulator.addContacts(DEMO_INVITATION_ID, contacts);
 
 // The example page (examples/web, built by npm ci), served by the gateway at /app/ when it is there.
 const webAppDir = fileURLToPath(new URL('../examples/web/dist', import.meta.url));
@@ -113,10 +117,30 @@ process.stdout.write(
     `  -F map='{"0":["variables.file"]}' \\`,
     `  -F 0=@${picture}`,
     '',
+    ...faultApiHelp(new URL('/_simulator/', graphBaseUrl).href),
+    '',
     'Press Ctrl+C to stop.',
     '',
   ].join('\n'),
 );
+
+/** How to make Graph fail while watching the page: the simulator's fault API (control-api.ts). */
+function faultApiHelp(api: string): string[] {
+  const withPicture = contacts.find((contact) => contact.picture !== undefined)!;
+  const post = (fault: object) => [`curl -s ${api}faults -H 'content-type: application/json' \\`, `  --data '${JSON.stringify(fault)}'`];
+  return [
+    `Make Graph fail while you watch (the simulator's fault API, in the demo only; ${contacts.length} contacts in ${DEMO_INVITATION_ID}):`,
+    '',
+    `${withPicture.displayName}'s picture cannot be read (403), until cleared:`,
+    ...post({ contactId: withPicture.id, status: 403, times: 'always' }),
+    '',
+    'The contact list fails (500), until cleared:',
+    ...post({ list: true, status: 500, times: 'always' }),
+    '',
+    'Clear every fault (POST /_simulator/reset also forgets the requests received):',
+    `curl -s -X DELETE ${api}faults`,
+  ];
+}
 
 stopOnSignals(
   async () => {

@@ -21,6 +21,11 @@ export class FaultQueue<F extends { times?: number }> {
     return fault;
   }
 
+  /** The faults still queued, in order (their `times` as left). */
+  get pending(): readonly F[] {
+    return this.#faults;
+  }
+
   clear(): void {
     this.#faults.length = 0;
   }

@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { afterEach, expect, it } from '@jest/globals';
+import { postGraphQL } from '../support/graphql.js';
 import { killRunning, runCompiled } from '../support/process.js';
 
 afterEach(killRunning);
@@ -12,7 +13,7 @@ it('npm run demo prints a Sandbox URL, and a curl for the mutation and one for a
     const output = demo.output();
     const sandboxUrl = /Open Apollo Sandbox: (\S+)/.exec(output)![1]!;
     const curl = output.slice(output.indexOf('curl -s'), output.indexOf('Upload a picture')).trim();
-    const uploadCurl = output.slice(output.indexOf('curl -s', output.indexOf('Upload a picture')), output.indexOf('Press Ctrl+C')).trim();
+    const uploadCurl = output.slice(output.indexOf('curl -s', output.indexOf('Upload a picture')), output.indexOf('Make Graph fail')).trim();
 
     const page = await fetch(sandboxUrl, { headers: { accept: 'text/html' } });
     expect(await page.text()).toContain('EmbeddedSandbox(');
@@ -42,6 +43,47 @@ it('AUTH_MODE=obo npm run demo plays Entra ID too and prints a user token that t
     expect(JSON.parse(stdout)).toEqual({ data: { updateContactPhoto: { id: '240X240', height: 240, width: 240 } } });
     const withoutToken = await fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ contactPhoto(invitationId: \\"i\\", contactId: \\"c\\") { id } }"}' });
     expect(withoutToken.status).toBe(401);
+  } finally {
+    demo.kill('SIGINT');
+  }
+  expect(await demo.exited).toBe(0);
+});
+
+it("npm run demo seeds invitation-1's contacts and prints curls of the simulator's fault API that fail one contact's picture, fail the list, and clear", async () => {
+  const demo = runCompiled('demo.js', { PORT: '0' });
+  try {
+    await demo.printed('Press Ctrl+C to stop.');
+    const output = demo.output();
+    const gatewayUrl = /Gateway: +(\S+)/.exec(output)![1]!;
+    const section = output.slice(output.indexOf('Make Graph fail while you watch'), output.indexOf('Press Ctrl+C'));
+    const [failOne, failList, clear] = section.split(/\n\n/).slice(1).map((part) => part.slice(part.indexOf('curl -s')).trim());
+    const contactId = /"contactId":"([^"]+)"/.exec(failOne!)![1]!;
+    const run = async (curl: string) => (await promisify(execFile)('sh', ['-c', curl])).stdout;
+    const picture = async () =>
+      (await postGraphQL(gatewayUrl, 'query ($c: ID!) { contactPhoto(invitationId: "invitation-1", contactId: $c) { thumbnail: dataUrl(size: 48) } }', { c: contactId }, { token: 'demo-token' })).body;
+    const list = async () => {
+      const { body } = await postGraphQL(gatewayUrl, '{ contacts(invitationId: "invitation-1", first: 100) { edges { node { displayName photo { dataUrl(size: 48) } } } } }', {}, { token: 'demo-token' });
+      const edges = (body.data as { contacts: { edges: Array<{ node: { photo: unknown } }> } } | null)?.contacts.edges;
+      return edges ? `${edges.length} contacts, ${edges.filter(({ node }) => node.photo !== null).length} with a picture` : String(body.errors?.[0]?.extensions?.['code']);
+    };
+
+    expect(section).toContain("Grace Hopper's picture cannot be read (403), until cleared:");
+    expect(section).toContain('36 contacts in invitation-1');
+    expect(await picture()).toEqual({ data: { contactPhoto: { thumbnail: expect.stringMatching(/^data:image\/jpeg;base64,/) } } });
+    expect(await list()).toBe('36 contacts, 24 with a picture');
+
+    expect(JSON.parse(await run(failOne!))).toEqual({ queued: { contactId, status: 403, times: 'always' } });
+    expect((await picture()).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    expect((await picture()).errors?.[0]?.extensions?.['code']).toBe('FORBIDDEN');
+    // Grace Hopper's picture now fails: the others are still there.
+    expect(await list()).toBe('36 contacts, 23 with a picture');
+
+    expect(JSON.parse(await run(failList!))).toEqual({ queued: { list: true, status: 500, times: 'always' } });
+    expect(await list()).toBe('BAD_GATEWAY');
+
+    expect(await run(clear!)).toBe('');
+    expect(await list()).toBe('36 contacts, 24 with a picture');
+    expect((await picture()).data?.contactPhoto).toEqual({ thumbnail: expect.stringMatching(/^data:image\/jpeg;base64,/) });
   } finally {
     demo.kill('SIGINT');
   }

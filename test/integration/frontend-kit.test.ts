@@ -1,16 +1,19 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache } from '@apollo/client';
+import { ApolloClient, CombinedGraphQLErrors, HttpLink, InMemoryCache, ServerError } from '@apollo/client';
 import sharp from 'sharp';
 import {
+  contactList,
   contactPhoto,
   contactPhotoList,
   contactPhotoThumbnail,
   createContactPhotoClient,
+  isUnauthenticated,
   updateContactPhoto,
   uploadContactPhoto,
 } from '../../examples/contact-photo-client.js';
-import { ContactPhotoDocument, type UploadContactPhotoMutationVariables } from '../../examples/generated/graphql.js';
+import { ContactListDocument, ContactPhotoDocument, type UploadContactPhotoMutationVariables } from '../../examples/generated/graphql.js';
 import { twoColourImage } from '../support/images.js';
+import { startSignInStack } from '../support/sign-in.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 /** `true` when A and B are the same type, `false` otherwise (assigning the wrong one fails to compile). */
@@ -162,5 +165,118 @@ describe("the kit's cache policy", () => {
     const contactA = await readTwoContactsWithTheSamePhotoId(client);
 
     expect(contactA).toMatchObject({ id: '96X96', contactId: 'contact-b' });
+  });
+});
+
+describe("the kit's token: a string, or a function asked for each request", () => {
+  it('asks the token function before each request, so that a renewed token is used by the next one', async () => {
+    const tokens = ['first-token', 'renewed-token'];
+    let asked = 0;
+    const client = createContactPhotoClient({ url: stack.url, token: async () => tokens[Math.min(asked++, tokens.length - 1)]! });
+
+    await updateContactPhoto(client, 'token-invitation', 'token-contact', { height: 1 });
+    await updateContactPhoto(client, 'token-invitation', 'token-contact', { height: 2 });
+
+    expect(asked).toBe(2);
+    expect(stack.simulator.requests.map((request) => request.headers.authorization)).toEqual(['Bearer first-token', 'Bearer renewed-token']);
+  });
+
+  it('sends a string token as it is, on every request', async () => {
+    const client = createContactPhotoClient({ url: stack.url, token: 'kit-token' });
+
+    await updateContactPhoto(client, 'token-invitation', 'token-contact', { height: 1 });
+
+    expect(stack.simulator.requests.map((request) => request.headers.authorization)).toEqual(['Bearer kit-token']);
+  });
+
+  it('gets Graph refusing the token (passthrough) as UNAUTHENTICATED in CombinedGraphQLErrors', async () => {
+    const client = createContactPhotoClient({ url: stack.url, token: () => 'expired-graph-token' });
+    stack.simulator.fail({ status: 401, code: 'InvalidAuthenticationToken', message: 'Lifetime validation failed, the token is expired.' });
+
+    const failure = await updateContactPhoto(client, 'token-invitation', 'token-contact', { height: 1 }).catch((error: unknown) => error);
+
+    expect(CombinedGraphQLErrors.is(failure)).toBe(true);
+    expect((failure as CombinedGraphQLErrors).errors[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+    expect(isUnauthenticated(failure)).toBe(true);
+  });
+
+  it('gets a sign-in refusal of a query or mutation as UNAUTHENTICATED in CombinedGraphQLErrors (Apollo Server answers 401 as application/graphql-response+json), and of an upload as a ServerError with status 401; a renewed token from the function then works', async () => {
+    const signIn = await startSignInStack();
+    try {
+      const expired = await signIn.entra.userToken({ expiresInS: -300 });
+      const tokens = [expired, expired, await signIn.entra.userToken({ expiresInS: 3600 })];
+      let asked = 0;
+      const client = createContactPhotoClient({ url: signIn.url, token: () => tokens[asked++]! });
+      const file = new File([await (await twoColourImage(64, 64)).jpeg().toBuffer()], 'p.jpg', { type: 'image/jpeg' });
+
+      const mutation = await updateContactPhoto(client, 'token-invitation', 'token-contact', { height: 1 }).catch((error: unknown) => error);
+      const upload = await uploadContactPhoto(client, 'token-invitation', 'token-contact', file).catch((error: unknown) => error);
+      const renewed = await updateContactPhoto(client, 'token-invitation', 'token-contact', { height: 64, width: 64 });
+
+      expect(CombinedGraphQLErrors.is(mutation)).toBe(true);
+      expect((mutation as CombinedGraphQLErrors).errors[0]?.extensions?.['code']).toBe('UNAUTHENTICATED');
+      expect(ServerError.is(upload)).toBe(true);
+      expect((upload as ServerError).statusCode).toBe(401);
+      expect(JSON.parse((upload as ServerError).bodyText)).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+      expect([isUnauthenticated(mutation), isUnauthenticated(upload), isUnauthenticated(new Error('offline'))]).toEqual([true, true, false]);
+      expect(renewed).toMatchObject({ id: '64X64' });
+      expect(signIn.graph.requests).toHaveLength(1);
+    } finally {
+      await signIn.close();
+    }
+  });
+});
+
+describe('a contacts screen a page at a time with the kit (ContactList)', () => {
+  async function givenContacts(): Promise<Buffer> {
+    const jpeg = await (await twoColourImage(120, 80)).jpeg().toBuffer();
+    stack.simulator.addContacts('page-invitation', [
+      { id: 'c-cy', displayName: 'Cy Twombly' },
+      { id: 'c-ann', displayName: 'Ann Arbor', picture: jpeg },
+      { id: 'c-bob', displayName: 'Bob Ross', picture: jpeg },
+    ]);
+    return jpeg;
+  }
+
+  it('lists a page of contacts in name order with their 48 px thumbnails (null without a picture), and the next page from endCursor', async () => {
+    await givenContacts();
+    const client = createContactPhotoClient({ url: stack.url, token: 'page-token' });
+
+    const first = await contactList(client, 'page-invitation', { first: 2 });
+    const second = await contactList(client, 'page-invitation', { first: 2, after: first.contacts!.pageInfo.endCursor! });
+
+    expect(first.error).toBeUndefined();
+    expect(first.contacts!.edges.map(({ node }) => node.displayName)).toEqual(['Ann Arbor', 'Bob Ross']);
+    expect(first.contacts!.edges[0]!.node.photo!.thumbnail).toMatch(/^data:image\/jpeg;base64,/);
+    expect(first.contacts!.pageInfo.hasNextPage).toBe(true);
+    expect(second.contacts!.edges.map(({ node }) => [node.displayName, node.photo])).toEqual([['Cy Twombly', null]]);
+    expect(second.contacts!.pageInfo.hasNextPage).toBe(false);
+  });
+
+  it("adds a page fetched with after to the list the kit's cache holds, and a fetch without after replaces it", async () => {
+    await givenContacts();
+    const client = createContactPhotoClient({ url: stack.url, token: 'page-token' });
+    const held = () => client.readQuery({ query: ContactListDocument, variables: { invitationId: 'page-invitation', first: 2 } })?.contacts.edges.map(({ node }) => node.id);
+
+    const read = (after?: string) => client.query({ query: ContactListDocument, variables: { invitationId: 'page-invitation', first: 2, ...(after && { after }) }, fetchPolicy: 'network-only' });
+
+    const first = await read();
+    await read(first.data!.contacts.pageInfo.endCursor!);
+    const afterMore = held();
+    await read();
+
+    expect(afterMore).toEqual(['c-ann', 'c-bob', 'c-cy']);
+    expect(held()).toEqual(['c-ann', 'c-bob']);
+  });
+
+  it("keeps the page when one contact's picture cannot be read, and says which at its path", async () => {
+    await givenContacts();
+    const client = createContactPhotoClient({ url: stack.url, token: 'page-token' });
+    stack.simulator.fail({ contactId: 'c-bob', status: 403, times: Infinity });
+
+    const { contacts, error } = await contactList(client, 'page-invitation', { first: 3 });
+
+    expect(contacts!.edges.map(({ node }) => node.photo?.thumbnail ?? null)).toEqual([expect.stringMatching(/^data:image\/jpeg/), null, null]);
+    expect((error as CombinedGraphQLErrors).errors.map((failure) => [failure.path, failure.extensions?.['code']])).toEqual([[['contacts', 'edges', 1, 'node', 'photo'], 'FORBIDDEN']]);
   });
 });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { GraphClient } from '../../src/graph/graph-client.js';
 import type { GraphProfilePhoto } from '../../src/graph/types.js';
-import { CONTACT_PHOTO, UPDATE_PHOTO, errorCode, postGraphQL } from '../support/graphql.js';
+import { CONTACT_PHOTO, UPDATE_PHOTO, errorCode, postGraphQL, sandboxHeaders } from '../support/graphql.js';
 import { startStack, type Stack } from '../support/stack.js';
 
 const variables = { invitationId: 'inv-s', contactId: 'contact-s', input: { height: 1, width: 1 } };
@@ -91,6 +91,12 @@ describe('the HTTP server', () => {
     expect(html).toContain('mutation UpdateContactPhoto');
     expect(html).toContain('Authorization');
     expect(html).toContain('invitation-1');
+  });
+
+  it('pre-fills the Sandbox with an Authorization header asking for a Microsoft Graph token, what passthrough forwards', async () => {
+    const html = await (await fetch(stack.url, { headers: { accept: 'text/html' } })).text();
+
+    expect(sandboxHeaders(html)).toEqual({ Authorization: 'Bearer <your Microsoft Graph access token>' });
   });
 });
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { getIntrospectionQuery } from 'graphql';
-import { postGraphQL, type GraphQLResult } from '../support/graphql.js';
+import { postGraphQL, sandboxHeaders, type GraphQLResult } from '../support/graphql.js';
 import { killRunning, runCompiled, waitFor } from '../support/process.js';
 import { startSignInStack, type SignInStack } from '../support/sign-in.js';
 
@@ -99,6 +99,15 @@ describe('AUTH_MODE=obo: the caller’s token, checked by the gateway', () => {
     expect([introspection.status, typename.status]).toEqual([200, 200]);
     expect((await fetch(new URL('/healthz', stack.url))).status).toBe(200);
     expect((await fetch(new URL('/readyz', stack.url))).status).toBe(200);
+    expectNoExchangeAndNoGraphCall();
+  });
+
+  it("pre-fills the Sandbox's Authorization header asking for a token for the gateway's API, not Graph's, and says the demo prints one", async () => {
+    const html = await (await fetch(stack.url, { headers: { accept: 'text/html' } })).text();
+
+    expect(sandboxHeaders(html)).toEqual({
+      Authorization: "Bearer <a token for this gateway's API (scope access_as_user), not a Graph token; AUTH_MODE=obo npm run demo prints one>",
+    });
     expectNoExchangeAndNoGraphCall();
   });
 });

@@ -318,3 +318,120 @@ describe("the Graph simulator's JSON batching (POST /$batch)", () => {
     expect(((await inside.json()) as BatchAnswer).responses[0]).toMatchObject({ status: 403, body: { error: { code: 'ErrorAccessDenied' } } });
   });
 });
+
+describe("the Graph simulator's fault API over HTTP (controlApi, the demo's)", () => {
+  let controlled: GraphSimulator;
+  let root: string;
+  beforeAll(async () => {
+    controlled = new GraphSimulator({ controlApi: true });
+    root = new URL('/', await controlled.listen()).href.replace(/\/$/, '');
+  });
+  afterAll(() => controlled.close());
+  beforeEach(() => controlled.reset());
+
+  const photo = (contactId: string) => `${controlled.baseUrl}/invitations/i/invitedUser/contacts/${contactId}/photo`;
+  const read = (contactId: string) => fetch(photo(contactId), { headers: { authorization: 'Bearer sim-token' } });
+  const postFault = (fault: unknown, contentType = 'application/json') =>
+    fetch(`${root}/_simulator/faults`, { method: 'POST', headers: { 'content-type': contentType }, body: typeof fault === 'string' ? fault : JSON.stringify(fault) });
+
+  it('queues a fault posted as JSON, which then answers the matching reads, and lists it', async () => {
+    await patch(photo('ann'), { height: 48, width: 48 });
+    await patch(photo('bob'), { height: 48, width: 48 });
+
+    const posted = await postFault({ contactId: 'bob', status: 503, code: 'serviceNotAvailable', retryAfter: '2', times: 'always' });
+    const listed = (await (await fetch(`${root}/_simulator/faults`)).json()) as unknown;
+    const bobs = [await read('bob'), await read('bob')];
+    const ann = await read('ann');
+
+    expect(posted.status).toBe(201);
+    expect(await posted.json()).toEqual({ queued: { contactId: 'bob', status: 503, code: 'serviceNotAvailable', retryAfter: '2', times: 'always' } });
+    expect(listed).toEqual({ faults: [{ contactId: 'bob', status: 503, code: 'serviceNotAvailable', retryAfter: '2', times: 'always' }] });
+    expect(bobs.map((answer) => [answer.status, answer.headers.get('retry-after')])).toEqual([
+      [503, '2'],
+      [503, '2'],
+    ]);
+    expect(ann.status).toBe(200);
+  });
+
+  it.each([
+    ['an unknown field', { contactId: 'bob', statsu: 503 }, 'Unknown fault field "statsu"'],
+    ['a status that is a string', { status: '503' }, 'The fault field "status" must be a whole number from 100 to 599 (got "503")'],
+    ['times of 0', { times: 0 }, 'The fault field "times" must be a whole number from 1 to 1000000, or "always"'],
+    ['an unknown body', { body: 'teapot' }, 'The fault field "body" must be one of "html", "empty"'],
+    ['a method Graph is not sent', { method: 'DELETE' }, 'The fault field "method" must be one of "GET", "PATCH", "PUT"'],
+    ['holdUntil, which only a test can give', { holdUntil: {} }, 'Unknown fault field "holdUntil"'],
+    ['an array', [{ status: 503 }], 'The body must be a JSON object'],
+    ['text that is not JSON', '{status: 503', 'The body is not JSON'],
+  ])('refuses %s with 400 and a message naming it, and queues nothing', async (_case, fault, message) => {
+    await patch(photo('bob'), { height: 48, width: 48 });
+
+    const refused = await postFault(fault);
+
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toContain(message);
+    expect(controlled.pendingFaults).toEqual([]);
+    expect((await read('bob')).status).toBe(200);
+  });
+
+  it('refuses a fault sent as anything but JSON (415), so that a cross-site form cannot queue one', async () => {
+    const refused = await postFault({ status: 503 }, 'text/plain');
+
+    expect(refused.status).toBe(415);
+    expect(controlled.pendingFaults).toEqual([]);
+  });
+
+  it('forgets every queued fault on DELETE /_simulator/faults', async () => {
+    await patch(photo('bob'), { height: 48, width: 48 });
+    await postFault({ contactId: 'bob', status: 403, times: 'always' });
+
+    const cleared = await fetch(`${root}/_simulator/faults`, { method: 'DELETE' });
+
+    expect(cleared.status).toBe(204);
+    expect((await read('bob')).status).toBe(200);
+  });
+
+  it('forgets faults and the request log on POST /_simulator/reset, and keeps the stored photos', async () => {
+    await patch(photo('bob'), { height: 48, width: 48 });
+    await postFault({ status: 500, times: 'always' });
+
+    const reset = await fetch(`${root}/_simulator/reset`, { method: 'POST' });
+
+    expect(reset.status).toBe(204);
+    expect([controlled.requests.length, controlled.httpRequestCount, controlled.pendingFaults.length]).toEqual([0, 0, 0]);
+    expect(await (await read('bob')).json()).toMatchObject({ id: '48X48' });
+  });
+
+  it('keeps its own requests out of the request log and count, which stay those sent to Graph', async () => {
+    await postFault({ status: 500 });
+    await fetch(`${root}/_simulator/faults`);
+    await fetch(`${root}/_simulator/faults`, { method: 'DELETE' });
+
+    expect([controlled.requests.length, controlled.httpRequestCount]).toEqual([0, 0]);
+  });
+
+  it('answers 404 to a path it does not have, and 405 to a method a path does not take', async () => {
+    const unknown = await fetch(`${root}/_simulator/fault`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    const wrongMethod = await fetch(`${root}/_simulator/reset`);
+
+    expect([unknown.status, wrongMethod.status]).toEqual([404, 405]);
+    expect(controlled.pendingFaults).toEqual([]);
+  });
+});
+
+describe('a Graph simulator without controlApi (every one but the demo’s)', () => {
+  it('answers the fault API’s paths as any path Graph does not have, and queues nothing', async () => {
+    await patch(photoUrl('i', 'bob'), { height: 48, width: 48 });
+    const root = new URL('/', baseUrl).href.replace(/\/$/, '');
+    const headers = { authorization: 'Bearer sim-token', 'content-type': 'application/json' };
+
+    const posted = await fetch(`${root}/_simulator/faults`, { method: 'POST', headers, body: JSON.stringify({ status: 503, times: 'always' }) });
+    const otherPath = await fetch(`${root}/_elsewhere/faults`, { method: 'POST', headers, body: JSON.stringify({ status: 503, times: 'always' }) });
+    const unauthenticated = await fetch(`${root}/_simulator/reset`, { method: 'POST' });
+
+    expect(posted.status).toBe(otherPath.status);
+    expect(((await posted.json()) as { error: { code: string } }).error.code).toBe('invalidRequest');
+    expect(unauthenticated.status).toBe(401);
+    expect(simulator.pendingFaults).toEqual([]);
+    expect((await fetch(photoUrl('i', 'bob'), { headers: { authorization: 'Bearer sim-token' } })).status).toBe(200);
+  });
+});

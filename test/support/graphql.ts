@@ -44,3 +44,10 @@ export const CONTACT_PHOTO = `query ContactPhoto($invitationId: ID!, $contactId:
 export function errorCode(result: GraphQLResult): unknown {
   return result.body.errors?.[0]?.extensions?.['code'];
 }
+
+/** The headers Apollo Sandbox's landing page is pre-filled with, read from the configuration it embeds. */
+export function sandboxHeaders(html: string): unknown {
+  const config = /var embeddedSandboxConfig = (.*);\n/.exec(html)?.[1];
+  if (config === undefined) throw new Error('No embedded Sandbox configuration in the page.');
+  return (JSON.parse(config) as { initialState: { headers?: unknown } }).initialState.headers;
+}

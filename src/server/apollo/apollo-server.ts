@@ -64,7 +64,7 @@ async function apolloPlugins(
   return [
     // With sign-in, a refused token costs no token exchange and no Graph call.
     ...(signIn ? [signInPlugin(signIn.authenticate)] : []),
-    landingPagePlugin(config.production),
+    landingPagePlugin(config.production, config.auth),
     new OperationLog(metrics, operationLogger(logger)).plugin(),
     photoListLimitPlugin(config.photoListMax),
     // Answers are never HTTP-cached (each is one caller's Graph data); the cache-control plugin

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { FaultQueue } from '../fault-queue.js';
 import { ContactStore, parseContactListPath, type ContactListPath, type SimulatedContact } from './contacts.js';
+import { CONTROL_PREFIX, answerControl } from './control-api.js';
 import { batchResponse, itemHeaders, parseBatch, type SimAnswer } from './graph-batch.js';
 import { HUGE_BODY_BYTES, changesAnswer, defaultErrorCode, faultBody, type Fault } from './faults.js';
 import {
@@ -49,6 +50,11 @@ export interface GraphSimulatorOptions {
    * simulator's `graphPrincipal`: Graph then accepts only the tokens its token endpoint issued.
    */
   principal?: (token: string) => Promise<string | undefined> | string | undefined;
+  /**
+   * The fault API over HTTP (`/_simulator/faults`, `/_simulator/reset`: control-api.ts), for
+   * `npm run demo` only; without it those paths are answered as any path Graph does not have.
+   */
+  controlApi?: boolean;
 }
 
 /** A request as the simulator received it. */
@@ -170,6 +176,22 @@ export class GraphSimulator {
     return this;
   }
 
+  /** The faults still queued, in order. */
+  get pendingFaults(): readonly Fault[] {
+    return this.#faults.pending;
+  }
+
+  clearFaults(): void {
+    this.#faults.clear();
+  }
+
+  /** Forgets the received requests and their counts (not faults, not stored photos). */
+  forgetRequests(): void {
+    this.#requests = [];
+    this.#throttled = 0;
+    this.#httpRequests = 0;
+  }
+
   /**
    * Adds contacts to a mailbox (`invitationId`), listed by `GET .../invitedUser/contacts` to
    * every principal alike; a contact's `picture` is every principal's photo of it (its bytes,
@@ -202,6 +224,8 @@ export class GraphSimulator {
     const chunks: Buffer[] = [];
     for await (const chunk of request) chunks.push(chunk as Buffer);
     const bytes = Buffer.concat(chunks);
+    // Before the count and the log: the fault API is not a request to Graph.
+    if (this.#options.controlApi && request.url?.startsWith(CONTROL_PREFIX)) return answerControl(this, request, bytes, response);
     this.#httpRequests++;
     const url = request.url ?? '/';
     const method = request.method ?? '';
