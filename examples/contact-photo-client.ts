@@ -61,13 +61,27 @@ export type TokenSource = string | (() => string | Promise<string>);
  */
 export function createContactPhotoClient(options: { url: string; token: TokenSource }): ApolloClient {
   const { token } = options;
+  const pictures = pictureUrlsOn(options.url);
   const authorization = new SetContextLink(async (previous) => ({
     headers: { ...previous['headers'], authorization: `Bearer ${typeof token === 'string' ? token : await token()}` },
   }));
-  return new ApolloClient({
+  const client = new ApolloClient({
     link: authorization.concat(new UploadHttpLink({ uri: options.url, headers: { 'apollo-require-preflight': 'true' } })),
-    cache: new InMemoryCache({ typePolicies }),
+    cache: new InMemoryCache({ typePolicies: { ...typePolicies, ProfilePhoto: { ...typePolicies['ProfilePhoto'], fields: { url: { read: pictures } } } } }),
   });
+  gatewayUrls.set(client, options.url);
+  return client;
+}
+
+/** The GraphQL URL each client was made for: picture URLs are relative to it. */
+const gatewayUrls = new WeakMap<ApolloClient, string>();
+
+/**
+ * `ProfilePhoto.url` is relative to the gateway (`/photos/...`): made absolute on the gateway's
+ * origin, so that an `<img src>` on a page of another origin loads it from the gateway.
+ */
+function pictureUrlsOn(gatewayUrl: string): (url: string | null | undefined) => string | null | undefined {
+  return (url) => (url ? new URL(url, gatewayUrl).href : url);
 }
 
 /** Updates a contact's photo; the answer is typed from the document. */
@@ -99,7 +113,8 @@ export async function contactPhotoThumbnail(client: ApolloClient, invitationId: 
 }
 
 /**
- * A contacts screen in one request: each contact's photo and 48 px thumbnail, in the order of
+ * A contacts screen in one request: each contact's photo and the URL of its 48 px thumbnail
+ * (absolute, on the gateway; the browser keeps the bytes), in the order of
  * `contactIds` (`null` for a contact without a photo). One contact's failed read does not fail
  * the list: `errorPolicy: 'all'` keeps the other entries, and `errors` says which entry failed
  * (`path: ['contactPhotos', index]`) and why (`extensions.code`).
@@ -110,7 +125,8 @@ export async function contactPhotoList(client: ApolloClient, invitationId: strin
 }
 
 /**
- * One page of an invitation's contacts, in `displayName` order, each with its 48 px thumbnail:
+ * One page of an invitation's contacts, in `displayName` order, each with the URL of its 48 px
+ * thumbnail (absolute, on the gateway):
  * `first` of them (1 to 100, 50 by default), after the cursor `after` (`pageInfo.endCursor` of the
  * page before). A failed list call is `error` with no page; one contact's failed photo read
  * leaves the others, `error` saying which (`path: ['contacts', 'edges', index, 'node', 'photo']`).
@@ -119,7 +135,14 @@ export async function contactPhotoList(client: ApolloClient, invitationId: strin
  */
 export async function contactList(client: ApolloClient, invitationId: string, page: { first?: number; after?: string } = {}) {
   const { data, error } = await client.query({ query: ContactListDocument, variables: { invitationId, ...page }, errorPolicy: 'all', fetchPolicy: 'no-cache' });
-  return { contacts: data?.contacts ?? null, error };
+  // Past the cache, so past its type policy that makes picture URLs absolute: made so here.
+  const gateway = gatewayUrls.get(client);
+  const absolute = gateway ? pictureUrlsOn(gateway) : (url: string | null | undefined) => url;
+  const contacts = data?.contacts && {
+    ...data.contacts,
+    edges: data.contacts.edges.map((edge) => ({ ...edge, node: { ...edge.node, photo: edge.node.photo && { ...edge.node.photo, thumbnail: absolute(edge.node.photo.thumbnail) ?? null } } })),
+  };
+  return { contacts: contacts ?? null, error };
 }
 
 /**

@@ -47,10 +47,10 @@ export async function contactsPage(args: QueryContactsArgs, graph: GraphClient, 
 }
 
 /**
- * A photo selection's fields that need no metadata: with `dataUrl` (thumbnails), the photo is
- * read from its picture alone (`GET .../photo/$value`, `null` on 404).
+ * A photo selection's fields that need no metadata: with `dataUrl` or `url` (thumbnails), the
+ * photo is read from its picture alone (`GET .../photo/$value`, `null` on 404).
  */
-const PICTURE_ONLY_FIELDS: ReadonlySet<string> = new Set(['dataUrl', 'invitationId', 'contactId', '__typename']);
+const PICTURE_ONLY_FIELDS: ReadonlySet<string> = new Set(['dataUrl', 'url', 'invitationId', 'contactId', '__typename']);
 
 const pictureOnlyByNode = new WeakMap<object, boolean>();
 
