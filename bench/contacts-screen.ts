@@ -17,7 +17,8 @@
  * with its `$value` alone).
  */
 import { randomBytes } from 'node:crypto';
-import { GraphSimulator } from '../src/simulator/graph/graph-simulator.js';
+import type { GraphSimulator } from '../src/simulator/graph/graph-simulator.js';
+import { outlookSimulator } from './lists.js';
 import { median } from './load.js';
 import type { RunningProcess } from './processes.js';
 import { startGatewayProcess } from './targets.js';
@@ -84,12 +85,7 @@ async function seed(simulator: GraphSimulator): Promise<void> {
 }
 
 export async function runContactsScreen(log: (line: string) => void): Promise<ContactsScreenResult> {
-  const simulator = new GraphSimulator({
-    latencyMs: CONTACTS_SCREEN.itemMs,
-    networkLatencyMs: CONTACTS_SCREEN.networkMs,
-    mailboxConcurrency: CONTACTS_SCREEN.outlookConcurrency,
-    requestLogSize: 0,
-  });
+  const simulator = outlookSimulator(CONTACTS_SCREEN);
   const baseUrl = await simulator.listen();
   let gateway: RunningProcess | undefined;
   try {
