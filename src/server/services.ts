@@ -56,6 +56,7 @@ export async function buildServices(config: GatewayConfig, options: ServiceOptio
     () => graph.mailboxUsage,
     () => ({ ...photos.usage, uploadBytes: uploads.bytesAdmitted }),
     () => photoStore.bytesHeld ?? 0,
+    () => graph.budgetLeft,
   );
   const shared = config.redisUrl === undefined ? undefined : (await import('../redis/shared.js')).createShared(config.redisUrl, config.graph.mailbox, logger, metrics);
   const photoStore: PhotoCacheStore = shared?.photoStore ?? new MemoryPhotoStore(config.photoCache.maxBytes, () => metrics.photoCacheEvicted());
