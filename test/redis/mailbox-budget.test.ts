@@ -132,4 +132,18 @@ describe("Outlook's request budget shared by replicas through Redis", () => {
     expect(succeeded(await updates(1, 'down-budget', [replica!]))).toBe(1);
     expect(await probe.exists(budgetKeys('down-budget').requests)).toBe(1);
   });
+
+  it('frozen (SIGSTOP): a budget check that times out lets the call go on this replica\'s own count, counted as an error', async () => {
+    const [replica] = await startReplicas(1);
+    redis.signal('SIGSTOP');
+    try {
+      expect(succeeded(await updates(2, 'frozen-budget', [replica!]))).toBe(2);
+    } finally {
+      redis.signal('SIGCONT');
+    }
+
+    expect(await metric(replica!.url, 'mailbox_limit_redis_seconds_count{operation="budget",outcome="error"}')).toBe(1);
+    const [warning] = replica!.logs.entries('mailbox budgets: Redis unavailable, each replica counts its own until it is back');
+    expect(warning).toMatchObject({ reason: 'a command to Redis failed or timed out' });
+  });
 });
