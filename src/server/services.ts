@@ -56,8 +56,9 @@ export async function buildServices(config: GatewayConfig, options: ServiceOptio
     () => graph.mailboxUsage,
     () => ({ ...photos.usage, uploadBytes: uploads.bytesAdmitted }),
     () => photoStore.bytesHeld ?? 0,
+    () => graph.budgetLeft,
   );
-  const shared = config.redisUrl === undefined ? undefined : (await import('../redis/shared.js')).createShared(config.redisUrl, config.graph.mailbox, logger, metrics);
+  const shared = config.redisUrl === undefined ? undefined : (await import('../redis/shared.js')).createShared(config.redisUrl, config.graph.mailbox, logger, metrics, config.graph.budget);
   const photoStore: PhotoCacheStore = shared?.photoStore ?? new MemoryPhotoStore(config.photoCache.maxBytes, () => metrics.photoCacheEvicted());
   const photoCache = new PhotoCache(config.photoCache.ttlS, photoStore, metrics);
   const photoUrls = new PhotoUrls(urlSecret(config, logger), config.photoCache.urlTtlS, photoStore);
@@ -79,6 +80,7 @@ export async function buildServices(config: GatewayConfig, options: ServiceOptio
       observer: metrics,
       traced: config.tracing,
       ...(shared && { limiter: shared.limiter }),
+      ...(shared?.budgets && { budgets: shared.budgets }),
     });
   return {
     logger,

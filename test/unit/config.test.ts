@@ -15,6 +15,7 @@ describe('loadConfig', () => {
         deadlineMs: 30_000,
         batchMax: 20,
         mailbox: { concurrency: 4, queueLimit: 100, leaseMs: 5000 },
+        budget: { requests: 10_000, requestWindowS: 600, uploadBytes: 150_000_000, uploadWindowS: 300 },
       },
       photos: {
         maxUploadBytes: 20 * 1024 * 1024,
@@ -81,6 +82,10 @@ describe('loadConfig', () => {
       // Above HTTP_REQUEST_TIMEOUT_MS (500): the request's own timeout is the bound then.
       PHOTO_UPLOAD_TIMEOUT_MS: '900',
       GRAPH_MAILBOX_LEASE_MS: '1000',
+      GRAPH_MAILBOX_REQUEST_BUDGET: '30',
+      GRAPH_MAILBOX_REQUEST_WINDOW_S: '5',
+      GRAPH_MAILBOX_UPLOAD_BUDGET_BYTES: '8000000',
+      GRAPH_MAILBOX_UPLOAD_WINDOW_S: '7',
       REDIS_URL: 'redis://:secret@127.0.0.1:6380/2',
       PHOTO_CACHE_TTL_S: '1',
       PHOTO_CACHE_MAX_BYTES: '2000000',
@@ -98,6 +103,7 @@ describe('loadConfig', () => {
         deadlineMs: 200,
         batchMax: 1,
         mailbox: { concurrency: 2, queueLimit: 0, leaseMs: 1000 },
+        budget: { requests: 30, requestWindowS: 5, uploadBytes: 8_000_000, uploadWindowS: 7 },
       },
       photos: { maxUploadBytes: 1000, maxPixels: 4_000_000, maxSide: 96, concurrency: 3, queue: 0, timeoutMs: 2500, uploadBudgetBytes: 5000, uploadTimeoutMs: 500 },
       redisUrl: 'redis://:secret@127.0.0.1:6380/2',
@@ -223,6 +229,15 @@ describe('loadConfig', () => {
     ['GRAPHQL_DEBUG', 'on'],
     ['SHUTDOWN_GRACE_MS', '-5'],
     ['GRAPH_MAILBOX_CONCURRENCY', '0'],
+    // Below a full batch of 20, which could then never be sent.
+    ['GRAPH_MAILBOX_REQUEST_BUDGET', '19'],
+    ['GRAPH_MAILBOX_REQUEST_BUDGET', '10k'],
+    ['GRAPH_MAILBOX_REQUEST_WINDOW_S', '0'],
+    ['GRAPH_MAILBOX_REQUEST_WINDOW_S', '86401'],
+    // Below one photo at Graph's 4 MB cap, which could then never be uploaded.
+    ['GRAPH_MAILBOX_UPLOAD_BUDGET_BYTES', '4194303'],
+    ['GRAPH_MAILBOX_UPLOAD_BUDGET_BYTES', '150MB'],
+    ['GRAPH_MAILBOX_UPLOAD_WINDOW_S', '0'],
     ['FEDERATION', 'maybe'],
     ['FEDERATION_SDL_PUBLIC', 'sure'],
     ['METRICS_PORT', '99999'],
