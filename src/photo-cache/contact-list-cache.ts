@@ -1,6 +1,7 @@
 import type { GraphCallContext } from '../graph/client-options.js';
 import type { ContactPage, ContactPageRequest, GraphContact } from '../graph/contact-list.js';
 import { callerPartition, mailboxTag } from './cache-keys.js';
+import { InFlight } from './in-flight.js';
 import type { PhotoCacheObserver } from './photo-cache-observer.js';
 import type { PhotoCacheStore } from './photo-cache-store.js';
 
@@ -19,7 +20,7 @@ export class ContactListCache {
   readonly #ttlMs: number;
   readonly #store: PhotoCacheStore;
   readonly #observer: PhotoCacheObserver | undefined;
-  readonly #inFlight = new Map<string, Promise<ContactPage>>();
+  readonly #inFlight = new InFlight<ContactPage>();
 
   constructor(ttlS: number, store: PhotoCacheStore, observer?: PhotoCacheObserver) {
     this.#ttlMs = ttlS * 1000;
@@ -32,14 +33,11 @@ export class ContactListCache {
     if (this.#ttlMs === 0) return graph();
     const tag = mailboxTag(invitationId);
     const key = `list:${callerPartition(call)}:${request.top}:${request.skip}`;
-    const flight = this.#inFlight.get(`${tag}:${key}`);
-    if (flight) {
-      this.#observer?.photoCacheRead('list', 'shared');
-      return flight;
-    }
-    const answer = this.cachedPage(tag, key, call, graph);
-    this.#inFlight.set(`${tag}:${key}`, answer);
-    return answer.finally(() => this.#inFlight.delete(`${tag}:${key}`));
+    return this.#inFlight.join(
+      `${tag}:${key}`,
+      () => this.cachedPage(tag, key, call, graph),
+      () => this.#observer?.photoCacheRead('list', 'shared'),
+    );
   }
 
   private async cachedPage(tag: string, key: string, call: GraphCallContext, graph: ListFromGraph): Promise<ContactPage> {
