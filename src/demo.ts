@@ -140,9 +140,10 @@ function faultApiHelp(api: string): string[] {
     'Clear every fault (POST /_simulator/reset also forgets the requests received):',
     `curl -s -X DELETE ${api}faults`,
     '',
-    'The gateway keeps each caller\'s pictures for PHOTO_CACHE_TTL_S (600 s): a picture already on',
-    'screen stays there when its reads fail. To watch a fault at once, open the page as a new caller',
-    '(another #token=... in its address, in passthrough), or start the demo with PHOTO_CACHE_TTL_S=0.',
+    'The gateway keeps each caller\'s pictures for PHOTO_CACHE_TTL_S (600 s) and its contact list for',
+    'CONTACT_LIST_CACHE_TTL_S (60 s): what is already on screen stays there when its reads fail. To',
+    'watch a fault at once, open the page as a new caller (another #token=... in its address, in',
+    'passthrough), or start the demo with PHOTO_CACHE_TTL_S=0 (which turns both off).',
   ];
 }
 

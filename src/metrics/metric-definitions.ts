@@ -190,7 +190,7 @@ export function photoCacheMetrics(registers: Registers, bytesHeld: () => number)
   return {
     reads: new Counter({
       name: 'photo_cache_reads_total',
-      help: 'Photo reads asked of the photo cache, by part (metadata, value, thumbnail) and outcome: hit (from the cache), miss (from Graph), shared (joined an identical read in flight).',
+      help: 'Reads asked of the photo cache, by part (metadata, value, thumbnail of a photo; list, a page of the contact list) and outcome: hit (from the cache), miss (from Graph), shared (joined an identical read in flight).',
       labelNames: ['part', 'outcome'] as const,
       registers,
     }),

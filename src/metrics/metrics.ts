@@ -121,7 +121,7 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, PhotoCa
     this.#photos.bytes.labels(operation, 'out').inc(bytesOut);
   }
 
-  photoCacheRead(part: 'metadata' | 'value' | 'thumbnail', outcome: 'hit' | 'miss' | 'shared'): void {
+  photoCacheRead(part: 'metadata' | 'value' | 'thumbnail' | 'list', outcome: 'hit' | 'miss' | 'shared'): void {
     this.#photoCache.reads.labels(part, outcome).inc();
   }
 

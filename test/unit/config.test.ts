@@ -28,7 +28,7 @@ describe('loadConfig', () => {
         uploadBudgetBytes: 256 * 1024 * 1024,
         uploadTimeoutMs: 20_000,
       },
-      photoCache: { ttlS: 600, maxBytes: 256 * 1024 * 1024, urlSecret: undefined, urlTtlS: 3600 },
+      photoCache: { ttlS: 600, listTtlS: 60, maxBytes: 256 * 1024 * 1024, urlSecret: undefined, urlTtlS: 3600 },
       webAppDir: undefined,
       auth: { mode: 'passthrough' },
       photoListMax: 100,
@@ -88,6 +88,7 @@ describe('loadConfig', () => {
       GRAPH_MAILBOX_UPLOAD_WINDOW_S: '7',
       REDIS_URL: 'redis://:secret@127.0.0.1:6380/2',
       PHOTO_CACHE_TTL_S: '1',
+      CONTACT_LIST_CACHE_TTL_S: '1',
       PHOTO_CACHE_MAX_BYTES: '2000000',
       PHOTO_URL_SECRET: 'a-secret-of-at-least-thirty-two-characters',
       PHOTO_URL_TTL_S: '1',
@@ -107,7 +108,7 @@ describe('loadConfig', () => {
       },
       photos: { maxUploadBytes: 1000, maxPixels: 4_000_000, maxSide: 96, concurrency: 3, queue: 0, timeoutMs: 2500, uploadBudgetBytes: 5000, uploadTimeoutMs: 500 },
       redisUrl: 'redis://:secret@127.0.0.1:6380/2',
-      photoCache: { ttlS: 1, maxBytes: 2_000_000, urlSecret: 'a-secret-of-at-least-thirty-two-characters', urlTtlS: 1 },
+      photoCache: { ttlS: 1, listTtlS: 1, maxBytes: 2_000_000, urlSecret: 'a-secret-of-at-least-thirty-two-characters', urlTtlS: 1 },
       photoListMax: 7,
       photoDataUrlBudgetBytes: 7_000_000,
       corsOrigins: ['https://a.example', 'http://localhost:3000'],
@@ -245,6 +246,10 @@ describe('loadConfig', () => {
     ['PHOTO_CACHE_TTL_S', '1.5'],
     ['PHOTO_CACHE_TTL_S', '604801'],
     ['PHOTO_CACHE_MAX_BYTES', '1048575'],
+    ['CONTACT_LIST_CACHE_TTL_S', '-1'],
+    ['CONTACT_LIST_CACHE_TTL_S', '604801'],
+    // Above PHOTO_CACHE_TTL_S's default (600).
+    ['CONTACT_LIST_CACHE_TTL_S', '601'],
     ['PHOTO_URL_TTL_S', '0'],
     ['PHOTO_URL_TTL_S', '604801'],
   ])('refuses %s=%j with one line naming it', (name, value) => {
@@ -274,6 +279,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ PHOTO_CACHE_TTL_S: '0' }).photoCache.ttlS).toBe(0);
     expect(loadConfig({ PHOTO_CACHE_TTL_S: '1' }).photoCache.ttlS).toBe(1);
     expect(loadConfig({ PHOTO_URL_TTL_S: '1' }).photoCache.urlTtlS).toBe(1);
+  });
+
+  it('keeps contact-list pages a minute by default, never longer than photos, and not at all with either lifetime 0', () => {
+    expect(loadConfig({ CONTACT_LIST_CACHE_TTL_S: '0' }).photoCache.listTtlS).toBe(0);
+    expect(loadConfig({ CONTACT_LIST_CACHE_TTL_S: '600' }).photoCache.listTtlS).toBe(600);
+    // The default follows a shorter photo lifetime down; PHOTO_CACHE_TTL_S=0 (the test stacks') turns both off.
+    expect(loadConfig({ PHOTO_CACHE_TTL_S: '30' }).photoCache.listTtlS).toBe(30);
+    expect(loadConfig({ PHOTO_CACHE_TTL_S: '0' }).photoCache.listTtlS).toBe(0);
+    expect(loadConfig({ PHOTO_CACHE_TTL_S: '0', CONTACT_LIST_CACHE_TTL_S: '60' }).photoCache.listTtlS).toBe(0);
+    expect(() => loadConfig({ PHOTO_CACHE_TTL_S: '30', CONTACT_LIST_CACHE_TTL_S: '31' })).toThrow(
+      'Invalid configuration: CONTACT_LIST_CACHE_TTL_S must be at most PHOTO_CACHE_TTL_S (30) (got "31").',
+    );
   });
 
   it('refuses a PHOTO_URL_SECRET under 32 characters without repeating it', () => {
