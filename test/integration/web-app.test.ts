@@ -71,6 +71,10 @@ describe('the page at /app/', () => {
     expect([response.status, response.headers.get('location')]).toEqual([302, '/app/']);
   });
 
+  it('has no /app/sign-in.json without sign-in, so the page shows no sign-in', async () => {
+    expect((await get('/app/sign-in.json')).status).toBe(404);
+  });
+
   it('adds none of the page’s headers to the GraphQL endpoint', async () => {
     const response = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
 
