@@ -13,6 +13,8 @@ export interface UserTokenOptions {
   expiresInS?: number | null;
   /** Seconds from now before which the token is not valid. */
   notBeforeInS?: number;
+  /** The authentication contexts met (`acrs`), as after signing in again for a claims challenge. */
+  acrs?: string[];
   /** The tenant (`tid`); the simulator's own by default. */
   tid?: string;
   /** Sign with a key the tenant never published (a forged token under a known `kid`). */
@@ -39,6 +41,7 @@ export async function signUserToken(tenant: SpaTenant & { clientSecret: string }
   };
   if (options.expiresInS !== null) claims.exp = now + (options.expiresInS ?? 3600);
   if (options.scp !== null) claims['scp'] = options.scp ?? 'access_as_user';
+  if (options.acrs) claims['acrs'] = options.acrs;
   if (options.alg === 'none') {
     const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
     return `${encode({ alg: 'none', typ: 'JWT' })}.${encode(claims)}.`;
