@@ -130,7 +130,7 @@ export class EntraSimulator {
     this.#caFile = this.#options.caFile ?? join(mkdtempSync(join(os.tmpdir(), 'entra-simulator-')), 'ca.pem');
     writeFileSync(this.#caFile, certificate.caPem);
     await this.#keys.rotate();
-    const server = https.createServer({ key: certificate.keyPem, cert: certificate.certPem }, (request, response) => void this.handle(request, response));
+    const server = https.createServer({ key: certificate.keyPem, cert: `${certificate.certPem}\n${certificate.caPem}` }, (request, response) => void this.handle(request, response));
     server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
       socket.on('close', () => this.#sockets.delete(socket));
