@@ -71,8 +71,11 @@ describe('the page at /app/', () => {
     expect([response.status, response.headers.get('location')]).toEqual([302, '/app/']);
   });
 
-  it('has no /app/sign-in.json without sign-in, so the page shows no sign-in', async () => {
-    expect((await get('/app/sign-in.json')).status).toBe(404);
+  it('answers /app/sign-in.json with no settings without sign-in, so the page shows no sign-in', async () => {
+    const response = await get('/app/sign-in.json');
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({});
   });
 
   it('adds none of the page’s headers to the GraphQL endpoint', async () => {

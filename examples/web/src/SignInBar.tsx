@@ -26,3 +26,13 @@ export function AccountBar({ signIn }: { signIn: SignIn }) {
     </nav>
   );
 }
+
+/** Sign-in could not start: why, for whoever reports it. */
+export function SignInProblem({ error }: { error: unknown }) {
+  return (
+    <main style={{ fontFamily: 'system-ui, sans-serif', maxWidth: 640, margin: '2rem auto' }}>
+      <h1>Contacts</h1>
+      <p role="alert">Sign-in could not start: {error instanceof Error ? error.message : String(error)}. Reload the page to try again.</p>
+    </main>
+  );
+}

@@ -5,7 +5,7 @@ import { createContactPhotoClient } from '../../contact-photo-client.js';
 import { App } from './App.js';
 import type { SignIn, SignInSettings } from './auth.js';
 import { initialToken } from './settings.js';
-import { AccountBar, SignInScreen } from './SignInBar.js';
+import { AccountBar, SignInProblem, SignInScreen } from './SignInBar.js';
 
 /**
  * The gateway serves this page at /app/ on its own origin, so the API is /graphql beside it. With
@@ -14,7 +14,14 @@ import { AccountBar, SignInScreen } from './SignInBar.js';
  */
 async function main(): Promise<void> {
   const root = createRoot(document.getElementById('root')!);
-  const signIn = await signInIfAsked();
+  let signIn: SignIn | undefined;
+  try {
+    signIn = await signInIfAsked();
+  } catch (error) {
+    // The authority unreachable or its certificate refused (the demo prints how to accept the simulator's).
+    root.render(<SignInProblem error={error} />);
+    return;
+  }
   if (signIn && !signIn.account) {
     root.render(
       <StrictMode>
@@ -36,14 +43,15 @@ async function main(): Promise<void> {
 }
 
 /**
- * MSAL set up when the gateway has sign-in settings for the page (`sign-in.json`), else `undefined`.
+ * MSAL set up when the gateway has sign-in settings for the page (`sign-in.json` names a client), else `undefined`.
  * MSAL is loaded only then: a page in passthrough mode does without it.
  */
 async function signInIfAsked(): Promise<SignIn | undefined> {
   const answer = await fetch(new URL('sign-in.json', window.location.href));
-  if (!answer.ok) return undefined;
+  const settings = answer.ok ? ((await answer.json()) as Partial<SignInSettings>) : {};
+  if (settings.clientId === undefined) return undefined;
   const { startSignIn } = await import('./auth.js');
-  return startSignIn((await answer.json()) as SignInSettings);
+  return startSignIn(settings as SignInSettings);
 }
 
 void main();

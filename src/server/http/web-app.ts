@@ -49,7 +49,7 @@ export interface WebAppOptions {
 /**
  * A built web page at `/app/` on the gateway's own origin (the demo's example page): its files
  * only, never a dotfile (`.env`, `.git/`) or a source map, every answer with the security
- * headers above; with sign-in, `/app/sign-in.json` too (what MSAL.js needs; nothing secret).
+ * headers above; and `/app/sign-in.json`, what MSAL.js needs with sign-in (nothing secret).
  * Encapsulated, so the headers and the hook stay on `/app/`.
  */
 export const webAppPlugin: FastifyPluginAsync<WebAppOptions> = async (app: FastifyInstance, { root, signIn }) => {
@@ -62,11 +62,9 @@ export const webAppPlugin: FastifyPluginAsync<WebAppOptions> = async (app: Fasti
     void reply.headers(headers);
     done(null, payload);
   });
-  // Without it (passthrough) the page finds a 404 here, and shows no sign-in.
-  if (signIn) {
-    const settings = { clientId: signIn.clientId, authority: `${signIn.authorityHost}/${signIn.tenantId}`, scopes: signIn.scopes };
-    app.get('/app/sign-in.json', (_request, reply) => reply.header('cache-control', 'no-store').send(settings));
-  }
+  // Without sign-in, `{}`: the page then signs nobody in (a 404 would be a console error in every browser).
+  const settings = signIn ? { clientId: signIn.clientId, authority: `${signIn.authorityHost}/${signIn.tenantId}`, scopes: signIn.scopes } : {};
+  app.get('/app/sign-in.json', (_request, reply) => reply.header('cache-control', 'no-store').send(settings));
   await app.register(fastifyStatic, {
     root,
     prefix: '/app/',
