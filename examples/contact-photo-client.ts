@@ -5,7 +5,6 @@
  * field or a wrong variable is a `tsc` error, not a runtime surprise.
  */
 import { ApolloClient, CombinedGraphQLErrors, InMemoryCache, ServerError, type TypePolicies } from '@apollo/client';
-import { SetContextLink } from '@apollo/client/link/context';
 import UploadHttpLink from 'apollo-upload-client/UploadHttpLink.mjs';
 import {
   ContactListDocument,
@@ -16,6 +15,9 @@ import {
   UploadContactPhotoDocument,
 } from './generated/graphql.js';
 import type { ContactListQuery, ProfilePhotoInput } from './generated/graphql.js';
+import { createAuthLink } from './auth-link.js';
+
+export { createAuthLink, type AuthLinkOptions } from './auth-link.js';
 
 /**
  * `ProfilePhoto.id` is a size label (`240X240`, `1x1`) that many contacts share, so Apollo
@@ -51,20 +53,19 @@ type ContactConnection = ContactListQuery['contacts'];
 export type TokenSource = string | (() => string | Promise<string>);
 
 /**
- * A client for the gateway. Its link asks `token` for each request (`SetContextLink`), then
- * apollo-upload-client's `UploadHttpLink` sends it: an ordinary HTTP link that sends a GraphQL
+ * A client for the gateway. Its link (`createAuthLink`, auth-link.ts) asks `token` for each
+ * request, and with `onClaimsChallenge` answers a claims challenge and sends the request once
+ * more; then apollo-upload-client's `UploadHttpLink` sends it: an ordinary HTTP link that sends a GraphQL
  * multipart request when the variables hold a `File` or `Blob`. `apollo-require-preflight` is
  * what the gateway (like Apollo Server) asks of a multipart request, so that a cross-site form
  * cannot send one.
  *
  * An auth failure arrives in one of two shapes (`isUnauthenticated` below tells either).
  */
-export function createContactPhotoClient(options: { url: string; token: TokenSource }): ApolloClient {
-  const { token } = options;
+export function createContactPhotoClient(options: { url: string; token: TokenSource; onClaimsChallenge?: (claims: string) => string | Promise<string> }): ApolloClient {
+  const { token, onClaimsChallenge } = options;
   const pictures = pictureUrlsOn(options.url);
-  const authorization = new SetContextLink(async (previous) => ({
-    headers: { ...previous['headers'], authorization: `Bearer ${typeof token === 'string' ? token : await token()}` },
-  }));
+  const authorization = createAuthLink({ getToken: typeof token === 'string' ? () => token : token, ...(onClaimsChallenge && { onClaimsChallenge }) });
   const client = new ApolloClient({
     link: authorization.concat(new UploadHttpLink({ uri: options.url, headers: { 'apollo-require-preflight': 'true' } })),
     cache: new InMemoryCache({ typePolicies: { ...typePolicies, ProfilePhoto: { ...typePolicies['ProfilePhoto'], fields: { url: { read: pictures } } } } }),

@@ -1,4 +1,6 @@
 import { execFile } from 'node:child_process';
+import { createHash, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterEach, expect, it } from '@jest/globals';
 import { postGraphQL } from '../support/graphql.js';
@@ -43,6 +45,28 @@ it('AUTH_MODE=obo npm run demo plays Entra ID too and prints a user token that t
     expect(JSON.parse(stdout)).toEqual({ data: { updateContactPhoto: { id: '240X240', height: 240, width: 240 } } });
     const withoutToken = await fetch(gatewayUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ contactPhoto(invitationId: \\"i\\", contactId: \\"c\\") { id } }"}' });
     expect(withoutToken.status).toBe(401);
+  } finally {
+    demo.kill('SIGINT');
+  }
+  expect(await demo.exited).toBe(0);
+});
+
+it("AUTH_MODE=obo npm run demo names the Entra simulator's CA file, the Chromium flag that accepts that CA's key alone, and a claims-challenge curl that works against it", async () => {
+  const demo = runCompiled('demo.js', { PORT: '0', AUTH_MODE: 'obo' });
+  try {
+    await demo.printed('Press Ctrl+C to stop.');
+    const output = demo.output();
+    const caFile = /serves HTTPS with its own CA \([^)]*\): (\S+)/.exec(output)![1]!;
+    const printedHash = /--ignore-certificate-errors-spki-list=(\S+)/.exec(output)![1]!;
+    const spki = new X509Certificate(readFileSync(caFile)).publicKey.export({ type: 'spki', format: 'der' });
+    const challenge = output.slice(output.indexOf('Make the gateway\'s exchange answer a claims challenge'), output.indexOf('Clear them:'));
+    const curl = challenge.slice(challenge.indexOf('curl -s')).trim();
+
+    expect(new X509Certificate(readFileSync(caFile)).ca).toBe(true);
+    expect(printedHash).toBe(createHash('sha256').update(spki).digest('base64'));
+    expect(output).toContain(`trust that file (Chromium on Linux: certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n contact-photo-gateway-demo -i ${caFile};`);
+    expect(output).not.toContain('#token=');
+    expect(JSON.parse((await promisify(execFile)('sh', ['-c', curl])).stdout)).toMatchObject({ user: '7b2e4c1a-8d3f-4b6e-a2c5-1e9d7f3b0a02', claims: expect.stringContaining('"acrs"') });
   } finally {
     demo.kill('SIGINT');
   }

@@ -135,6 +135,7 @@ describe('loadConfig', () => {
       jwksCooldownMs: 30_000,
       jwksRefreshMs: 600_000,
       timeoutMs: 10_000,
+      webAppClientId: undefined,
     });
     expect(
       loadConfig({
@@ -146,8 +147,10 @@ describe('loadConfig', () => {
         AUTH_JWKS_COOLDOWN_MS: '1000',
         AUTH_JWKS_REFRESH_MS: '60000',
         ENTRA_TIMEOUT_MS: '2000',
+        WEB_APP_CLIENT_ID: 'spa-client',
       }).auth,
     ).toMatchObject({
+      webAppClientId: 'spa-client',
       authorityHost: 'https://login.microsoftonline.us',
       audiences: ['api://gateway', 'client'],
       requiredScope: 'Photos.Write',
@@ -170,6 +173,7 @@ describe('loadConfig', () => {
       { AUTH_MODE: 'obo', ENTRA_TENANT_ID: 't', ENTRA_CLIENT_ID: 'c', ENTRA_CLIENT_SECRET: 's', AUTH_JWKS_REFRESH_MS: '0' },
       'Invalid configuration: AUTH_JWKS_REFRESH_MS must be a whole number from 1000 to 86400000 (got "0").',
     ],
+    [{ WEB_APP_CLIENT_ID: 'spa-client' }, 'Invalid configuration: WEB_APP_CLIENT_ID is for sign-in: set AUTH_MODE=obo too, or leave it out (got "spa-client").'],
   ])('refuses sign-in settings it cannot use, naming the setting: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
