@@ -176,8 +176,8 @@ function faultApiHelp(api: string): string[] {
     '',
     'The gateway keeps each caller\'s pictures for PHOTO_CACHE_TTL_S (600 s) and its contact list for',
     'CONTACT_LIST_CACHE_TTL_S (60 s): what is already on screen stays there when its reads fail. To',
-    'watch a fault at once, open the page as a new caller (another #token=... in its address, in',
-    'passthrough), or start the demo with PHOTO_CACHE_TTL_S=0 (which turns both off).',
+    `watch a fault at once, open the page as a new caller (${entra ? 'sign in as another test user' : 'another token in its address: /app/#token=someone-else'}),`,
+    'or start the demo with PHOTO_CACHE_TTL_S=0 (which turns both off).',
   ];
 }
 
