@@ -17,10 +17,11 @@
  * with its `$value` alone).
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { GraphSimulator } from '../src/simulator/graph/graph-simulator.js';
 import { outlookSimulator } from './lists.js';
 import { median } from './load.js';
-import type { RunningProcess } from './processes.js';
+import { repoPath, type RunningProcess } from './processes.js';
 import { startGatewayProcess } from './targets.js';
 
 export const CONTACTS_SCREEN = { contacts: 120, pageSize: 50, itemMs: 50, networkMs: 30, outlookConcurrency: 4, rounds: 5, batchMax: 20 } as const;
@@ -69,10 +70,11 @@ async function openScreen(url: string, token: string, thumbnail: 'dataUrl' | 'ur
   return { missing: Math.max(0, CONTACTS_SCREEN.pageSize - thumbnails), bytes: Buffer.byteLength(text) };
 }
 
-/** 120 contacts in the mailbox, every one with a picture, so a page of 50 asks for 50 thumbnails. */
+/** 120 contacts in the mailbox, every one with a picture (the same one), so a page of 50 asks for 50 thumbnails. */
 async function seed(simulator: GraphSimulator): Promise<void> {
-  const { default: sharp } = await import('sharp');
-  const picture = await sharp({ create: { width: 240, height: 240, channels: 3, background: '#3366cc' } }).jpeg().toBuffer();
+  // A photograph (the example picture the demo uploads): a flat colour would make thumbnails of a
+  // few hundred bytes and the answer's size with data: URLs look smaller than it is.
+  const picture = readFileSync(repoPath('examples/images/contact.jpg'));
   simulator.addContacts(
     INVITATION,
     Array.from({ length: CONTACTS_SCREEN.contacts }, (_, index) => ({
