@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /**
  * The shared per-mailbox limit as four Lua scripts over two keys per mailbox: a sorted set of
@@ -97,7 +97,7 @@ interface Scripted {
   mailboxRefresh(leases: string, leaseMs: number, ...tokens: string[]): Promise<number>;
 }
 
-export function mailboxScripts(redis: Redis): MailboxScripts {
+export function mailboxScripts(redis: RedisClient): MailboxScripts {
   redis.defineCommand('mailboxAcquire', { numberOfKeys: 3, lua: ACQUIRE });
   redis.defineCommand('mailboxRelease', { numberOfKeys: 2, lua: RELEASE });
   redis.defineCommand('mailboxPause', { numberOfKeys: 1, lua: PAUSE });

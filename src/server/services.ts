@@ -57,7 +57,7 @@ export async function buildServices(config: GatewayConfig, options: ServiceOptio
     () => ({ ...photos.usage, uploadBytes: uploads.bytesAdmitted }),
     () => photoStore.bytesHeld ?? 0,
   );
-  const shared = config.redisUrl === undefined ? undefined : (await import('../redis/shared.js')).createShared(config.redisUrl, config.graph.mailbox, logger, metrics);
+  const shared = config.redis === undefined ? undefined : (await import('../redis/shared.js')).createShared(config.redis, config.graph.mailbox, logger, metrics);
   const photoStore: PhotoCacheStore = shared?.photoStore ?? new MemoryPhotoStore(config.photoCache.maxBytes, () => metrics.photoCacheEvicted());
   const photoCache = new PhotoCache(config.photoCache.ttlS, photoStore, metrics);
   const photoUrls = new PhotoUrls(urlSecret(config, logger), config.photoCache.urlTtlS, photoStore);

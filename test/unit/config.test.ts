@@ -47,7 +47,7 @@ describe('loadConfig', () => {
       metricsOnMainPort: true,
       persistedQueries: { ttlSeconds: 3600, maxBytes: 16 * 1024 },
       trustedDocuments: undefined,
-      redisUrl: undefined,
+      redis: undefined,
     });
   });
 
@@ -100,7 +100,7 @@ describe('loadConfig', () => {
         mailbox: { concurrency: 2, queueLimit: 0, leaseMs: 1000 },
       },
       photos: { maxUploadBytes: 1000, maxPixels: 4_000_000, maxSide: 96, concurrency: 3, queue: 0, timeoutMs: 2500, uploadBudgetBytes: 5000, uploadTimeoutMs: 500 },
-      redisUrl: 'redis://:secret@127.0.0.1:6380/2',
+      redis: { url: 'redis://:secret@127.0.0.1:6380/2', clusterNodes: undefined, sentinel: undefined, tlsCa: undefined },
       photoCache: { ttlS: 1, maxBytes: 2_000_000, urlSecret: 'a-secret-of-at-least-thirty-two-characters', urlTtlS: 1 },
       photoListMax: 7,
       photoDataUrlBudgetBytes: 7_000_000,
