@@ -21,6 +21,8 @@ export type RedisFailure =
   | 'oom'
   /** Redis is loading its data set after a restart. */
   | 'loading'
+  /** The TLS handshake failed: most often a certificate not trusted (`REDIS_TLS_CA_FILE`) or not for that host. */
+  | 'tls'
   | 'error';
 
 const BY_PREFIX: ReadonlyArray<[RegExp, RedisFailure]> = [
@@ -31,6 +33,7 @@ const BY_PREFIX: ReadonlyArray<[RegExp, RedisFailure]> = [
   [/^READONLY\b/, 'readonly'],
   [/^OOM\b/, 'oom'],
   [/^LOADING\b/, 'loading'],
+  [/certificate|\bSSL\b|\bTLS\b|ERR_TLS|altnames/i, 'tls'],
   [/timed? ?out/i, 'timeout'],
   [/enableOfflineQueue|Connection is closed|Stream isn't writeable|ECONNREFUSED|ECONNRESET|EPIPE|EHOSTUNREACH|ENOTFOUND|not connected|All sentinels are unreachable/i, 'disconnected'],
 ];
