@@ -67,8 +67,9 @@ function sentinelSettings(env: Env): RedisConfig['sentinel'] {
   const sentinels = addresses(env, 'REDIS_SENTINELS');
   const name = raw(env, 'REDIS_SENTINEL_NAME');
   if (sentinels === undefined && name === undefined) return undefined;
-  if (sentinels === undefined) throw new ConfigError('REDIS_SENTINELS', 'must be set together with REDIS_SENTINEL_NAME', '');
-  if (name === undefined) throw new ConfigError('REDIS_SENTINEL_NAME', 'must be set together with REDIS_SENTINELS', '');
+  // The error names the variable that was set, the one a reader will look for.
+  if (sentinels === undefined) throw new ConfigError('REDIS_SENTINEL_NAME', 'must be set together with REDIS_SENTINELS', name!);
+  if (name === undefined) throw new ConfigError('REDIS_SENTINELS', 'must be set together with REDIS_SENTINEL_NAME', raw(env, 'REDIS_SENTINELS')!);
   return { sentinels, name };
 }
 
