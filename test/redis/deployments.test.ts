@@ -7,7 +7,7 @@ import { gate } from '../support/gate.js';
 import { waitFor } from '../support/process.js';
 import { ACL_USER, startSentinelSet, startTlsRedis } from '../support/redis-deployments.js';
 import { startRedis } from '../support/redis.js';
-import { burst, readiness, startReplica, update, waitForLimit, type Replica } from '../support/replicas.js';
+import { burst, readiness, startReplica, update, waitForLimit, waitForReason, type Replica } from '../support/replicas.js';
 
 /**
  * The shared mailbox limit on the Redis that production runs: over TLS with a private CA, as an
@@ -55,11 +55,7 @@ describe('Redis over TLS (rediss://) with a private CA', () => {
     cleanups.push(() => server.stop(), () => rmSync(dir, { recursive: true, force: true }));
     const [replica] = await startReplicas(1, { REDIS_URL: server.url }, false);
 
-    const deadline = Date.now() + 5000;
-    while ((await readiness(replica!))['mailboxLimitReason'] !== 'tls') {
-      if (Date.now() > deadline) throw new Error(`/readyz never said tls: ${JSON.stringify(await readiness(replica!))}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitForReason(replica!, 'tls');
     // Given time to connect: it never does, and calls are still answered on the local limit.
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect((await update(replica!, 'untrusted-mailbox', 0)).body.errors).toBeUndefined();
@@ -80,11 +76,7 @@ describe('Redis with an ACL user (redis://user:password@)', () => {
     cleanups.push(() => server.stop());
     const [replica] = await startReplicas(1, { REDIS_URL: `redis://gateway:not-the-password@127.0.0.1:${server.port}` }, false);
 
-    const deadline = Date.now() + 5000;
-    while ((await readiness(replica!))['mailboxLimitReason'] !== 'auth') {
-      if (Date.now() > deadline) throw new Error(`/readyz never said auth: ${JSON.stringify(await readiness(replica!))}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitForReason(replica!, 'auth');
     // Several reconnects' worth of refusals.
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const results = await Promise.all([0, 1, 2].map((i) => update(replica!, 'refused-mailbox', i)));
@@ -102,11 +94,7 @@ describe('Redis with an ACL user (redis://user:password@)', () => {
     cleanups.push(() => server.stop());
     const [replica] = await startReplicas(1, { REDIS_URL: `redis://pinger:pinger-secret@127.0.0.1:${server.port}` }, false);
 
-    const deadline = Date.now() + 5000;
-    while ((await readiness(replica!))['mailboxLimitReason'] !== 'auth') {
-      if (Date.now() > deadline) throw new Error(`/readyz never said auth: ${JSON.stringify(await readiness(replica!))}`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    await waitForReason(replica!, 'auth');
     // Past several probes (every lease / 3): it never claims the limit is shared.
     for (let i = 0; i < 20; i++) {
       expect(await readiness(replica!)).toEqual({ status: 'ready', mailboxLimit: 'local', mailboxLimitReason: 'auth' });

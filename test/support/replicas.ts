@@ -33,6 +33,15 @@ export async function waitForLimit(replica: Replica, state: 'shared' | 'local', 
   }
 }
 
+/** Waits until `/readyz` says the limit is local for `reason` (5 s at most). */
+export async function waitForReason(replica: Replica, reason: string): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while ((await readiness(replica))['mailboxLimitReason'] !== reason) {
+    if (Date.now() > deadline) throw new Error(`/readyz never said ${reason}: ${JSON.stringify(await readiness(replica))}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
 export function update(replica: Replica, invitationId: string, i: number, token = 'shared-token'): Promise<GraphQLResult> {
   return postGraphQL(replica.url, UPDATE_PHOTO, { invitationId, contactId: `contact-${i}`, input: { height: i + 1, width: i + 1 } }, { token });
 }
