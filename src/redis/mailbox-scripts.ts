@@ -72,6 +72,17 @@ return lost
 /** The channel on which a freed slot is announced (the message is the mailbox's key tag). */
 export const SLOT_FREED_CHANNEL = 'contact-photo-gateway:mailbox-slot-freed';
 
+/**
+ * Subscribes, and tries again every 200 ms until it is done or the connection is closed for good:
+ * a cluster's subscription goes over a connection of its own, which may not be up yet when the
+ * cluster is ready, and a lost subscription would leave waiters to sleep until the time Redis named.
+ */
+export function subscribeToFreedSlots(subscriber: RedisClient): void {
+  subscriber.subscribe(SLOT_FREED_CHANNEL).catch(() => {
+    if (subscriber.status !== 'end') setTimeout(() => subscribeToFreedSlots(subscriber), 200).unref();
+  });
+}
+
 /** The Redis keys of a mailbox: its id hashed (ids run to 1,024 characters and may hold `{`). */
 export function mailboxKeys(mailbox: string): { tag: string; leases: string; pause: string; waiting: string } {
   const tag = createHash('sha256').update(mailbox).digest('base64url').slice(0, 22);

@@ -5,7 +5,7 @@ import { callerOf, FairQueue, mayQueue } from '../graph/fair-queue.js';
 import { throttled, waitedPastDeadline, type AcquireOptions, type MailboxLease, type MailboxLimiter } from '../graph/mailbox-limiter.js';
 import { MailboxScheduler } from '../graph/mailbox-scheduler.js';
 import { everySlotServed, LimitAvailability, type LocalReason } from './limit-availability.js';
-import { mailboxKeys, mailboxScripts, SLOT_FREED_CHANNEL, type MailboxKeys, type MailboxScripts } from './mailbox-scripts.js';
+import { mailboxKeys, mailboxScripts, subscribeToFreedSlots, type MailboxKeys, type MailboxScripts } from './mailbox-scripts.js';
 import { boundedCommand, type RedisClient } from './redis-connection.js';
 import { failureOf, type RedisFailure } from './redis-failure.js';
 import type { SharedLimiterObserver } from './shared-limiter-observer.js';
@@ -100,8 +100,8 @@ export class SharedMailboxScheduler implements MailboxLimiter {
       queue.wake?.();
     });
     // Subscribe on every ready: after a reconnect, and at start-up whenever Redis first answers.
-    subscriber.on('ready', () => void subscriber.subscribe(SLOT_FREED_CHANNEL).catch(() => undefined));
-    if (subscriber.status === 'ready') void subscriber.subscribe(SLOT_FREED_CHANNEL).catch(() => undefined);
+    subscriber.on('ready', () => subscribeToFreedSlots(subscriber));
+    if (subscriber.status === 'ready') subscribeToFreedSlots(subscriber);
     if (redis.status === 'ready') void this.probe();
   }
 

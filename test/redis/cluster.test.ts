@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { Cluster } from 'ioredis';
-import { mailboxKeys, mailboxScripts } from '../../src/redis/mailbox-scripts.js';
+import { mailboxKeys, mailboxScripts, SLOT_FREED_CHANNEL } from '../../src/redis/mailbox-scripts.js';
 import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
 import { startCluster, type RedisClusterSet } from '../support/redis-deployments.js';
 import { burst, readiness, startReplica, update, waitForLimit, type Replica } from '../support/replicas.js';
@@ -82,6 +82,17 @@ describe('on a Redis Cluster of three masters', () => {
     const mailboxes = await mailboxPerMaster('woken');
     // Leases of 20 s: a waiter not woken by the publish would sleep until they expire.
     const [replica] = await startReplicas(1, { GRAPH_MAILBOX_LEASE_MS: '20000' });
+    // Its subscription is made once its subscriber connects, maybe after the limit is shared: waited for.
+    const subscribers = async () => {
+      let count = 0;
+      for (const node of probe.nodes('master')) count += Number(((await node.pubsub('NUMSUB', SLOT_FREED_CHANNEL)) as [string, number])[1]);
+      return count;
+    };
+    const deadline = Date.now() + 5000;
+    while ((await subscribers()) < 1) {
+      if (Date.now() > deadline) throw new Error('The replica never subscribed to freed slots.');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const scripts = mailboxScripts(probe);
     for (const mailbox of mailboxes) expect(await scripts.acquire(mailboxKeys(mailbox), ['a', 'b', 'c', 'd'], 4, 20_000)).toEqual([1, 0]);
     const calls = mailboxes.map((mailbox, i) => update(replica!, mailbox, i));
