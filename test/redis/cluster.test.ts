@@ -3,6 +3,9 @@ import { Cluster } from 'ioredis';
 import { mailboxKeys, mailboxScripts, SLOT_FREED_CHANNEL } from '../../src/redis/mailbox-scripts.js';
 import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
 import { startCluster, type RedisClusterSet } from '../support/redis-deployments.js';
+import { postGraphQL } from '../support/graphql.js';
+import { twoColourImage } from '../support/images.js';
+import { postUpload, UPLOAD_PHOTO } from '../support/upload.js';
 import { burst, readiness, startReplica, update, waitForLimit, type Replica } from '../support/replicas.js';
 
 /**
@@ -14,6 +17,7 @@ let cluster: RedisClusterSet;
 let probe: Cluster;
 let simulator: GraphSimulator;
 const replicas: Replica[] = [];
+const PHOTO = `query Photo($invitationId: ID!, $contactId: ID!) { contactPhoto(invitationId: $invitationId, contactId: $contactId) { id url(size: 48) } }`;
 
 beforeAll(async () => {
   cluster = await startCluster();
@@ -138,5 +142,29 @@ describe('on a Redis Cluster of three masters', () => {
     const again = await Promise.all(mailboxes.map((mailbox) => burst(40, `${mailbox}`, all)));
     expect(again.flat().every((result) => result.body.errors === undefined)).toBe(true);
     expect(simulator.throttledCount).toBe(0);
+  });
+
+  it("shares the photo cache: a picture read through one replica is served by another, and by the URL it gave, without Graph", async () => {
+    const [first, second] = await startReplicas(2, { PHOTO_URL_SECRET: 'cluster-photo-cache-secret-of-32-characters' });
+    const ids = { invitationId: 'cached-on-cluster', contactId: 'contact-0' };
+    const png = await (await twoColourImage(64, 64)).png().toBuffer();
+    expect((await postUpload(first!.url, UPLOAD_PHOTO, ids, png, { token: 'cache-token' })).body.errors).toBeUndefined();
+    const read = async (replica: Replica) => {
+      const result = await postGraphQL(replica.url, PHOTO, ids, { token: 'cache-token' });
+      expect(result.body.errors).toBeUndefined();
+      return result.body.data!['contactPhoto'] as { id: string; url: string };
+    };
+    const photoReads = () => simulator.requests.filter((request) => request.method === 'GET' && request.contactId !== undefined).length;
+
+    const fromGraph = await read(first!);
+    const before = photoReads();
+
+    const fromCache = await read(second!);
+    const picture = await fetch(new URL(fromGraph.url, second!.url));
+
+    expect(fromCache).toEqual(fromGraph);
+    expect(photoReads()).toBe(before);
+    expect(picture.status).toBe(200);
+    expect(picture.headers.get('content-type')).toBe('image/jpeg');
   });
 });
