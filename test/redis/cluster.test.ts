@@ -39,8 +39,9 @@ async function startReplicas(count: number, env: Record<string, string> = {}): P
   const graphBaseUrl = await simulator.listen();
   const started: Replica[] = [];
   for (let i = 0; i < count; i++) {
-    // Each given a different node: any node will do.
-    const replica = await startReplica(graphBaseUrl, { REDIS_URL: cluster.nodes[i % 3]!.url, ...env });
+    // Each given a different node: any node will do. At debug level, a replica that does not
+    // share the limit in time shows its connections' errors (test/support/replicas.ts).
+    const replica = await startReplica(graphBaseUrl, { REDIS_URL: cluster.nodes[i % 3]!.url, LOG_LEVEL: 'debug', ...env });
     replicas.push(replica);
     started.push(replica);
   }

@@ -28,7 +28,11 @@ export async function waitForLimit(replica: Replica, state: 'shared' | 'local', 
   for (;;) {
     const ready = await readiness(replica);
     if (ready['mailboxLimit'] === state) return ready;
-    if (Date.now() > deadline) throw new Error(`The replica's limit did not become ${state}: /readyz says ${JSON.stringify(ready)}.`);
+    if (Date.now() > deadline) {
+      // Its last lines about Redis (at LOG_LEVEL=debug, the connections' errors too) say why.
+      const lines = replica.logs.lines.filter((line) => line.includes('redis')).slice(-8);
+      throw new Error(`The replica's limit did not become ${state}: /readyz says ${JSON.stringify(ready)}. Its last Redis log lines:\n${lines.join('\n')}`);
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
