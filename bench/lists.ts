@@ -78,13 +78,13 @@ async function post(url: string, request: Variant['requests'][number]): Promise<
   return request.thumbnails - thumbnails;
 }
 
+/** The simulator as Outlook behaves for the list scenarios: `itemMs` per request or batch item, `networkMs` per HTTP request, `outlookConcurrency` in flight per mailbox. */
+export function outlookSimulator(settings: { itemMs: number; networkMs: number; outlookConcurrency: number }): GraphSimulator {
+  return new GraphSimulator({ latencyMs: settings.itemMs, networkLatencyMs: settings.networkMs, mailboxConcurrency: settings.outlookConcurrency, requestLogSize: 0 });
+}
+
 export async function runLists(log: (line: string) => void): Promise<ListResult[]> {
-  const simulator = new GraphSimulator({
-    latencyMs: LISTS.itemMs,
-    networkLatencyMs: LISTS.networkMs,
-    mailboxConcurrency: LISTS.outlookConcurrency,
-    requestLogSize: 0,
-  });
+  const simulator = outlookSimulator(LISTS);
   const baseUrl = await simulator.listen();
   const gateways = new Map<boolean, RunningProcess>();
   try {

@@ -5,7 +5,6 @@
  * field or a wrong variable is a `tsc` error, not a runtime surprise.
  */
 import { ApolloClient, CombinedGraphQLErrors, InMemoryCache, ServerError, type TypePolicies } from '@apollo/client';
-import { SetContextLink } from '@apollo/client/link/context';
 import UploadHttpLink from 'apollo-upload-client/UploadHttpLink.mjs';
 import {
   ContactListDocument,
@@ -16,6 +15,9 @@ import {
   UploadContactPhotoDocument,
 } from './generated/graphql.js';
 import type { ContactListQuery, ProfilePhotoInput } from './generated/graphql.js';
+import { createAuthLink } from './auth-link.js';
+
+export { createAuthLink, type AuthLinkOptions } from './auth-link.js';
 
 /**
  * `ProfilePhoto.id` is a size label (`240X240`, `1x1`) that many contacts share, so Apollo
@@ -51,23 +53,36 @@ type ContactConnection = ContactListQuery['contacts'];
 export type TokenSource = string | (() => string | Promise<string>);
 
 /**
- * A client for the gateway. Its link asks `token` for each request (`SetContextLink`), then
- * apollo-upload-client's `UploadHttpLink` sends it: an ordinary HTTP link that sends a GraphQL
+ * A client for the gateway. Its link (`createAuthLink`, auth-link.ts) asks `token` for each
+ * request, and with `onClaimsChallenge` answers a claims challenge and sends the request once
+ * more; then apollo-upload-client's `UploadHttpLink` sends it: an ordinary HTTP link that sends a GraphQL
  * multipart request when the variables hold a `File` or `Blob`. `apollo-require-preflight` is
  * what the gateway (like Apollo Server) asks of a multipart request, so that a cross-site form
  * cannot send one.
  *
  * An auth failure arrives in one of two shapes (`isUnauthenticated` below tells either).
  */
-export function createContactPhotoClient(options: { url: string; token: TokenSource }): ApolloClient {
-  const { token } = options;
-  const authorization = new SetContextLink(async (previous) => ({
-    headers: { ...previous['headers'], authorization: `Bearer ${typeof token === 'string' ? token : await token()}` },
-  }));
-  return new ApolloClient({
+export function createContactPhotoClient(options: { url: string; token: TokenSource; onClaimsChallenge?: (claims: string) => string | Promise<string> }): ApolloClient {
+  const { token, onClaimsChallenge } = options;
+  const pictures = pictureUrlsOn(options.url);
+  const authorization = createAuthLink({ getToken: typeof token === 'string' ? () => token : token, ...(onClaimsChallenge && { onClaimsChallenge }) });
+  const client = new ApolloClient({
     link: authorization.concat(new UploadHttpLink({ uri: options.url, headers: { 'apollo-require-preflight': 'true' } })),
-    cache: new InMemoryCache({ typePolicies }),
+    cache: new InMemoryCache({ typePolicies: { ...typePolicies, ProfilePhoto: { ...typePolicies['ProfilePhoto'], fields: { url: { read: pictures } } } } }),
   });
+  gatewayUrls.set(client, options.url);
+  return client;
+}
+
+/** The GraphQL URL each client was made for: picture URLs are relative to it. */
+const gatewayUrls = new WeakMap<ApolloClient, string>();
+
+/**
+ * `ProfilePhoto.url` is relative to the gateway (`/photos/...`): made absolute on the gateway's
+ * origin, so that an `<img src>` on a page of another origin loads it from the gateway.
+ */
+function pictureUrlsOn(gatewayUrl: string): (url: string | null | undefined) => string | null | undefined {
+  return (url) => (url ? new URL(url, gatewayUrl).href : url);
 }
 
 /** Updates a contact's photo; the answer is typed from the document. */
@@ -99,7 +114,8 @@ export async function contactPhotoThumbnail(client: ApolloClient, invitationId: 
 }
 
 /**
- * A contacts screen in one request: each contact's photo and 48 px thumbnail, in the order of
+ * A contacts screen in one request: each contact's photo and the URL of its 48 px thumbnail
+ * (absolute, on the gateway; the browser keeps the bytes), in the order of
  * `contactIds` (`null` for a contact without a photo). One contact's failed read does not fail
  * the list: `errorPolicy: 'all'` keeps the other entries, and `errors` says which entry failed
  * (`path: ['contactPhotos', index]`) and why (`extensions.code`).
@@ -110,7 +126,8 @@ export async function contactPhotoList(client: ApolloClient, invitationId: strin
 }
 
 /**
- * One page of an invitation's contacts, in `displayName` order, each with its 48 px thumbnail:
+ * One page of an invitation's contacts, in `displayName` order, each with the URL of its 48 px
+ * thumbnail (absolute, on the gateway):
  * `first` of them (1 to 100, 50 by default), after the cursor `after` (`pageInfo.endCursor` of the
  * page before). A failed list call is `error` with no page; one contact's failed photo read
  * leaves the others, `error` saying which (`path: ['contacts', 'edges', index, 'node', 'photo']`).
@@ -119,7 +136,14 @@ export async function contactPhotoList(client: ApolloClient, invitationId: strin
  */
 export async function contactList(client: ApolloClient, invitationId: string, page: { first?: number; after?: string } = {}) {
   const { data, error } = await client.query({ query: ContactListDocument, variables: { invitationId, ...page }, errorPolicy: 'all', fetchPolicy: 'no-cache' });
-  return { contacts: data?.contacts ?? null, error };
+  // Past the cache, so past its type policy that makes picture URLs absolute: made so here.
+  const gateway = gatewayUrls.get(client);
+  const absolute = gateway ? pictureUrlsOn(gateway) : (url: string | null | undefined) => url;
+  const contacts = data?.contacts && {
+    ...data.contacts,
+    edges: data.contacts.edges.map((edge) => ({ ...edge, node: { ...edge.node, photo: edge.node.photo && { ...edge.node.photo, thumbnail: absolute(edge.node.photo.thumbnail) ?? null } } })),
+  };
+  return { contacts: contacts ?? null, error };
 }
 
 /**

@@ -1,13 +1,16 @@
 /**
  * `npm run demo`: the Graph simulator and the gateway in front of it, on this machine, with no
  * Microsoft tenant. Prints the Sandbox URL and a `curl` that works as is. With `AUTH_MODE=obo`,
- * the simulator plays Microsoft Entra ID too, and the demo prints a user's token for the
- * gateway's API. The simulator holds the demo's contacts, and takes faults over HTTP (its fault
+ * the simulator plays Microsoft Entra ID too, over HTTPS with its own CA (written to a file the
+ * demo names, with the two ways to make a browser accept it): the example page signs in with
+ * MSAL.js as one of its test users, and the demo prints a user's token for the gateway's API
+ * (for curl and Sandbox). The simulator holds the demo's contacts, and takes faults over HTTP (its fault
  * API, on in the demo only) so that a person can watch the example page meet Graph's failures.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { X509Certificate, createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +22,8 @@ import { DEMO_INVITATION_ID, demoContacts } from './simulator/graph/demo-contact
 import { GraphSimulator } from './simulator/graph/graph-simulator.js';
 
 const signIn = process.env['AUTH_MODE'] === 'obo';
-const entra = signIn ? new EntraSimulator() : undefined;
+// The example page is the tenant's single-page app (its redirect URI registered once the gateway listens).
+const entra = signIn ? new EntraSimulator({ controlApi: true }) : undefined;
 if (entra) await entra.listen();
 // With sign-in, Graph takes only the tokens the Entra simulator issued, and keeps photos per user.
 const simulator = new GraphSimulator({ controlApi: true, ...(entra && { principal: (token: string) => entra.graphPrincipal(token) }) });
@@ -32,7 +36,8 @@ const webAppDir = fileURLToPath(new URL('../examples/web/dist', import.meta.url)
 const webApp = existsSync(join(webAppDir, 'index.html'));
 // The demo always talks to its own simulator, and listens on this machine only unless HOST says otherwise.
 const env = { HOST: '127.0.0.1', ...(webApp && { WEB_APP_DIR: webAppDir }), ...process.env, GRAPH_BASE_URL: graphBaseUrl };
-const { url, stopGateway } = entra ? await startGatewayProcess({ ...env, ...entra.gatewayEnv() }) : await startGatewayHere(env);
+const { url, stopGateway } = entra ? await startGatewayProcess({ ...env, ...entra.gatewayEnv(), WEB_APP_CLIENT_ID: entra.spaClientId }) : await startGatewayHere(env);
+entra?.addSpaRedirectUri(new URL('/app/redirect.html', url).href);
 const token = entra ? await entra.userToken({ oid: 'demo-user', expiresInS: 12 * 3600 }) : 'demo-token';
 
 async function startGatewayHere(environment: NodeJS.ProcessEnv): Promise<{ url: string; stopGateway: () => Promise<void> }> {
@@ -92,8 +97,9 @@ process.stdout.write(
     `Gateway:         ${url}`,
     '',
     webApp
-      ? `Open the example page: ${new URL('/app/', url).href}${entra ? `#token=${token}` : ''}`
+      ? `Open the example page: ${new URL('/app/', url).href}${entra ? '  (sign in as one of the test users)' : ''}`
       : 'The example page is not built: npm run build:web, then start the demo again.',
+    ...(entra ? ['', ...trustHelp(entra.caFile)] : []),
     '',
     `Open Apollo Sandbox: ${url}`,
     entra
@@ -119,10 +125,38 @@ process.stdout.write(
     '',
     ...faultApiHelp(new URL('/_simulator/', graphBaseUrl).href),
     '',
+    ...(entra ? [...claimsChallengeHelp(new URL('/_simulator/', entra.authorityHost).href, entra.caFile), ''] : []),
     'Press Ctrl+C to stop.',
     '',
   ].join('\n'),
 );
+
+/**
+ * Where the Entra simulator's CA is, and the two ways to make a browser accept the simulator's
+ * HTTPS, which MSAL.js requires of an authority: trust the CA, or, for local testing only, start
+ * Chromium with its flag that accepts this CA's key alone (not every bad certificate).
+ */
+function trustHelp(caFile: string): string[] {
+  const spki = new X509Certificate(readFileSync(caFile)).publicKey.export({ type: 'spki', format: 'der' });
+  const hash = createHash('sha256').update(spki).digest('base64');
+  return [
+    `The Entra ID simulator serves HTTPS with its own CA (new at each start, valid a day): ${caFile}`,
+    'Make the browser accept it, either:',
+    `  - trust that file (Chromium on Linux: certutil -d sql:$HOME/.pki/nssdb -A -t C,, -n contact-photo-gateway-demo -i ${caFile};`,
+    '    macOS: add it to the login keychain in Keychain Access and trust it; Windows: certutil -addstore -user Root <file>), or',
+    `  - for local testing only, start Chromium with: --ignore-certificate-errors-spki-list=${hash}`,
+  ];
+}
+
+/** How to make Conditional Access ask a user for more: a claims challenge through the Entra simulator's control API. */
+function claimsChallengeHelp(api: string, caFile: string): string[] {
+  return [
+    "Make the gateway's exchange answer a claims challenge for Megan Bowen (she then signs in again once, in a popup):",
+    `curl -s --cacert ${caFile} ${api}claims-challenges -H 'content-type: application/json' \\`,
+    `  --data '{"user":"megan.bowen@contoso.example"}'`,
+    `Clear them: curl -s --cacert ${caFile} -X DELETE ${api}claims-challenges`,
+  ];
+}
 
 /** How to make Graph fail while watching the page: the simulator's fault API (control-api.ts). */
 function faultApiHelp(api: string): string[] {
@@ -139,6 +173,11 @@ function faultApiHelp(api: string): string[] {
     '',
     'Clear every fault (POST /_simulator/reset also forgets the requests received):',
     `curl -s -X DELETE ${api}faults`,
+    '',
+    'The gateway keeps each caller\'s pictures for PHOTO_CACHE_TTL_S (600 s) and its contact list for',
+    'CONTACT_LIST_CACHE_TTL_S (60 s): what is already on screen stays there when its reads fail. To',
+    'watch a fault at once, open the page as a new caller (another #token=... in its address, in',
+    'passthrough), or start the demo with PHOTO_CACHE_TTL_S=0 (which turns both off).',
   ];
 }
 

@@ -11,5 +11,11 @@ export default defineConfig({
   root: fileURLToPath(new URL('.', import.meta.url)),
   base: '/app/',
   oxc: { jsx: { runtime: 'automatic' } },
-  build: { outDir: 'dist', emptyOutDir: true, sourcemap: false },
+  // Two pages: the page, and MSAL's redirect bridge (the redirect URI the page registers).
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    sourcemap: false,
+    rolldownOptions: { input: { index: fileURLToPath(new URL('index.html', import.meta.url)), redirect: fileURLToPath(new URL('redirect.html', import.meta.url)) } },
+  },
 });

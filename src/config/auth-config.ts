@@ -30,11 +30,20 @@ export type AuthConfig =
       jwksRefreshMs: number;
       /** `ENTRA_TIMEOUT_MS`: one request to Entra ID (discovery, keys, token endpoint). */
       timeoutMs: number;
+      /**
+       * `WEB_APP_CLIENT_ID`: the example page's own app registration (a single-page app), which
+       * then signs in with MSAL.js: `/app/sign-in.json` tells it this and the authority.
+       */
+      webAppClientId: string | undefined;
     };
 
 /** Sign-in (`AUTH_MODE` and the `ENTRA_*` / `AUTH_*` settings). */
 export function authConfig(env: Env): AuthConfig {
   const mode = raw(env, 'AUTH_MODE') ?? 'passthrough';
+  const webAppClientId = raw(env, 'WEB_APP_CLIENT_ID');
+  if (mode === 'passthrough' && webAppClientId !== undefined) {
+    throw new ConfigError('WEB_APP_CLIENT_ID', 'is for sign-in: set AUTH_MODE=obo too, or leave it out', webAppClientId);
+  }
   if (mode === 'passthrough') return { mode };
   if (mode !== 'obo') throw new ConfigError('AUTH_MODE', 'must be passthrough or obo', mode);
   const because = 'when AUTH_MODE is obo';
@@ -53,6 +62,7 @@ export function authConfig(env: Env): AuthConfig {
     jwksCooldownMs: integer(env, 'AUTH_JWKS_COOLDOWN_MS', 30_000, 0, 3_600_000),
     jwksRefreshMs: integer(env, 'AUTH_JWKS_REFRESH_MS', 600_000, 1000, 86_400_000),
     timeoutMs: integer(env, 'ENTRA_TIMEOUT_MS', 10_000, 1, 600_000),
+    webAppClientId,
   };
 }
 

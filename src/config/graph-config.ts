@@ -20,7 +20,26 @@ export interface GraphConfig {
     /** With Redis: how long a slot is held without a refresh (`GRAPH_MAILBOX_LEASE_MS`). */
     leaseMs: number;
   };
+  /** Outlook's per-mailbox budgets over a sliding window, kept by the gateway like the limit above. */
+  budget: MailboxBudgetSettings;
 }
+
+/** Requests and upload bytes per mailbox per window (Outlook: 10,000 in 10 minutes, 150 MB in 5 minutes). */
+export interface MailboxBudgetSettings {
+  /** Requests per mailbox per window (`GRAPH_MAILBOX_REQUEST_BUDGET`); a batch's items count one each. */
+  requests: number;
+  /** That window, in seconds (`GRAPH_MAILBOX_REQUEST_WINDOW_S`). */
+  requestWindowS: number;
+  /** Bytes uploaded per mailbox per window (`GRAPH_MAILBOX_UPLOAD_BUDGET_BYTES`). */
+  uploadBytes: number;
+  /** That window, in seconds (`GRAPH_MAILBOX_UPLOAD_WINDOW_S`). */
+  uploadWindowS: number;
+}
+
+/** A full batch (Graph allows 20 requests in one) must fit the request budget, or it could never be sent. */
+const MIN_REQUEST_BUDGET = 20;
+/** One photo at Graph's 4 MB cap (limits/graph-photo-limits.ts, not importable here) must fit the upload budget. */
+const MIN_UPLOAD_BUDGET_BYTES = 4 * 1024 * 1024;
 
 export function graphConfig(env: Env): GraphConfig {
   return {
@@ -34,6 +53,13 @@ export function graphConfig(env: Env): GraphConfig {
       concurrency: integer(env, 'GRAPH_MAILBOX_CONCURRENCY', 4, 1, 1000),
       queueLimit: integer(env, 'GRAPH_MAILBOX_QUEUE', 100, 0, 100_000),
       leaseMs: integer(env, 'GRAPH_MAILBOX_LEASE_MS', 5000, 100, 600_000),
+    },
+    budget: {
+      requests: integer(env, 'GRAPH_MAILBOX_REQUEST_BUDGET', 10_000, MIN_REQUEST_BUDGET, 10_000_000),
+      requestWindowS: integer(env, 'GRAPH_MAILBOX_REQUEST_WINDOW_S', 600, 1, 86_400),
+      // Microsoft's "150 MB" read as the smaller of its two meanings: 150,000,000 bytes.
+      uploadBytes: integer(env, 'GRAPH_MAILBOX_UPLOAD_BUDGET_BYTES', 150_000_000, MIN_UPLOAD_BUDGET_BYTES, 1024 ** 4),
+      uploadWindowS: integer(env, 'GRAPH_MAILBOX_UPLOAD_WINDOW_S', 300, 1, 86_400),
     },
   };
 }

@@ -141,6 +141,8 @@ export class BatchReader {
       maxResponseBytes,
       binary: false,
       slots: Math.min(round.items.length, this.#options.concurrency),
+      // Outlook counts each item as a request of its own, and the envelope as none.
+      outlookRequests: round.items.length,
       settle,
     };
   }

@@ -1,4 +1,5 @@
 import type { GraphCallObserver } from './graph-call-observer.js';
+import type { MailboxBudget, MailboxBudgetOptions } from './mailbox-budget.js';
 import type { MailboxLimiter } from './mailbox-limiter.js';
 import type { MailboxSchedulerOptions } from './mailbox-scheduler.js';
 
@@ -20,6 +21,10 @@ export interface GraphClientOptions {
   mailbox: MailboxSchedulerOptions;
   /** Keeps that limit instead of a `MailboxScheduler` of this process (the Redis-shared one). */
   limiter?: MailboxLimiter;
+  /** Outlook's request and upload budgets per mailbox, kept by a `MailboxBudgets` of this process; none when absent. */
+  budget?: MailboxBudgetOptions;
+  /** Keeps those budgets instead (the Redis-shared one). */
+  budgets?: MailboxBudget;
   /** Ends every call in flight at once (the gateway's shutdown deadline). */
   signal?: AbortSignal;
   /** Told of every attempt, retry and mailbox wait (the gateway's metrics). */

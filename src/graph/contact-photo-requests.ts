@@ -54,13 +54,14 @@ export function readRequest(read: PhotoRead): GraphRequest {
 export function patchRequest(invitationId: string, contactId: string, patch: ProfilePhotoPatch): GraphRequest {
   const path = contactPhotoPath(invitationId, contactId);
   const body = { data: JSON.stringify({ '@odata.type': ODATA_TYPE, ...patch }), contentType: 'application/json' };
-  return { ...JSON_CALL, method: 'PATCH', mailbox: invitationId, path, body };
+  return { ...JSON_CALL, method: 'PATCH', mailbox: invitationId, path, body, uploadBytes: Buffer.byteLength(body.data) };
 }
 
 /** `PUT .../photo/$value` with a JPEG; Graph answers it with JSON (an error) or nothing. */
 export function putValueRequest(invitationId: string, contactId: string, jpeg: Buffer): GraphRequest {
   const path = contactPhotoValuePath(invitationId, contactId);
-  return { ...JSON_CALL, route: CONTACT_PHOTO_VALUE_ROUTE, method: 'PUT', mailbox: invitationId, path, body: { data: jpeg, contentType: 'image/jpeg' } };
+  const body = { data: jpeg, contentType: 'image/jpeg' };
+  return { ...JSON_CALL, route: CONTACT_PHOTO_VALUE_ROUTE, method: 'PUT', mailbox: invitationId, path, body, uploadBytes: jpeg.length };
 }
 
 /** A read's final answer as its result: `null` for Graph's 404, the photo or picture, or the error Graph's answer means. */

@@ -17,4 +17,6 @@ export interface GraphCallObserver {
   batchItem(status: number): void;
   /** An item answered `status` (429, 503, 504) will be sent again in a later batch. */
   batchItemRetried(status: number): void;
+  /** An attempt was refused, unsent, because it would pass its mailbox's request or upload budget. */
+  budgetRefused(budget: 'requests' | 'upload'): void;
 }

@@ -7,6 +7,7 @@ import type { GraphCallContext, GraphClientOptions } from './client-options.js';
 import { errorFromTransportFailure, transportFailureKind } from './error-mapping.js';
 import type { CallProgress, FinalResponse, GraphRequest } from './graph-request.js';
 import type { Exchange, GraphTransport } from './graph-transport.js';
+import { overBudget, type BudgetCost, type BudgetName, type MailboxBudget } from './mailbox-budget.js';
 import { waitedPastDeadline, type MailboxLimiter } from './mailbox-limiter.js';
 import { decideAfterAttempt, type RetryDecision } from './retry-policy.js';
 import type { GraphResponse } from './types.js';
@@ -15,20 +16,22 @@ const tracer = trace.getTracer(GATEWAY_NAME, GATEWAY_VERSION);
 
 /**
  * A Graph call: one request sent with Graph's retry rules (`retry-policy.ts`), each attempt
- * holding slots on its mailbox and bounded by the call's deadline, in a span of its own when
- * traced. Every request of `GraphClient` goes through `send`, a batch's envelope included.
+ * counted against its mailbox's budgets, holding slots on its mailbox and bounded by the call's
+ * deadline, in a span of its own when traced. Every request of `GraphClient` goes through `send`, a batch's envelope included.
  */
 export class GraphCaller {
   readonly #options: GraphClientOptions;
   readonly #transport: GraphTransport;
   readonly #scheduler: MailboxLimiter;
+  readonly #budgets: MailboxBudget | undefined;
   readonly #random: () => number;
   readonly #host: string;
 
-  constructor(options: GraphClientOptions, transport: GraphTransport, scheduler: MailboxLimiter) {
+  constructor(options: GraphClientOptions, transport: GraphTransport, scheduler: MailboxLimiter, budgets?: MailboxBudget) {
     this.#options = options;
     this.#transport = transport;
     this.#scheduler = scheduler;
+    this.#budgets = budgets;
     this.#random = options.random ?? Math.random;
     this.#host = new URL(options.baseUrl).host;
   }
@@ -119,6 +122,10 @@ export class GraphCaller {
       if (this.#options.signal?.aborted) throw shuttingDown();
       // Before a slot is taken: a token that cannot be had costs the mailbox nothing.
       if (typeof call.graphAuthorization !== 'string') headers['authorization'] = await call.graphAuthorization();
+      // Each attempt counts (Outlook counts every request it receives), before it waits for a slot.
+      let verdict = this.#budgets?.charge(request.mailbox, costOf(request));
+      if (verdict instanceof Promise) verdict = await verdict;
+      if (verdict?.allowed === false) throw this.refused(verdict.budget, verdict.retryAfterS);
       let lease = this.#scheduler.acquire(request.mailbox, progress.deadline, { slots: request.slots ?? 1, retry: attempt > 1, caller: call.caller });
       let waitStarted = -1;
       if (lease instanceof Promise) {
@@ -148,6 +155,12 @@ export class GraphCaller {
       this.#options.observer?.retry(request.method);
       await this.waitToRetry(decision.waitMs);
     }
+  }
+
+  /** An attempt that would pass its mailbox's `budget`: counted, and TOO_MANY_REQUESTS (nothing sent). */
+  private refused(budget: BudgetName, retryAfterS: number): GatewayError {
+    this.#options.observer?.budgetRefused(budget);
+    return overBudget({ budget, retryAfterS });
   }
 
   /** The headers of every attempt of a call (the token is set per attempt when it has a source). */
@@ -202,6 +215,11 @@ export class GraphCaller {
 /** The error of a call ended by the gateway's shutdown. */
 export function shuttingDown(): GatewayError {
   return new GatewayError(GatewayErrorCode.SHUTTING_DOWN, null);
+}
+
+/** What one attempt of `request` costs its mailbox's budgets. */
+function costOf(request: GraphRequest): BudgetCost {
+  return { requests: request.outlookRequests ?? 1, uploadBytes: request.uploadBytes ?? 0 };
 }
 
 /** One attempt's exchange, for the transport. */

@@ -17,6 +17,8 @@ import { GRAPH_BATCH_LIMIT } from './graph-batch.js';
 import { GraphCaller, shuttingDown } from './graph-call.js';
 import type { GraphRequest } from './graph-request.js';
 import { GraphTransport } from './graph-transport.js';
+import type { BudgetLeft, MailboxBudget } from './mailbox-budget.js';
+import { MailboxBudgets } from './mailbox-budgets.js';
 import type { MailboxLimiter } from './mailbox-limiter.js';
 import { MailboxScheduler } from './mailbox-scheduler.js';
 import type { PhotoValue } from './photo-value.js';
@@ -36,6 +38,7 @@ export { MAX_JSON_RESPONSE_BYTES, MAX_PHOTO_RESPONSE_BYTES, type PhotoRead, type
 export class GraphClient {
   readonly #transport: GraphTransport;
   readonly #scheduler: MailboxLimiter;
+  readonly #budgets: MailboxBudget | undefined;
   readonly #caller: GraphCaller;
   readonly #batches: BatchReader;
   readonly #batchMax: number;
@@ -44,7 +47,8 @@ export class GraphClient {
     this.#batchMax = Math.min(GRAPH_BATCH_LIMIT, Math.max(1, options.batchMax ?? GRAPH_BATCH_LIMIT));
     this.#scheduler = options.limiter ?? new MailboxScheduler(options.mailbox);
     this.#transport = new GraphTransport(options.userAgent);
-    this.#caller = new GraphCaller(options, this.#transport, this.#scheduler);
+    this.#budgets = options.budgets ?? (options.budget && new MailboxBudgets(options.budget));
+    this.#caller = new GraphCaller(options, this.#transport, this.#scheduler, this.#budgets);
     this.#batches = new BatchReader(this.#caller, this.#scheduler, {
       batchMax: this.#batchMax,
       concurrency: options.mailbox.concurrency,
@@ -129,6 +133,11 @@ export class GraphClient {
   /** Mailboxes with calls in flight, waiting or paused, and the calls waiting over all of them. */
   get mailboxUsage(): { mailboxes: number; waiting: number } {
     return this.#scheduler.size;
+  }
+
+  /** The least left of each mailbox budget (for the metrics); `undefined` when none is kept. */
+  get budgetLeft(): BudgetLeft | undefined {
+    return this.#budgets?.left;
   }
 
   /** Closes the pooled connections to Graph. */

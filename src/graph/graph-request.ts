@@ -16,6 +16,10 @@ export interface GraphRequest {
   maxResponseBytes: number;
   /** Keep a 2xx answer's body as bytes. */
   binary: boolean;
+  /** Requests Outlook counts against the mailbox's request budget per attempt: 1, or a batch's items (its envelope is none). */
+  outlookRequests?: number;
+  /** Bytes Outlook counts against the mailbox's upload budget per attempt (a PUT or PATCH's body); 0 when absent. */
+  uploadBytes?: number;
   /** Mailbox slots the request holds while in flight: 1, or more for a batch. */
   slots?: number;
   /**

@@ -127,6 +127,30 @@ export function sharedLimitMetrics(registers: Registers) {
   };
 }
 
+/** What is left of each mailbox budget, for the mailbox with the least left; read when scraped (undefined: none kept). */
+export type BudgetUsage = () => { requests: number; uploadBytes: number } | undefined;
+
+export function budgetMetrics(registers: Registers, left: BudgetUsage) {
+  scrapedGauge(
+    registers,
+    'graph_mailbox_request_budget_left',
+    'Requests left of GRAPH_MAILBOX_REQUEST_BUDGET in the sliding window, for the mailbox with the least left (with REDIS_URL, as Redis last answered this replica).',
+    () => left()?.requests ?? 0,
+  );
+  scrapedGauge(
+    registers,
+    'graph_mailbox_upload_budget_left_bytes',
+    'Bytes left of GRAPH_MAILBOX_UPLOAD_BUDGET_BYTES in the sliding window, for the mailbox with the least left (with REDIS_URL, as Redis last answered this replica).',
+    () => left()?.uploadBytes ?? 0,
+  );
+  return new Counter({
+    name: 'graph_mailbox_budget_refusals_total',
+    help: "Graph requests refused unsent (TOO_MANY_REQUESTS) because they would pass their mailbox's budget, by budget (requests, upload).",
+    labelNames: ['budget'] as const,
+    registers,
+  });
+}
+
 /** A gauge that reads its value when scraped. */
 function scrapedGauge(registers: Registers, name: string, help: string, read: () => number): void {
   new Gauge({
@@ -166,7 +190,7 @@ export function photoCacheMetrics(registers: Registers, bytesHeld: () => number)
   return {
     reads: new Counter({
       name: 'photo_cache_reads_total',
-      help: 'Photo reads asked of the photo cache, by part (metadata, value, thumbnail) and outcome: hit (from the cache), miss (from Graph), shared (joined an identical read in flight).',
+      help: 'Reads asked of the photo cache, by part (metadata, value, thumbnail of a photo; list, a page of the contact list) and outcome: hit (from the cache), miss (from Graph), shared (joined an identical read in flight).',
       labelNames: ['part', 'outcome'] as const,
       registers,
     }),

@@ -5,6 +5,7 @@ import type { PhotoObserver } from '../photos/photo-observer.js';
 import type { SharedLimiterObserver } from '../redis/shared-limiter-observer.js';
 import {
   batchMetrics,
+  budgetMetrics,
   graphCallMetrics,
   imageGauges,
   mailboxGauges,
@@ -12,6 +13,7 @@ import {
   photoCacheMetrics,
   photoMetrics,
   sharedLimitMetrics,
+  type BudgetUsage,
   type ImageUsage,
   type MailboxUsage,
 } from './metric-definitions.js';
@@ -32,6 +34,7 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, PhotoCa
   readonly #photos: ReturnType<typeof photoMetrics>;
   readonly #sharedLimit: ReturnType<typeof sharedLimitMetrics>;
   readonly #photoCache: ReturnType<typeof photoCacheMetrics>;
+  readonly #budgetRefusals: ReturnType<typeof budgetMetrics>;
   // Labelled children kept by label values: prom-client hashes the labels on every call otherwise.
   readonly #operationChild = labelledChildren((rootField: string, code: string) => this.#operations.labels(rootField, code));
   readonly #graphCallChild = labelledChildren((method: string, status: string) => this.#graph.calls.labels(method, status));
@@ -43,9 +46,10 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, PhotoCa
 
   /**
    * `waitingCalls` reads how many calls wait for their mailbox, `images` how many images are
-   * being processed or wait for a turn, and `photoCacheBytes` what the photo cache holds, when scraped.
+   * being processed or wait for a turn, `photoCacheBytes` what the photo cache holds, and
+   * `budgetLeft` what is left of the mailbox budgets, when scraped.
    */
-  constructor(waitingCalls: MailboxUsage, images: ImageUsage = NO_IMAGES, photoCacheBytes: () => number = () => 0) {
+  constructor(waitingCalls: MailboxUsage, images: ImageUsage = NO_IMAGES, photoCacheBytes: () => number = () => 0, budgetLeft: BudgetUsage = () => undefined) {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry });
     this.#operations = operationMetric(registers);
@@ -56,6 +60,7 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, PhotoCa
     this.#photoCache = photoCacheMetrics(registers, photoCacheBytes);
     imageGauges(registers, images);
     mailboxGauges(registers, waitingCalls);
+    this.#budgetRefusals = budgetMetrics(registers, budgetLeft);
   }
 
   /** One operation answered: `rootField` is a label from a fixed set (see operation-log-plugin.ts). */
@@ -89,6 +94,10 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, PhotoCa
     this.#batches.itemsRetried.labels(String(status)).inc();
   }
 
+  budgetRefused(budget: 'requests' | 'upload'): void {
+    this.#budgetRefusals.labels(budget).inc();
+  }
+
   redisRoundTrip(operation: string, seconds: number, ok: boolean): void {
     // Two of these per Graph call with Redis: the labelled child is cached, as for the others.
     this.#redisChild(operation, ok ? 'ok' : 'error').observe(seconds);
@@ -112,7 +121,7 @@ export class GatewayMetrics implements GraphCallObserver, PhotoObserver, PhotoCa
     this.#photos.bytes.labels(operation, 'out').inc(bytesOut);
   }
 
-  photoCacheRead(part: 'metadata' | 'value' | 'thumbnail', outcome: 'hit' | 'miss' | 'shared'): void {
+  photoCacheRead(part: 'metadata' | 'value' | 'thumbnail' | 'list', outcome: 'hit' | 'miss' | 'shared'): void {
     this.#photoCache.reads.labels(part, outcome).inc();
   }
 

@@ -5,6 +5,7 @@ import type { GraphProfilePhoto } from '../graph/types.js';
 import { MEDIA_TYPES } from '../photos/image-format.js';
 import { callerPartition, contactPart, contentHash, mailboxTag } from './cache-keys.js';
 import { decodeEntry, encodeEntry, type CacheEntry } from './entry-codec.js';
+import { InFlight } from './in-flight.js';
 import type { PhotoCacheObserver } from './photo-cache-observer.js';
 import type { PhotoCacheStore } from './photo-cache-store.js';
 
@@ -45,7 +46,7 @@ export class PhotoCache {
   readonly #store: PhotoCacheStore;
   readonly #observer: PhotoCacheObserver | undefined;
   readonly #inFlight = new Map<string, Promise<PhotoReadResult>>();
-  readonly #thumbnailsInFlight = new Map<string, Promise<PhotoValue>>();
+  readonly #thumbnailsInFlight = new InFlight<PhotoValue>();
 
   constructor(ttlS: number, store: PhotoCacheStore, observer?: PhotoCacheObserver) {
     this.#ttlMs = ttlS * 1000;
@@ -197,14 +198,11 @@ export class PhotoCache {
     if (this.#ttlMs === 0) return make();
     const tag = mailboxTag(read.invitationId);
     const key = `thumb:${callerPartition(call)}:${contactPart(read.contactId)}:${size}:${contentHash(source.bytes)}`;
-    const flight = this.#thumbnailsInFlight.get(`${tag}:${key}`);
-    if (flight) {
-      this.#observer?.photoCacheRead('thumbnail', 'shared');
-      return flight;
-    }
-    const made = this.cachedThumbnail(call, tag, key, make);
-    this.#thumbnailsInFlight.set(`${tag}:${key}`, made);
-    return made.finally(() => this.#thumbnailsInFlight.delete(`${tag}:${key}`));
+    return this.#thumbnailsInFlight.join(
+      `${tag}:${key}`,
+      () => this.cachedThumbnail(call, tag, key, make),
+      () => this.#observer?.photoCacheRead('thumbnail', 'shared'),
+    );
   }
 
   private async cachedThumbnail(call: GraphCallContext, tag: string, key: string, make: () => Promise<PhotoValue>): Promise<PhotoValue> {

@@ -8,6 +8,7 @@ import { badUserInput } from '../errors/gateway-error.js';
 import { assertValidId } from '../graph/contact-photo-path.js';
 import type { GraphCallContext, GraphClient } from '../graph/graph-client.js';
 import type { ContactConnection, QueryContactsArgs } from '../generated/graphql.js';
+import type { ContactListCache } from '../photo-cache/contact-list-cache.js';
 import { decodeCursor, encodeCursor } from './contact-cursor.js';
 import type { PhotoReads } from './photo-reads.js';
 
@@ -27,10 +28,11 @@ export function validPageSize(first: number | null | undefined): first is number
 
 /**
  * One page: the arguments checked before any Graph call (the id, `first`, the cursor), then one
- * list call asking Graph for `first` contacts after the cursor's offset. Each edge's cursor is the
- * offset after it, so that `after:` any edge's cursor continues from there.
+ * list call asking Graph for `first` contacts after the cursor's offset (answered by the caller's
+ * cached page when there is one). Each edge's cursor is the offset after it, so that `after:` any
+ * edge's cursor continues from there.
  */
-export async function contactsPage(args: QueryContactsArgs, graph: GraphClient, call: GraphCallContext): Promise<ContactConnection> {
+export async function contactsPage(args: QueryContactsArgs, graph: GraphClient, call: GraphCallContext, lists?: ContactListCache): Promise<ContactConnection> {
   const { invitationId, after } = args;
   const first = args.first === undefined ? DEFAULT_CONTACTS_PAGE : args.first;
   assertValidId('invitationId', invitationId);
@@ -41,16 +43,18 @@ export async function contactsPage(args: QueryContactsArgs, graph: GraphClient, 
     if (typeof offset !== 'number') throw offset;
     skip = offset;
   }
-  const page = await graph.listContacts(invitationId, { top: first, skip }, call);
+  const request = { top: first, skip };
+  const read = () => graph.listContacts(invitationId, request, call);
+  const page = await (lists ? lists.page(invitationId, request, call, read) : read());
   const edges = page.contacts.map((contact, index) => ({ cursor: encodeCursor(invitationId, skip + index + 1), node: { ...contact, invitationId } }));
   return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null } };
 }
 
 /**
- * A photo selection's fields that need no metadata: with `dataUrl` (thumbnails), the photo is
- * read from its picture alone (`GET .../photo/$value`, `null` on 404).
+ * A photo selection's fields that need no metadata: with `dataUrl` or `url` (thumbnails), the
+ * photo is read from its picture alone (`GET .../photo/$value`, `null` on 404).
  */
-const PICTURE_ONLY_FIELDS: ReadonlySet<string> = new Set(['dataUrl', 'invitationId', 'contactId', '__typename']);
+const PICTURE_ONLY_FIELDS: ReadonlySet<string> = new Set(['dataUrl', 'url', 'invitationId', 'contactId', '__typename']);
 
 const pictureOnlyByNode = new WeakMap<object, boolean>();
 

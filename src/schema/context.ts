@@ -1,6 +1,7 @@
 import type { CallerIdentity } from '../auth/access-token-verifier.js';
 import type { OnBehalfOfExchange } from '../auth/token-exchange.js';
 import type { GraphCallStats, GraphClient } from '../graph/graph-client.js';
+import type { ContactListCache } from '../photo-cache/contact-list-cache.js';
 import type { PhotoCache } from '../photo-cache/photo-cache.js';
 import type { PhotoUrls } from '../photo-cache/photo-urls.js';
 import type { PhotoObserver } from '../photos/photo-observer.js';
@@ -34,6 +35,8 @@ export interface GatewayContext {
   photoReads?: PhotoReads;
   /** The gateway's photo cache, per caller (`PHOTO_CACHE_TTL_S`); absent, every read goes to Graph. */
   photoCache?: PhotoCache;
+  /** The pages of the contact list, per caller (`CONTACT_LIST_CACHE_TTL_S`); absent, every page is read from Graph. */
+  contactLists?: ContactListCache;
   /** Makes `ProfilePhoto.url`; absent, the field is `null`. */
   photoUrls?: PhotoUrls;
   /**

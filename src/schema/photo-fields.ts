@@ -81,7 +81,8 @@ export async function photoDataUrl(
 /**
  * `ProfilePhoto.url`: the URL the gateway serves the picture (or its thumbnail) at, signed and
  * named by the bytes' hash (photo-cache/photo-urls.ts). Read as `dataUrl` reads it, without its
- * budget: the bytes are not in the answer.
+ * budget: the bytes are not in the answer. (A deliberate pair with `photoDataUrl`: the same
+ * parameters, as both are resolvers of the same photo's picture.)
  */
 export async function photoUrl(
   photo: { invitationId: string; contactId: string },

@@ -79,7 +79,7 @@ export const resolvers: Resolvers<GatewayContext> = {
       // slot for one (a list entry is `T | Promise<T> | null`), hence the cast.
       return contactIds.map((contactId) => readPhoto(context, invitationId, contactId, picture)) as unknown as Promise<ProfilePhoto>[];
     },
-    contacts: (_parent, args, context) => contactsPage(args, context.graph, graphCall(context)),
+    contacts: (_parent, args, context) => contactsPage(args, context.graph, graphCall(context), context.contactLists),
   },
   Contact: {
     photo: (contact, _args, context, info) => {

@@ -12,6 +12,7 @@ import { createMetricsServer } from './http/metrics-server.js';
 import { metricsRoutePlugin } from './http/metrics-route.js';
 import { multipartPlugin } from './http/multipart.js';
 import { photoRoutePlugin } from './http/photo-route.js';
+import type { WebAppSignIn } from './http/web-app.js';
 import { OperationLogController } from './logger.js';
 import { buildServices, type GatewayServices } from './services.js';
 import { shutDown } from './shutdown.js';
@@ -131,7 +132,7 @@ async function registerPlugins(app: FastifyInstance, config: GatewayConfig, { se
   await app.register(multipartPlugin, { maxFileBytes: config.photos.maxUploadBytes });
   if (metricsOnMainPort) await app.register(metricsRoutePlugin, { metrics: services.metrics });
   // A built web page on the gateway's own origin (the demo's example page), loaded only then.
-  if (config.webAppDir) await app.register((await import('./http/web-app.js')).webAppPlugin, { root: config.webAppDir });
+  if (config.webAppDir) await app.register((await import('./http/web-app.js')).webAppPlugin, { root: config.webAppDir, ...webAppSignIn(config.auth) });
   await app.register(healthPlugin, { draining, services });
   await app.register(photoRoutePlugin, { urls: services.photoUrls });
   await app.register(graphqlRoutePlugin, {
@@ -141,6 +142,12 @@ async function registerPlugins(app: FastifyInstance, config: GatewayConfig, { se
     trusted: config.trustedDocuments,
     introspection: config.introspection,
   });
+}
+
+/** What the example page needs to sign in, when sign-in is on and the page has its own app registration. */
+function webAppSignIn(auth: GatewayConfig['auth']): { signIn?: WebAppSignIn } {
+  if (auth.mode !== 'obo' || auth.webAppClientId === undefined) return {};
+  return { signIn: { clientId: auth.webAppClientId, authorityHost: auth.authorityHost, tenantId: auth.tenantId, scopes: [`api://${auth.clientId}/${auth.requiredScope}`] } };
 }
 
 /** The host part of a URL for a listener on `host` (a wildcard address is reached as localhost). */

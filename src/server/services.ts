@@ -4,6 +4,7 @@ import type { SignIn } from '../auth/sign-in.js';
 import type { GatewayConfig } from '../config/config.js';
 import { GraphClient } from '../graph/graph-client.js';
 import { GatewayMetrics } from '../metrics/metrics.js';
+import { ContactListCache } from '../photo-cache/contact-list-cache.js';
 import { PhotoCache } from '../photo-cache/photo-cache.js';
 import { MemoryPhotoStore, type PhotoCacheStore } from '../photo-cache/photo-cache-store.js';
 import { PhotoUrls } from '../photo-cache/photo-urls.js';
@@ -26,6 +27,8 @@ export interface GatewayServices {
   /** The per-caller photo cache (in Redis with `REDIS_URL`), and the signed picture URLs it serves. */
   readonly photoCache: PhotoCache;
   readonly photoUrls: PhotoUrls;
+  /** The per-caller pages of the contact list, in the same store (`CONTACT_LIST_CACHE_TTL_S`). */
+  readonly contactLists: ContactListCache;
   /** With `REDIS_URL`: the mailbox limit, persisted queries and exchanged tokens shared by replicas. */
   readonly shared: SharedState | undefined;
   /** With `AUTH_MODE=obo`: the token check and the on-behalf-of exchange. */
@@ -56,10 +59,12 @@ export async function buildServices(config: GatewayConfig, options: ServiceOptio
     () => graph.mailboxUsage,
     () => ({ ...photos.usage, uploadBytes: uploads.bytesAdmitted }),
     () => photoStore.bytesHeld ?? 0,
+    () => graph.budgetLeft,
   );
-  const shared = config.redis === undefined ? undefined : (await import('../redis/shared.js')).createShared(config.redis, config.graph.mailbox, logger, metrics);
+  const shared = config.redis === undefined ? undefined : (await import('../redis/shared.js')).createShared(config.redis, config.graph.mailbox, logger, metrics, config.graph.budget);
   const photoStore: PhotoCacheStore = shared?.photoStore ?? new MemoryPhotoStore(config.photoCache.maxBytes, () => metrics.photoCacheEvicted());
   const photoCache = new PhotoCache(config.photoCache.ttlS, photoStore, metrics);
+  const contactLists = new ContactListCache(config.photoCache.listTtlS, photoStore, metrics);
   const photoUrls = new PhotoUrls(urlSecret(config, logger), config.photoCache.urlTtlS, photoStore);
   const signIn =
     config.auth.mode === 'obo' ? (await import('../auth/sign-in.js')).startSignIn(config.auth, logger, shared?.tokenCache) : undefined;
@@ -79,6 +84,7 @@ export async function buildServices(config: GatewayConfig, options: ServiceOptio
       observer: metrics,
       traced: config.tracing,
       ...(shared && { limiter: shared.limiter }),
+      ...(shared?.budgets && { budgets: shared.budgets }),
     });
   return {
     logger,
@@ -88,6 +94,7 @@ export async function buildServices(config: GatewayConfig, options: ServiceOptio
     graph,
     photoCache,
     photoUrls,
+    contactLists,
     shared,
     signIn,
     endGraphCalls: () => shutdownSignal.abort(),

@@ -91,6 +91,29 @@ async function reload(): Promise<void> {
   await page.locator('li, [role=alert]').first().waitFor();
 }
 
+let callers = 0;
+
+/**
+ * Loads the page anew as a caller the gateway has not seen (the page's `#token=`): the gateway
+ * keeps each caller's pictures for `PHOTO_CACHE_TTL_S` and pages of its contact list for
+ * `CONTACT_LIST_CACHE_TTL_S`, so a fault set for a picture or the list one caller has read is met
+ * by a new caller's reads, not by a reload.
+ */
+async function asNewCaller(): Promise<void> {
+  await page.goto(`${pageUrl.split('#')[0]}#token=browser-caller-${++callers}`);
+  await reload();
+}
+
+/** A counter of the demo gateway's metrics, summed over the series whose labels contain `labels`. */
+async function metric(name: string, labels = ''): Promise<number> {
+  const text = await (await fetch(new URL('/metrics', pageUrl))).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name}{`) && line.includes(labels)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
 /** What the page's code below touches of the DOM (this project's types are Node's, not the browser's). */
 interface PageImage {
   naturalWidth: number;
@@ -139,6 +162,52 @@ describe('the example page in Chromium', () => {
     expect(await page.locator('li img').count()).toBeGreaterThan(10);
   });
 
+  it('loads the pictures again on a second visit from the browser\'s cache, with no image bytes over the network and no Graph call at all', async () => {
+    // A browser of its own (an empty HTTP cache), and a caller of its own (an empty photo cache).
+    const context = await browser.newContext();
+    const visitor = await context.newPage();
+    const cdp = await context.newCDPSession(visitor);
+    await cdp.send('Network.enable');
+    const photoRequests = new Set<string>();
+    let networkBytes = 0;
+    let photosFromNetwork = 0;
+    cdp.on('Network.requestWillBeSent', (event: { requestId: string; request: { url: string } }) => {
+      if (new URL(event.request.url).pathname.startsWith('/photos/')) photoRequests.add(event.requestId);
+    });
+    cdp.on('Network.loadingFinished', (event: { requestId: string; encodedDataLength: number }) => {
+      if (!photoRequests.has(event.requestId) || event.encodedDataLength === 0) return;
+      photosFromNetwork++;
+      networkBytes += event.encodedDataLength;
+    });
+    const pictures = visitor.locator('li img');
+    const visit = async (): Promise<void> => {
+      await visitor.goto(`${pageUrl.split('#')[0]}#token=browser-second-visit`);
+      await visitor.getByRole('list', { name: 'Contacts' }).getByRole('listitem').first().waitFor();
+      await visitor.waitForLoadState('networkidle');
+    };
+    try {
+      await visit();
+      const shown = await pictures.count();
+      expect(shown).toBeGreaterThan(10);
+      expect(photosFromNetwork).toBe(shown);
+      photosFromNetwork = 0;
+      networkBytes = 0;
+      const graphCalls = { all: await metric('graph_requests_total'), batches: await metric('graph_requests_total', 'method="POST"') };
+
+      await visitor.goto('about:blank');
+      await visit();
+
+      expect(await pictures.count()).toBe(shown);
+      expect(await pictures.evaluateAll((images) => images.every((image) => (image as unknown as PageImage).naturalWidth === 48))).toBe(true);
+      expect([photosFromNetwork, networkBytes]).toEqual([0, 0]);
+      // Neither the contact list (kept per caller, CONTACT_LIST_CACHE_TTL_S) nor any picture is read from Graph again.
+      expect((await metric('graph_requests_total')) - graphCalls.all).toBe(0);
+      expect((await metric('graph_requests_total', 'method="POST"')) - graphCalls.batches).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+
   it('wrote nothing to the console while loading (the favicon included)', () => {
     expect(consoleAtLoad).toEqual([]);
   });
@@ -166,7 +235,7 @@ describe('the example page in Chromium', () => {
 
   it("shows one contact's unreadable picture as a marked placeholder saying why, the others keeping theirs, and its Retry shows the picture once the fault is cleared", async () => {
     await fail({ contactId: graceId, status: 403, times: 'always' });
-    await reload();
+    await asNewCaller();
 
     const grace = row('Grace Hopper');
     await grace.getByRole('img', { name: "Grace Hopper's picture could not be read", exact: true }).waitFor();
@@ -186,7 +255,7 @@ describe('the example page in Chromium', () => {
   });
 
   it('marks the unreadable pictures of a page "Show more" added, the pages held keeping theirs', async () => {
-    await reload();
+    await asNewCaller();
     const held = await page.locator('li img').count();
     await fail({ value: true, status: 403, times: 'always' });
 
@@ -201,7 +270,8 @@ describe('the example page in Chromium', () => {
 
   it('shows a failed list as one alert saying why, whose Retry lists the contacts once the fault is cleared', async () => {
     await fail({ list: true, status: 500, times: 'always' });
-    await reload();
+    // A caller who has listed the contacts is answered from its cached page for a minute.
+    await asNewCaller();
 
     const alert = page.getByRole('alert');
     expect(await alert.count()).toBe(1);
@@ -236,7 +306,8 @@ describe('the example page in Chromium', () => {
     expect([shown.width, shown.height]).toEqual([48, 36]);
     expect(isRed(shown.colours[0]!)).toBe(true);
     expect(isBlue(shown.colours[1]!)).toBe(true);
-    expect(shown.src).toMatch(/^data:image\/jpeg;base64,/);
+    // A URL on the gateway, which names the picture's bytes: the browser may keep them.
+    expect(new URL(shown.src).pathname).toMatch(/^\/photos\/[\w-]+\/[\w-]+\.jpg$/);
     await page.getByText("Ada Lovelace's picture is changed.").waitFor();
     const announced = await page.evaluate(() => (globalThis as unknown as { announced: string[] }).announced);
     expect(announced).toEqual(["Uploading Ada Lovelace's picture…", "Ada Lovelace's picture is changed."]);
@@ -268,7 +339,7 @@ describe('the example page in Chromium', () => {
     expect([shown.width, shown.height]).toEqual([32, 48]);
     expect(isBlue(shown.colours[0]!)).toBe(true);
     expect(isRed(shown.colours[1]!)).toBe(true);
-    const bytes = Buffer.from(shown.src.replace(/^data:image\/jpeg;base64,/, ''), 'base64');
+    const bytes = Buffer.from(await (await fetch(shown.src)).arrayBuffer());
     expect((await sharp(bytes).metadata()).exif).toBeUndefined();
   });
 

@@ -141,6 +141,19 @@ describe('contacts', () => {
     expect(items.every((request) => request.url.endsWith('/photo/$value'))).toBe(true);
   });
 
+  it('reads a page of 50 thumbnail URLs with the list call and at most 3 batches, and no metadata read when only url is asked', async () => {
+    stack.simulator.addContacts(INVITATION, people(50).map((contact, index) => ({ ...contact, ...(index % 5 !== 0 && { picture }) })));
+    const result = await ask(stack, THUMBNAILS.replace('dataUrl(size: 48)', 'url(size: 48)'), { first: 50 });
+    expect(result.body.errors).toBeUndefined();
+    const nodes = page(result).edges.map((edge) => edge.node);
+    expect(nodes.filter((node) => node['photo'] === null)).toHaveLength(10);
+    for (const node of nodes) if (node['photo'] !== null) expect(node['photo']).toEqual({ url: expect.stringMatching(/^\/photos\//) });
+    expect(stack.simulator.requests.filter((request) => request.batchId === undefined)).toHaveLength(4);
+    const items = stack.simulator.requests.filter((request) => request.batchId !== undefined);
+    expect(items).toHaveLength(50);
+    expect(items.every((request) => request.url.endsWith('/photo/$value'))).toBe(true);
+  });
+
   it('reads the metadata too, in the same batches, when the photo selection asks for its id', async () => {
     stack.simulator.addContacts(INVITATION, people(10).map((contact) => ({ ...contact, picture })));
     const result = await ask(stack, THUMBNAILS.replace('photo { dataUrl(size: 48) }', 'photo { id dataUrl(size: 48) }'), { first: 10 });

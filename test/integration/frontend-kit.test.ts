@@ -98,7 +98,7 @@ describe('a contacts screen with the kit (ContactPhotoList)', () => {
     for (const contactId of contactIds) await uploadContactPhoto(client, 'list-invitation', contactId, new File([jpeg], 'p.jpg', { type: 'image/jpeg' }));
   }
 
-  it('gets each contact’s 48 px thumbnail in the order asked, null for a contact without a photo, in one request', async () => {
+  it('gets the URL of each contact’s 48 px thumbnail on the gateway, in the order asked, null for a contact without a photo, in one request', async () => {
     const client = createContactPhotoClient({ url: stack.url, token: 'list-token' });
     await givenPictures(client, ['ann', 'bob']);
     const before = stack.simulator.httpRequestCount;
@@ -107,9 +107,12 @@ describe('a contacts screen with the kit (ContactPhotoList)', () => {
 
     expect(error).toBeUndefined();
     expect(photos.map((photo) => photo?.contactId ?? null)).toEqual(['bob', null, 'ann']);
-    const thumbnail = Buffer.from(photos[0]!.thumbnail!.replace(/^data:image\/jpeg;base64,/, ''), 'base64');
-    expect(await sharp(thumbnail).metadata()).toMatchObject({ width: 48, height: 32 });
     // Three metadata reads and three pictures, in one JSON batch.
+    expect(stack.simulator.httpRequestCount - before).toBe(1);
+    // Absolute on the gateway's origin (the gateway answers it relative), for a page on any origin.
+    expect(new URL(photos[0]!.thumbnail!).origin).toBe(new URL(stack.url).origin);
+    const thumbnail = Buffer.from(await (await fetch(photos[0]!.thumbnail!)).arrayBuffer());
+    expect(await sharp(thumbnail).metadata()).toMatchObject({ format: 'jpeg', width: 48, height: 32 });
     expect(stack.simulator.httpRequestCount - before).toBe(1);
   });
 
@@ -238,7 +241,7 @@ describe('a contacts screen a page at a time with the kit (ContactList)', () => 
     return jpeg;
   }
 
-  it('lists a page of contacts in name order with their 48 px thumbnails (null without a picture), and the next page from endCursor', async () => {
+  it('lists a page of contacts in name order with the URLs of their 48 px thumbnails on the gateway (null without a picture), and the next page from endCursor', async () => {
     await givenContacts();
     const client = createContactPhotoClient({ url: stack.url, token: 'page-token' });
 
@@ -247,7 +250,9 @@ describe('a contacts screen a page at a time with the kit (ContactList)', () => 
 
     expect(first.error).toBeUndefined();
     expect(first.contacts!.edges.map(({ node }) => node.displayName)).toEqual(['Ann Arbor', 'Bob Ross']);
-    expect(first.contacts!.edges[0]!.node.photo!.thumbnail).toMatch(/^data:image\/jpeg;base64,/);
+    const thumbnail = first.contacts!.edges[0]!.node.photo!.thumbnail!;
+    expect(new URL(thumbnail).origin).toBe(new URL(stack.url).origin);
+    expect(await sharp(Buffer.from(await (await fetch(thumbnail)).arrayBuffer())).metadata()).toMatchObject({ format: 'jpeg', width: 48 });
     expect(first.contacts!.pageInfo.hasNextPage).toBe(true);
     expect(second.contacts!.edges.map(({ node }) => [node.displayName, node.photo])).toEqual([['Cy Twombly', null]]);
     expect(second.contacts!.pageInfo.hasNextPage).toBe(false);
@@ -276,7 +281,7 @@ describe('a contacts screen a page at a time with the kit (ContactList)', () => 
 
     const { contacts, error } = await contactList(client, 'page-invitation', { first: 3 });
 
-    expect(contacts!.edges.map(({ node }) => node.photo?.thumbnail ?? null)).toEqual([expect.stringMatching(/^data:image\/jpeg/), null, null]);
+    expect(contacts!.edges.map(({ node }) => node.photo?.thumbnail ?? null)).toEqual([expect.stringMatching(/\/photos\//), null, null]);
     expect((error as CombinedGraphQLErrors).errors.map((failure) => [failure.path, failure.extensions?.['code']])).toEqual([[['contacts', 'edges', 1, 'node', 'photo'], 'FORBIDDEN']]);
   });
 });

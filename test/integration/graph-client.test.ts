@@ -23,7 +23,7 @@ function newCall() {
 
 /** An observer that does nothing but what a test gives it to do when a call has waited for its slot. */
 function onSlotGranted(action: () => void): GraphCallObserver {
-  return { attempt: () => undefined, retry: () => undefined, mailboxWait: action, batch: () => undefined, batchItem: () => undefined, batchItemRetried: () => undefined };
+  return { attempt: () => undefined, retry: () => undefined, mailboxWait: action, batch: () => undefined, batchItem: () => undefined, batchItemRetried: () => undefined, budgetRefused: () => undefined };
 }
 
 function client(baseUrl: string, options: Partial<GraphClientOptions> = {}): GraphClient {

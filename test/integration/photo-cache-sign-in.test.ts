@@ -48,3 +48,28 @@ describe('AUTH_MODE=obo: the photo cache', () => {
     expect(photoReads()).toBe(afterFirst);
   });
 });
+
+describe('AUTH_MODE=obo: the contact list cache', () => {
+  const PAGE = 'query Page($invitationId: ID!) { contacts(invitationId: $invitationId, first: 5) { edges { node { id displayName } } } }';
+  const listCalls = () => stack.graph.requests.filter((request) => request.method === 'GET' && request.url.includes('/invitedUser/contacts?')).length;
+
+  async function list(oid: string): Promise<unknown> {
+    const result = await postGraphQL(stack.url, PAGE, { invitationId: 'inv-list-sign-in' }, { token: await stack.entra.userToken({ oid }) });
+    expect(result.body.errors).toBeUndefined();
+    return result.body.data!['contacts'];
+  }
+
+  it('gives two users (two oids) listing the same page their own Graph calls, and a user’s new token the same entry', async () => {
+    stack.graph.addContacts('inv-list-sign-in', [{ id: 'c1', displayName: 'One', emailAddresses: [] }]);
+    const before = listCalls();
+
+    const first = [await list('list-user-a'), await list('list-user-b')];
+    const afterFirst = listCalls();
+    const again = [await list('list-user-a'), await list('list-user-b')];
+
+    expect(first).toEqual([{ edges: [{ node: { id: 'c1', displayName: 'One' } }] }, { edges: [{ node: { id: 'c1', displayName: 'One' } }] }]);
+    expect(afterFirst - before).toBe(2);
+    expect(again).toEqual(first);
+    expect(listCalls()).toBe(afterFirst);
+  });
+});

@@ -71,6 +71,13 @@ describe('the page at /app/', () => {
     expect([response.status, response.headers.get('location')]).toEqual([302, '/app/']);
   });
 
+  it('answers /app/sign-in.json with no settings without sign-in, so the page shows no sign-in', async () => {
+    const response = await get('/app/sign-in.json');
+
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({});
+  });
+
   it('adds none of the page’s headers to the GraphQL endpoint', async () => {
     const response = await fetch(stack.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
 

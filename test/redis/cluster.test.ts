@@ -3,7 +3,7 @@ import { Cluster } from 'ioredis';
 import { mailboxKeys, mailboxScripts, SLOT_FREED_CHANNEL } from '../../src/redis/mailbox-scripts.js';
 import { GraphSimulator } from '../../src/simulator/graph/graph-simulator.js';
 import { startCluster, type RedisClusterSet } from '../support/redis-deployments.js';
-import { postGraphQL } from '../support/graphql.js';
+import { errorCode, postGraphQL } from '../support/graphql.js';
 import { twoColourImage } from '../support/images.js';
 import { postUpload, UPLOAD_PHOTO } from '../support/upload.js';
 import { burst, readiness, startReplica, update, waitForLimit, type Replica } from '../support/replicas.js';
@@ -167,5 +167,20 @@ describe('on a Redis Cluster of three masters', () => {
     expect(photoReads()).toBe(before);
     expect(picture.status).toBe(200);
     expect(picture.headers.get('content-type')).toBe('image/jpeg');
+  });
+
+  it("counts Outlook's request budget over replicas on the cluster: the 31st of 30 per window is refused on any replica, unsent", async () => {
+    const mailboxes = await mailboxPerMaster('budgeted');
+    const all = await startReplicas(3, { GRAPH_MAILBOX_REQUEST_BUDGET: '30', GRAPH_MAILBOX_REQUEST_WINDOW_S: '60' });
+
+    // Each mailbox's count in its own master's slot: 30 pass over the 3 replicas, the next is refused.
+    for (const mailbox of mailboxes) {
+      const results = await burst(30, mailbox, all);
+      expect(results.filter((result) => result.body.errors === undefined)).toHaveLength(30);
+      expect(errorCode(await update(all[1]!, mailbox, 30))).toBe('TOO_MANY_REQUESTS');
+    }
+
+    expect(simulator.requests).toHaveLength(90);
+    for (const replica of all) expect(await readiness(replica)).toEqual({ status: 'ready', mailboxLimit: 'shared' });
   });
 });

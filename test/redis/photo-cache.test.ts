@@ -87,6 +87,27 @@ it("shows an upload through one replica to the next read on the other at once", 
   expect(after!.width).toBe(200);
 });
 
+it('answers a page listed through one replica from Redis on the other, without a Graph call', async () => {
+  await redisUp();
+  graph.addContacts(ids.invitationId, [{ id: 'listed-1', displayName: 'Listed One', emailAddresses: [{ address: 'one@example.com' }] }]);
+  const PAGE = 'query Page($invitationId: ID!) { contacts(invitationId: $invitationId, first: 10) { edges { node { id displayName emailAddresses { address } } } pageInfo { hasNextPage } } }';
+  const list = async (replica: number) => {
+    const result = await postGraphQL(replicas[replica]!.url, PAGE, { invitationId: ids.invitationId }, { token: TOKEN });
+    expect(result.body.errors).toBeUndefined();
+    return result.body.data!['contacts'];
+  };
+  const listCalls = () => graph.requests.filter((request) => request.method === 'GET' && request.url.includes('/invitedUser/contacts?')).length;
+
+  const first = await list(0);
+  const before = listCalls();
+  const second = await list(1);
+
+  expect(first).toEqual({ edges: [{ node: { id: 'listed-1', displayName: 'Listed One', emailAddresses: [{ address: 'one@example.com' }] } }], pageInfo: { hasNextPage: false } });
+  expect(second).toEqual(first);
+  expect(before).toBe(1);
+  expect(listCalls()).toBe(before);
+});
+
 it('gives every key a TTL, keeps the keys of one mailbox in one hash slot, and names no token', async () => {
   await redisUp();
   await upload(0, 300);
@@ -97,7 +118,7 @@ it('gives every key a TTL, keeps the keys of one mailbox in one hash slot, and n
     const ttls = await Promise.all(keys.map((key) => probe.pttl(key)));
     const slots = new Set(keys.map((key) => /\{([^}]+)\}/.exec(key)?.[1]));
 
-    // The metadata, the picture, the thumbnail, the URL's bytes and the contact's version.
+    // The metadata, the picture, the thumbnail, the URL's bytes and the contact's version (and the page listed before).
     expect(keys.length).toBeGreaterThanOrEqual(5);
     expect(ttls.filter((ttl) => ttl <= 0)).toEqual([]);
     expect(slots.size).toBe(1);

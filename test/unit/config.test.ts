@@ -17,6 +17,7 @@ describe('loadConfig', () => {
         deadlineMs: 30_000,
         batchMax: 20,
         mailbox: { concurrency: 4, queueLimit: 100, leaseMs: 5000 },
+        budget: { requests: 10_000, requestWindowS: 600, uploadBytes: 150_000_000, uploadWindowS: 300 },
       },
       photos: {
         maxUploadBytes: 20 * 1024 * 1024,
@@ -29,7 +30,7 @@ describe('loadConfig', () => {
         uploadBudgetBytes: 256 * 1024 * 1024,
         uploadTimeoutMs: 20_000,
       },
-      photoCache: { ttlS: 600, maxBytes: 256 * 1024 * 1024, urlSecret: undefined, urlTtlS: 3600 },
+      photoCache: { ttlS: 600, listTtlS: 60, maxBytes: 256 * 1024 * 1024, urlSecret: undefined, urlTtlS: 3600 },
       webAppDir: undefined,
       auth: { mode: 'passthrough' },
       photoListMax: 100,
@@ -83,8 +84,13 @@ describe('loadConfig', () => {
       // Above HTTP_REQUEST_TIMEOUT_MS (500): the request's own timeout is the bound then.
       PHOTO_UPLOAD_TIMEOUT_MS: '900',
       GRAPH_MAILBOX_LEASE_MS: '1000',
+      GRAPH_MAILBOX_REQUEST_BUDGET: '30',
+      GRAPH_MAILBOX_REQUEST_WINDOW_S: '5',
+      GRAPH_MAILBOX_UPLOAD_BUDGET_BYTES: '8000000',
+      GRAPH_MAILBOX_UPLOAD_WINDOW_S: '7',
       REDIS_URL: 'redis://:secret@127.0.0.1:6380/2',
       PHOTO_CACHE_TTL_S: '1',
+      CONTACT_LIST_CACHE_TTL_S: '1',
       PHOTO_CACHE_MAX_BYTES: '2000000',
       PHOTO_URL_SECRET: 'a-secret-of-at-least-thirty-two-characters',
       PHOTO_URL_TTL_S: '1',
@@ -100,10 +106,11 @@ describe('loadConfig', () => {
         deadlineMs: 200,
         batchMax: 1,
         mailbox: { concurrency: 2, queueLimit: 0, leaseMs: 1000 },
+        budget: { requests: 30, requestWindowS: 5, uploadBytes: 8_000_000, uploadWindowS: 7 },
       },
       photos: { maxUploadBytes: 1000, maxPixels: 4_000_000, maxSide: 96, concurrency: 3, queue: 0, timeoutMs: 2500, uploadBudgetBytes: 5000, uploadTimeoutMs: 500 },
       redis: { url: 'redis://:secret@127.0.0.1:6380/2', clusterNodes: undefined, sentinel: undefined, tlsCa: undefined },
-      photoCache: { ttlS: 1, maxBytes: 2_000_000, urlSecret: 'a-secret-of-at-least-thirty-two-characters', urlTtlS: 1 },
+      photoCache: { ttlS: 1, listTtlS: 1, maxBytes: 2_000_000, urlSecret: 'a-secret-of-at-least-thirty-two-characters', urlTtlS: 1 },
       photoListMax: 7,
       photoDataUrlBudgetBytes: 7_000_000,
       corsOrigins: ['https://a.example', 'http://localhost:3000'],
@@ -130,6 +137,7 @@ describe('loadConfig', () => {
       jwksCooldownMs: 30_000,
       jwksRefreshMs: 600_000,
       timeoutMs: 10_000,
+      webAppClientId: undefined,
     });
     expect(
       loadConfig({
@@ -141,8 +149,10 @@ describe('loadConfig', () => {
         AUTH_JWKS_COOLDOWN_MS: '1000',
         AUTH_JWKS_REFRESH_MS: '60000',
         ENTRA_TIMEOUT_MS: '2000',
+        WEB_APP_CLIENT_ID: 'spa-client',
       }).auth,
     ).toMatchObject({
+      webAppClientId: 'spa-client',
       authorityHost: 'https://login.microsoftonline.us',
       audiences: ['api://gateway', 'client'],
       requiredScope: 'Photos.Write',
@@ -165,6 +175,7 @@ describe('loadConfig', () => {
       { AUTH_MODE: 'obo', ENTRA_TENANT_ID: 't', ENTRA_CLIENT_ID: 'c', ENTRA_CLIENT_SECRET: 's', AUTH_JWKS_REFRESH_MS: '0' },
       'Invalid configuration: AUTH_JWKS_REFRESH_MS must be a whole number from 1000 to 86400000 (got "0").',
     ],
+    [{ WEB_APP_CLIENT_ID: 'spa-client' }, 'Invalid configuration: WEB_APP_CLIENT_ID is for sign-in: set AUTH_MODE=obo too, or leave it out (got "spa-client").'],
   ])('refuses sign-in settings it cannot use, naming the setting: %j', (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
@@ -230,6 +241,15 @@ describe('loadConfig', () => {
     ['GRAPHQL_DEBUG', 'on'],
     ['SHUTDOWN_GRACE_MS', '-5'],
     ['GRAPH_MAILBOX_CONCURRENCY', '0'],
+    // Below a full batch of 20, which could then never be sent.
+    ['GRAPH_MAILBOX_REQUEST_BUDGET', '19'],
+    ['GRAPH_MAILBOX_REQUEST_BUDGET', '10k'],
+    ['GRAPH_MAILBOX_REQUEST_WINDOW_S', '0'],
+    ['GRAPH_MAILBOX_REQUEST_WINDOW_S', '86401'],
+    // Below one photo at Graph's 4 MB cap, which could then never be uploaded.
+    ['GRAPH_MAILBOX_UPLOAD_BUDGET_BYTES', '4194303'],
+    ['GRAPH_MAILBOX_UPLOAD_BUDGET_BYTES', '150MB'],
+    ['GRAPH_MAILBOX_UPLOAD_WINDOW_S', '0'],
     ['FEDERATION', 'maybe'],
     ['FEDERATION_SDL_PUBLIC', 'sure'],
     ['METRICS_PORT', '99999'],
@@ -237,6 +257,10 @@ describe('loadConfig', () => {
     ['PHOTO_CACHE_TTL_S', '1.5'],
     ['PHOTO_CACHE_TTL_S', '604801'],
     ['PHOTO_CACHE_MAX_BYTES', '1048575'],
+    ['CONTACT_LIST_CACHE_TTL_S', '-1'],
+    ['CONTACT_LIST_CACHE_TTL_S', '604801'],
+    // Above PHOTO_CACHE_TTL_S's default (600).
+    ['CONTACT_LIST_CACHE_TTL_S', '601'],
     ['PHOTO_URL_TTL_S', '0'],
     ['PHOTO_URL_TTL_S', '604801'],
   ])('refuses %s=%j with one line naming it', (name, value) => {
@@ -266,6 +290,18 @@ describe('loadConfig', () => {
     expect(loadConfig({ PHOTO_CACHE_TTL_S: '0' }).photoCache.ttlS).toBe(0);
     expect(loadConfig({ PHOTO_CACHE_TTL_S: '1' }).photoCache.ttlS).toBe(1);
     expect(loadConfig({ PHOTO_URL_TTL_S: '1' }).photoCache.urlTtlS).toBe(1);
+  });
+
+  it('keeps contact-list pages a minute by default, never longer than photos, and not at all with either lifetime 0', () => {
+    expect(loadConfig({ CONTACT_LIST_CACHE_TTL_S: '0' }).photoCache.listTtlS).toBe(0);
+    expect(loadConfig({ CONTACT_LIST_CACHE_TTL_S: '600' }).photoCache.listTtlS).toBe(600);
+    // The default follows a shorter photo lifetime down; PHOTO_CACHE_TTL_S=0 (the test stacks') turns both off.
+    expect(loadConfig({ PHOTO_CACHE_TTL_S: '30' }).photoCache.listTtlS).toBe(30);
+    expect(loadConfig({ PHOTO_CACHE_TTL_S: '0' }).photoCache.listTtlS).toBe(0);
+    expect(loadConfig({ PHOTO_CACHE_TTL_S: '0', CONTACT_LIST_CACHE_TTL_S: '60' }).photoCache.listTtlS).toBe(0);
+    expect(() => loadConfig({ PHOTO_CACHE_TTL_S: '30', CONTACT_LIST_CACHE_TTL_S: '31' })).toThrow(
+      'Invalid configuration: CONTACT_LIST_CACHE_TTL_S must be at most PHOTO_CACHE_TTL_S (30) (got "31").',
+    );
   });
 
   it('refuses a PHOTO_URL_SECRET under 32 characters without repeating it', () => {

@@ -1,6 +1,6 @@
 import { useApolloClient, useMutation } from '@apollo/client/react';
 import { useState, type DragEvent } from 'react';
-import { ContactPhotoThumbnailDocument, UploadContactPhotoDocument, type ContactListQuery } from '../../generated/graphql.js';
+import { ContactPhotoUrlDocument, UploadContactPhotoDocument, type ContactListQuery } from '../../generated/graphql.js';
 import { reasonForError, sentenceFor } from './error-sentences.js';
 import { INVITATION_ID } from './settings.js';
 
@@ -37,7 +37,7 @@ export function ContactRow({ contact, readProblem, announce }: { contact: Contac
       onDrop={dropped}
       style={{ display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: '1rem', padding: '0.5rem', border: `2px dashed ${dragging ? '#36c' : 'transparent'}` }}
     >
-      <Picture name={name} thumbnail={picture.thumbnail} unreadable={picture.problem !== undefined} />
+      <Picture name={name} thumbnail={picture.thumbnail} unreadable={picture.problem !== undefined} expired={picture.expired} />
       <span className="contact-name" style={{ flex: 1 }}>
         {name}
       </span>
@@ -72,7 +72,7 @@ export function ContactRow({ contact, readProblem, announce }: { contact: Contac
 }
 
 /** The three things a picture's place can show, each with a name a screen reader says. */
-function Picture({ name, thumbnail, unreadable }: { name: string; thumbnail: string | null; unreadable: boolean }) {
+function Picture({ name, thumbnail, unreadable, expired }: { name: string; thumbnail: string | null; unreadable: boolean; expired: () => void }) {
   if (unreadable) {
     const marked = { border: '2px dashed #b00', color: '#b00', fontWeight: 'bold', background: 'repeating-linear-gradient(45deg, #fee, #fee 4px, #fff 4px, #fff 8px)' };
     return (
@@ -81,7 +81,9 @@ function Picture({ name, thumbnail, unreadable }: { name: string; thumbnail: str
       </span>
     );
   }
-  if (thumbnail) return <img src={thumbnail} alt={`${name}’s picture`} style={{ ...CIRCLE, objectFit: 'cover' }} />;
+  // A 404 for the picture's URL: the gateway no longer keeps its bytes (or the URL expired), so
+  // the URL is asked for again.
+  if (thumbnail) return <img src={thumbnail} alt={`${name}’s picture`} onError={expired} style={{ ...CIRCLE, objectFit: 'cover' }} />;
   return (
     <span role="img" aria-label={`${name} has no picture`} data-photo="none" style={{ ...CIRCLE, background: '#ddd', display: 'grid', placeItems: 'center' }}>
       {initials(name)}
@@ -90,8 +92,9 @@ function Picture({ name, thumbnail, unreadable }: { name: string; thumbnail: str
 }
 
 /**
- * The contact's picture: the list's, until a Retry or an upload reads its 48 px thumbnail again
- * (not from the cache); from then on, what that read answered.
+ * The contact's picture: the URL of its 48 px thumbnail from the list, until a Retry, an upload
+ * or a URL the gateway answers 404 (its bytes no longer kept) reads it again (not from the
+ * cache); from then on, what that read answered.
  */
 function usePicture(contact: Contact, readProblem: string | undefined) {
   const client = useApolloClient();
@@ -100,9 +103,9 @@ function usePicture(contact: Contact, readProblem: string | undefined) {
 
   async function reread(): Promise<void> {
     const { data, error } = await client
-      .query({ query: ContactPhotoThumbnailDocument, variables: { invitationId: INVITATION_ID, contactId: contact.id, size: 48 }, fetchPolicy: 'network-only', errorPolicy: 'all' })
+      .query({ query: ContactPhotoUrlDocument, variables: { invitationId: INVITATION_ID, contactId: contact.id, size: 48 }, fetchPolicy: 'network-only', errorPolicy: 'all' })
       .catch((failure: unknown) => ({ data: undefined, error: failure }));
-    setFresh(error ? { thumbnail: null, problem: reasonForError(error) } : { thumbnail: data?.contactPhoto?.dataUrl ?? null });
+    setFresh(error ? { thumbnail: null, problem: reasonForError(error) } : { thumbnail: data?.contactPhoto?.url ?? null });
   }
 
   async function retry(): Promise<void> {
@@ -111,8 +114,21 @@ function usePicture(contact: Contact, readProblem: string | undefined) {
     setRetrying(false);
   }
 
+  // Once per URL: a picture whose new URL fails too shows as unreadable rather than looping.
+  const [expiredUrl, setExpiredUrl] = useState<string>();
+  const thumbnail = fresh ? fresh.thumbnail : (contact.photo?.thumbnail ?? null);
+  function expired(): void {
+    if (thumbnail === null || thumbnail === expiredUrl) {
+      setFresh({ thumbnail: null, problem: 'the gateway no longer has it' });
+      return;
+    }
+    setExpiredUrl(thumbnail);
+    void reread();
+  }
+
   return {
-    thumbnail: fresh ? fresh.thumbnail : (contact.photo?.thumbnail ?? null),
+    thumbnail,
+    expired,
     problem: fresh ? fresh.problem : readProblem,
     retrying,
     retry,

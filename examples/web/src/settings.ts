@@ -5,10 +5,9 @@ export const INVITATION_ID = 'invitation-1';
 export const PAGE_SIZE = 20;
 
 /**
- * The bearer token: the one in the page's address (`#token=...`, as `npm run demo` prints it with
- * sign-in on; a fragment never reaches a server), else the demo's passthrough token. A real page
- * gets it from MSAL.js (see the README's Sign-in section), as a function the kit asks before
- * each request.
+ * The bearer token without sign-in (passthrough): one given in the page's address (`#token=...`;
+ * a fragment never reaches a server), else the demo's passthrough token. With sign-in, MSAL.js
+ * gives a token for each request instead (auth.ts, docs/sign-in.md).
  */
 export function initialToken(): string {
   return new URLSearchParams(window.location.hash.slice(1)).get('token') ?? 'demo-token';

@@ -15,7 +15,7 @@ export const GRAPHQL_PATH = '/graphql';
 export interface GraphQLRouteOptions {
   /** Started. */
   apollo: ApolloServer<GatewayContext>;
-  services: Pick<GatewayServices, 'graph' | 'photos' | 'metrics' | 'signIn' | 'photoCache' | 'photoUrls'>;
+  services: Pick<GatewayServices, 'graph' | 'photos' | 'metrics' | 'signIn' | 'photoCache' | 'photoUrls' | 'contactLists'>;
   /** `PHOTO_DATA_URL_BUDGET_BYTES`. */
   dataUrlBudgetBytes: number;
   /** With `TRUSTED_DOCUMENTS`: the manifest a document sent as text must be in. */
@@ -48,7 +48,7 @@ export const graphqlRoutePlugin: FastifyPluginAsync<GraphQLRouteOptions> = async
 
 /** What the resolvers of one request work with. */
 function gatewayContext(request: FastifyRequest, reply: FastifyReply, { services, dataUrlBudgetBytes }: GraphQLRouteOptions): GatewayContext {
-  const { graph, photos, metrics, signIn, photoCache, photoUrls } = services;
+  const { graph, photos, metrics, signIn, photoCache, photoUrls, contactLists } = services;
   const id = clientRequestId(request.headers['client-request-id']);
   const admission = uploadAdmission(request.raw);
   void reply.header('client-request-id', id);
@@ -61,6 +61,7 @@ function gatewayContext(request: FastifyRequest, reply: FastifyReply, { services
     photos,
     photoCache,
     photoUrls,
+    contactLists,
     dataUrlBudgetBytes,
     observer: metrics,
     ...(signIn && { signIn: { exchange: signIn.exchange } }),
