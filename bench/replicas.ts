@@ -1,11 +1,12 @@
 /**
  * The replica scenario of `npm run bench` (when `redis-server` is on PATH): three gateway
  * processes sharing one mailbox's limit through a real Redis, against three that each keep their
- * own; and one gateway with Redis against one without, over 1,000 mailboxes, for what the shared
+ * own (and sharing it through a three-master Redis Cluster); and one gateway with Redis against one without, over 1,000 mailboxes, for what the shared
  * limit costs.
  */
 import { spawnSync } from 'node:child_process';
 import { GraphSimulator } from '../src/simulator/graph/graph-simulator.js';
+import { startCluster } from '../test/support/redis-deployments.js';
 import { startRedis } from '../test/support/redis.js';
 import { median, runLoad } from './load.js';
 import type { RunningProcess } from './processes.js';
@@ -24,6 +25,8 @@ export interface BurstResult {
 
 export interface ReplicasResult {
   shared: BurstResult;
+  /** The same, the replicas given one node of a three-master Redis Cluster. */
+  onCluster: BurstResult;
   perProcess: BurstResult;
   /** req/s over 1,000 mailboxes by round: with Redis, and the same gateway without. */
   withRedisRounds: number[];
@@ -79,6 +82,14 @@ export async function runReplicas(graphBaseUrl: string, log: (line: string) => v
   try {
     const sharedBurst = await burst(redis.url);
     log(`  3 replicas with Redis: ${sharedBurst.successes}/${REPLICAS.calls}, ${sharedBurst.upstream429s} upstream 429s, ${Math.round(sharedBurst.wallMs)} ms`);
+    const cluster = await startCluster();
+    let onCluster: BurstResult;
+    try {
+      onCluster = await burst(cluster.nodes[0]!.url);
+    } finally {
+      await cluster.stop();
+    }
+    log(`  3 replicas with a Redis Cluster: ${onCluster.successes}/${REPLICAS.calls}, ${onCluster.upstream429s} upstream 429s, ${Math.round(onCluster.wallMs)} ms`);
     const perProcess = await burst(undefined);
     log(`  3 replicas without: ${perProcess.successes}/${REPLICAS.calls}, ${perProcess.upstream429s} upstream 429s, ${Math.round(perProcess.wallMs)} ms`);
 
@@ -103,7 +114,7 @@ export async function runReplicas(graphBaseUrl: string, log: (line: string) => v
       await withRedis.stop();
       await withoutRedis.stop();
     }
-    return { shared: sharedBurst, perProcess, withRedisRounds, withoutRedisRounds };
+    return { shared: sharedBurst, onCluster, perProcess, withRedisRounds, withoutRedisRounds };
   } finally {
     await redis.stop();
   }

@@ -230,7 +230,7 @@ export function formatReplicas(replicas: ReplicasResult): string {
   return [
     `### ${REPLICAS.count} replicas, ${REPLICAS.calls} concurrent updates to one mailbox (physical limit ${REPLICAS_LIMIT_MS} ms)`,
     '',
-    table(['replicas', 'successes', 'upstream 429s', 'wall ms', 'wall / limit'], [row('sharing the limit through Redis', replicas.shared), row('each with its own limit', replicas.perProcess)]),
+    table(['replicas', 'successes', 'upstream 429s', 'wall ms', 'wall / limit'], [row('sharing the limit through Redis', replicas.shared), row('sharing it through a Redis Cluster (3 masters)', replicas.onCluster), row('each with its own limit', replicas.perProcess)]),
     '',
     `One gateway with Redis and one without, over 1,000 mailboxes, req/s by round: with ${replicas.withRedisRounds.join(', ')}; without ${replicas.withoutRedisRounds.join(', ')}.`,
     '',

@@ -5,12 +5,12 @@ import { graphConfig, type GraphConfig } from './graph-config.js';
 import { graphQLSettings, type GraphQLSettings } from './graphql-config.js';
 import { photoCacheConfig, type PhotoCacheConfig } from './photo-cache-config.js';
 import { photoConfig, type PhotoConfig } from './photo-config.js';
-import { redisUrl } from './redis-config.js';
+import { redisConfig, type RedisConfig } from './redis-config.js';
 import { serverSettings, type LogLevel, type ServerSettings } from './server-config.js';
 import { apolloReporting, tracingEnabled, type ApolloReporting } from './telemetry-config.js';
 
 export { ConfigError };
-export type { AuthConfig, Env, GraphConfig, LogLevel, PhotoCacheConfig, PhotoConfig };
+export type { AuthConfig, Env, GraphConfig, LogLevel, PhotoCacheConfig, PhotoConfig, RedisConfig };
 
 /**
  * The gateway's configuration, read once from the environment at start-up. Every variable is
@@ -32,10 +32,11 @@ export interface GatewayConfig extends ServerSettings, GraphQLSettings {
   /** Apollo GraphOS usage (and schema) reporting, when `APOLLO_KEY` and `APOLLO_GRAPH_REF` are both set. */
   apollo: ApolloReporting | undefined;
   /**
-   * `REDIS_URL`: the per-mailbox limit and pauses, and the persisted-query cache, are shared by
-   * every replica using it. Unset: each process keeps its own.
+   * `REDIS_URL` (or `REDIS_CLUSTER_NODES`, or `REDIS_SENTINELS`): the per-mailbox limit and
+   * pauses, and the shared caches, are shared by every replica using it. Unset: each process
+   * keeps its own.
    */
-  redisUrl: string | undefined;
+  redis: RedisConfig | undefined;
 }
 
 /**
@@ -54,6 +55,6 @@ export function loadConfig(env: Env = process.env): GatewayConfig {
     ...graphQLSettings(env),
     tracing: tracingEnabled(env),
     apollo: apolloReporting(env),
-    redisUrl: redisUrl(env),
+    redis: redisConfig(env),
   };
 }

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { BUDGET_BUCKETS, type BudgetCost, type MailboxBudgetOptions } from '../graph/mailbox-budget.js';
 import { mailboxKeys } from './mailbox-scripts.js';
+import type { RedisClient } from './redis-connection.js';
 
 /**
  * Outlook's request and upload budgets of one mailbox, shared by every replica, as one Lua
@@ -80,7 +80,7 @@ interface Scripted {
 }
 
 /** The script's call, typed: one EVALSHA (ioredis falls back to EVAL once). */
-export function budgetScript(redis: Redis, options: MailboxBudgetOptions): (mailbox: string, cost: BudgetCost) => Promise<BudgetAnswer> {
+export function budgetScript(redis: RedisClient, options: MailboxBudgetOptions): (mailbox: string, cost: BudgetCost) => Promise<BudgetAnswer> {
   redis.defineCommand('mailboxBudgetCharge', { numberOfKeys: 2, lua: CHARGE });
   const scripted = redis as unknown as Scripted;
   const requestWindowMs = options.requestWindowS * 1000;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redis-connection.js';
 
 /**
  * The shared per-mailbox limit as four Lua scripts over two keys per mailbox: a sorted set of
@@ -72,6 +72,17 @@ return lost
 /** The channel on which a freed slot is announced (the message is the mailbox's key tag). */
 export const SLOT_FREED_CHANNEL = 'contact-photo-gateway:mailbox-slot-freed';
 
+/**
+ * Subscribes, and tries again every 200 ms until it is done or the connection is closed for good:
+ * a cluster's subscription goes over a connection of its own, which may not be up yet when the
+ * cluster is ready, and a lost subscription would leave waiters to sleep until the time Redis named.
+ */
+export function subscribeToFreedSlots(subscriber: RedisClient): void {
+  subscriber.subscribe(SLOT_FREED_CHANNEL).catch(() => {
+    if (subscriber.status !== 'end') setTimeout(() => subscribeToFreedSlots(subscriber), 200).unref();
+  });
+}
+
 /** The Redis keys of a mailbox: its id hashed (ids run to 1,024 characters and may hold `{`). */
 export function mailboxKeys(mailbox: string): { tag: string; leases: string; pause: string; waiting: string } {
   const tag = createHash('sha256').update(mailbox).digest('base64url').slice(0, 22);
@@ -97,7 +108,7 @@ interface Scripted {
   mailboxRefresh(leases: string, leaseMs: number, ...tokens: string[]): Promise<number>;
 }
 
-export function mailboxScripts(redis: Redis): MailboxScripts {
+export function mailboxScripts(redis: RedisClient): MailboxScripts {
   redis.defineCommand('mailboxAcquire', { numberOfKeys: 3, lua: ACQUIRE });
   redis.defineCommand('mailboxRelease', { numberOfKeys: 2, lua: RELEASE });
   redis.defineCommand('mailboxPause', { numberOfKeys: 1, lua: PAUSE });

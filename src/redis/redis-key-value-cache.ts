@@ -1,5 +1,5 @@
 import type { KeyValueCache, KeyValueCacheSetOptions } from '@apollo/utils.keyvaluecache';
-import type { Redis } from 'ioredis';
+import type { RedisLink } from './redis-deployment.js';
 
 /**
  * Apollo's `KeyValueCache` over the gateway's Redis connection, for the persisted-query cache:
@@ -13,20 +13,21 @@ import type { Redis } from 'ioredis';
  */
 export class RedisKeyValueCache implements KeyValueCache<string> {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisLink,
     private readonly prefix = 'contact-photo-gateway:apq:',
   ) {}
 
   async get(key: string): Promise<string | undefined> {
-    return (await this.redis.get(this.prefix + key)) ?? undefined;
+    return (await this.redis.run((client) => client.get(this.prefix + key))) ?? undefined;
   }
 
   async set(key: string, value: string, options?: KeyValueCacheSetOptions): Promise<void> {
-    if (options?.ttl) await this.redis.set(this.prefix + key, value, 'PX', Math.ceil(options.ttl * 1000));
-    else await this.redis.set(this.prefix + key, value);
+    const ttl = options?.ttl;
+    if (ttl) await this.redis.run((client) => client.set(this.prefix + key, value, 'PX', Math.ceil(ttl * 1000)));
+    else await this.redis.run((client) => client.set(this.prefix + key, value));
   }
 
   async delete(key: string): Promise<boolean> {
-    return (await this.redis.del(this.prefix + key)) > 0;
+    return (await this.redis.run((client) => client.del(this.prefix + key))) > 0;
   }
 }

@@ -1,6 +1,6 @@
-import type { Redis } from 'ioredis';
 import { newVersion, type PhotoCacheStore } from '../photo-cache/photo-cache-store.js';
 import { REDIS_COMMAND_TIMEOUT_MS } from './redis-connection.js';
+import type { RedisLink } from './redis-deployment.js';
 
 /**
  * The photo cache in Redis, shared by the replicas: one key per entry, each with its TTL (`PX`),
@@ -10,28 +10,28 @@ import { REDIS_COMMAND_TIMEOUT_MS } from './redis-connection.js';
  * reaches a read. Entries hold pictures of callers' contacts: Redis must be private to the gateway.
  */
 export class RedisPhotoStore implements PhotoCacheStore {
-  readonly #redis: Redis;
+  readonly #redis: RedisLink;
   readonly #prefix: string;
 
-  constructor(redis: Redis, prefix = 'contact-photo-gateway:') {
+  constructor(redis: RedisLink, prefix = 'contact-photo-gateway:') {
     this.#redis = redis;
     this.#prefix = prefix;
   }
 
   async get(tag: string, key: string): Promise<Buffer | undefined> {
-    return (await bounded(this.#redis.getBuffer(this.keyOf(tag, key)))) ?? undefined;
+    return (await bounded(this.#redis.run((client) => client.getBuffer(this.keyOf(tag, key))))) ?? undefined;
   }
 
   async set(tag: string, key: string, value: Buffer, ttlMs: number): Promise<void> {
-    await bounded(this.#redis.set(this.keyOf(tag, key), value, 'PX', Math.max(1, Math.ceil(ttlMs))));
+    await bounded(this.#redis.run((client) => client.set(this.keyOf(tag, key), value, 'PX', Math.max(1, Math.ceil(ttlMs)))));
   }
 
   async version(tag: string, contact: string): Promise<string> {
-    return (await bounded(this.#redis.get(this.keyOf(tag, `photo-version:${contact}`)))) ?? '0';
+    return (await bounded(this.#redis.run((client) => client.get(this.keyOf(tag, `photo-version:${contact}`))))) ?? '0';
   }
 
   async bump(tag: string, contact: string, ttlMs: number): Promise<void> {
-    await bounded(this.#redis.set(this.keyOf(tag, `photo-version:${contact}`), newVersion(), 'PX', Math.max(1, Math.ceil(ttlMs))));
+    await bounded(this.#redis.run((client) => client.set(this.keyOf(tag, `photo-version:${contact}`), newVersion(), 'PX', Math.max(1, Math.ceil(ttlMs)))));
   }
 
   private keyOf(tag: string, key: string): string {

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
 import type { RememberedGraphToken, SharedTokenCache } from '../auth/token-exchange.js';
+import type { RedisLink } from './redis-deployment.js';
 
 /**
  * Sign-in's Graph tokens shared by replicas through Redis: one key per caller, the key ending in
@@ -8,16 +8,16 @@ import type { RememberedGraphToken, SharedTokenCache } from '../auth/token-excha
  * The keys hold Graph tokens: Redis must be private to the gateway. Redis unavailable is a miss.
  */
 export class RedisTokenCache implements SharedTokenCache {
-  readonly #redis: Redis;
+  readonly #redis: RedisLink;
   readonly #keyPrefix: string;
 
-  constructor(redis: Redis, keyPrefix = 'contact-photo-gateway:obo-graph-token:') {
+  constructor(redis: RedisLink, keyPrefix = 'contact-photo-gateway:obo-graph-token:') {
     this.#redis = redis;
     this.#keyPrefix = keyPrefix;
   }
 
   async get(partition: string): Promise<RememberedGraphToken | undefined> {
-    const stored = await this.#redis.get(this.keyOf(partition)).catch(() => null);
+    const stored = await this.#redis.run((client) => client.get(this.keyOf(partition))).catch(() => null);
     return stored === null ? undefined : parse(stored);
   }
 
@@ -25,7 +25,7 @@ export class RedisTokenCache implements SharedTokenCache {
     // Whole seconds until renewal: the key is gone when no replica would use its token any more.
     const ttlS = Math.floor((token.renewAt - Date.now()) / 1000);
     if (ttlS < 1) return;
-    await this.#redis.set(this.keyOf(partition), JSON.stringify(token), 'EX', ttlS).catch(() => undefined);
+    await this.#redis.run((client) => client.set(this.keyOf(partition), JSON.stringify(token), 'EX', ttlS)).catch(() => undefined);
   }
 
   private keyOf(partition: string): string {

@@ -1,8 +1,8 @@
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { BudgetCost, BudgetLeft, BudgetVerdict, MailboxBudget, MailboxBudgetOptions } from '../graph/mailbox-budget.js';
 import { MailboxBudgets } from '../graph/mailbox-budgets.js';
 import { budgetScript, type BudgetAnswer } from './budget-script.js';
+import type { RedisClient } from './redis-connection.js';
 import type { SharedLimiterObserver } from './shared-limiter-observer.js';
 
 const ALLOWED: BudgetVerdict = { allowed: true };
@@ -21,9 +21,9 @@ const PROBE_EVERY_MS = 1000;
  * a PING in the background, at most once a second and never in a call's way, brings it back.
  */
 export class SharedMailboxBudget implements MailboxBudget {
-  readonly #redis: Redis;
+  #redis: RedisClient | undefined;
   readonly #options: MailboxBudgetOptions;
-  readonly #charge: (mailbox: string, cost: BudgetCost) => Promise<BudgetAnswer>;
+  #charge: ((mailbox: string, cost: BudgetCost) => Promise<BudgetAnswer>) | undefined;
   readonly #local: MailboxBudgets;
   readonly #logger: Logger;
   readonly #observer: SharedLimiterObserver | undefined;
@@ -34,15 +34,20 @@ export class SharedMailboxBudget implements MailboxBudget {
   #probeAfter = 0;
   #answersSinceSweep = 0;
 
-  constructor(redis: Redis, options: MailboxBudgetOptions, logger: Logger, observer?: SharedLimiterObserver) {
-    this.#redis = redis;
+  /** Counts in this process until `attach` gives it Redis's connection (the deployment known). */
+  constructor(options: MailboxBudgetOptions, logger: Logger, observer?: SharedLimiterObserver) {
     this.#options = options;
-    this.#charge = budgetScript(redis, options);
     this.#local = new MailboxBudgets(options);
     this.#logger = logger;
     this.#observer = observer;
+  }
+
+  attach(redis: RedisClient): void {
+    this.#redis = redis;
+    this.#charge = budgetScript(redis, this.#options);
     redis.on('ready', () => this.join());
     redis.on('close', () => this.fallBack('the connection to Redis closed'));
+    if (redis.status === 'ready') this.join();
   }
 
   /** Whether the budgets are counted in Redis right now (else this replica counts its own). */
@@ -79,7 +84,7 @@ export class SharedMailboxBudget implements MailboxBudget {
     let answer: BudgetAnswer;
     const started = performance.now();
     try {
-      answer = await this.#charge(mailbox, cost);
+      answer = await this.#charge!(mailbox, cost);
       this.#observer?.redisRoundTrip('budget', (performance.now() - started) / 1000, true);
     } catch {
       this.#observer?.redisRoundTrip('budget', (performance.now() - started) / 1000, false);
@@ -97,7 +102,7 @@ export class SharedMailboxBudget implements MailboxBudget {
 
   /** While fallen back: a PING now and then, in the background, to see whether Redis answers again. */
   private probeNowAndThen(): void {
-    if (!this.#fellBack || this.#redis.status !== 'ready' || Date.now() < this.#probeAfter) return;
+    if (!this.#fellBack || this.#redis?.status !== 'ready' || Date.now() < this.#probeAfter) return;
     this.#probeAfter = Date.now() + PROBE_EVERY_MS;
     this.#redis.ping().then(
       () => this.join(),

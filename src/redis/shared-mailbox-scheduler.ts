@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { GatewayError } from '../errors/gateway-error.js';
 import { callerOf, FairQueue, mayQueue } from '../graph/fair-queue.js';
 import { throttled, waitedPastDeadline, type AcquireOptions, type MailboxLease, type MailboxLimiter } from '../graph/mailbox-limiter.js';
 import { MailboxScheduler } from '../graph/mailbox-scheduler.js';
-import { mailboxKeys, mailboxScripts, SLOT_FREED_CHANNEL, type MailboxKeys, type MailboxScripts } from './mailbox-scripts.js';
+import { everySlotServed, LimitAvailability, type LocalReason } from './limit-availability.js';
+import { mailboxKeys, mailboxScripts, subscribeToFreedSlots, type MailboxKeys, type MailboxScripts } from './mailbox-scripts.js';
+import { boundedCommand, type RedisClient } from './redis-connection.js';
+import { failureOf, type RedisFailure } from './redis-failure.js';
 import type { SharedLimiterObserver } from './shared-limiter-observer.js';
 
 export interface SharedMailboxOptions {
@@ -65,28 +67,32 @@ interface Held {
  */
 export class SharedMailboxScheduler implements MailboxLimiter {
   readonly #options: SharedMailboxOptions;
-  readonly #redis: Redis;
-  readonly #scripts: MailboxScripts;
+  #redis: RedisClient | undefined;
+  #scripts: MailboxScripts | undefined;
   readonly #local: MailboxScheduler;
-  readonly #logger: Logger;
+  readonly #availability: LimitAvailability;
   readonly #observer: SharedLimiterObserver | undefined;
   readonly #queues = new Map<string, Queue>();
   readonly #queuesByTag = new Map<string, Queue>();
   readonly #held = new Map<string, Held>();
   readonly #timer: NodeJS.Timeout;
-  #shared = false;
-  #joinedOnce = false;
 
-  constructor(redis: Redis, subscriber: Redis, options: SharedMailboxOptions, logger: Logger, observer?: SharedLimiterObserver) {
+  /** Keeps the limit per replica until `attach` gives it Redis's connections and their scripts run. */
+  constructor(options: SharedMailboxOptions, logger: Logger, observer?: SharedLimiterObserver) {
     this.#options = options;
+    this.#local = new MailboxScheduler({ concurrency: options.concurrency, queueLimit: options.queueLimit });
+    this.#availability = new LimitAvailability(logger, observer);
+    this.#observer = observer;
+    this.#timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(options.leaseMs / 3)));
+    this.#timer.unref();
+  }
+
+  /** Redis's connections, once the deployment is known: the limit is shared from the first script that runs. */
+  attach(redis: RedisClient, subscriber: RedisClient): void {
     this.#redis = redis;
     this.#scripts = mailboxScripts(redis);
-    this.#local = new MailboxScheduler({ concurrency: options.concurrency, queueLimit: options.queueLimit });
-    this.#logger = logger;
-    this.#observer = observer;
-    observer?.sharedState(false);
-    redis.on('ready', () => this.join());
-    redis.on('close', () => this.fallBack('the connection to Redis closed'));
+    redis.on('ready', () => void this.probe());
+    redis.on('close', () => this.fallBack('disconnected', 'the connection to Redis closed'));
     subscriber.on('message', (_channel: string, tag: string) => {
       const queue = this.#queuesByTag.get(tag);
       if (queue === undefined) return;
@@ -94,19 +100,29 @@ export class SharedMailboxScheduler implements MailboxLimiter {
       queue.wake?.();
     });
     // Subscribe on every ready: after a reconnect, and at start-up whenever Redis first answers.
-    subscriber.on('ready', () => void subscriber.subscribe(SLOT_FREED_CHANNEL).catch(() => undefined));
-    this.#timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(options.leaseMs / 3)));
-    this.#timer.unref();
+    subscriber.on('ready', () => subscribeToFreedSlots(subscriber));
+    if (subscriber.status === 'ready') subscribeToFreedSlots(subscriber);
+    if (redis.status === 'ready') void this.probe();
   }
 
   /** Whether the limit is shared through Redis right now (else this replica keeps its own). */
   get shared(): boolean {
-    return this.#shared;
+    return this.#availability.shared;
+  }
+
+  /** A connection's error: while local, it says why (a refused password never gets as far as a script). */
+  connectionFailed(failure: RedisFailure): void {
+    if (!this.shared) this.#availability.fallBack(failure, 'connecting');
+  }
+
+  /** Why this replica keeps its own limit (one word), or `undefined` while it is shared. */
+  get localReason(): LocalReason | undefined {
+    return this.#availability.reason;
   }
 
   acquire(mailbox: string, deadline: number, options: AcquireOptions = {}): MailboxLease | Promise<MailboxLease> {
     // The fall-back's leases are its own: released there, whatever happens to Redis meanwhile.
-    if (!this.#shared) return this.#local.acquire(mailbox, deadline, options);
+    if (!this.shared) return this.#local.acquire(mailbox, deadline, options);
     const caller = options.caller ?? '';
     const slots = Math.min(Math.max(1, options.slots ?? 1), this.#options.concurrency);
     let queue = this.#queues.get(mailbox);
@@ -159,16 +175,16 @@ export class SharedMailboxScheduler implements MailboxLimiter {
         for (const token of tokens) holder.tokens.delete(token);
         if (holder.tokens.size === 0 && this.#held.get(mailbox) === holder) this.#held.delete(mailbox);
         // Not awaited: a release that does not reach Redis frees its slots when the leases expire.
-        void this.roundTrip('release', () => this.#scripts.release(keys, tokens)).catch(() => undefined);
+        void this.roundTrip('release', () => this.#scripts!.release(keys, tokens)).catch(() => undefined);
       },
     };
   }
 
   pause(mailbox: string, ms: number): void {
     this.#local.pause(mailbox, ms);
-    if (!this.#shared) return;
+    if (!this.shared) return;
     // Sent before the release that follows it on the same connection, so Redis sees it first.
-    void this.roundTrip('pause', () => this.#scripts.pause(mailboxKeys(mailbox).pause, ms)).catch(() => undefined);
+    void this.roundTrip('pause', () => this.#scripts!.pause(mailboxKeys(mailbox).pause, ms)).catch(() => undefined);
   }
 
   rejectAll(error: () => GatewayError): void {
@@ -201,16 +217,16 @@ export class SharedMailboxScheduler implements MailboxLimiter {
     queue.pumping = true;
     try {
       while (queue.waiting.length > 0) {
-        if (!this.#shared) return this.moveToLocal(mailbox, queue);
+        if (!this.shared) return this.moveToLocal(mailbox, queue);
         const tokens = Array.from({ length: queue.waiting.peek()!.slots }, () => randomUUID());
         queue.freed = false;
         let answer: [number, number];
         try {
           answer = await this.roundTrip('acquire', () =>
-            this.#scripts.acquire(queue.keys, tokens, this.#options.concurrency, this.#options.leaseMs),
+            this.#scripts!.acquire(queue.keys, tokens, this.#options.concurrency, this.#options.leaseMs),
           );
-        } catch {
-          this.fallBack('a command to Redis failed or timed out');
+        } catch (error) {
+          this.fallBack(failureOf(error), 'an acquire failed');
           return this.moveToLocal(mailbox, queue);
         }
         const [granted, waitMs] = answer;
@@ -230,7 +246,7 @@ export class SharedMailboxScheduler implements MailboxLimiter {
         // The slots go to whoever is at the head now (the one who asked may have timed out), if
         // it needs as many; else they go back and the new head asks for its own.
         if (queue.waiting.peek()?.slots !== tokens.length) {
-          void this.roundTrip('release', () => this.#scripts.release(queue.keys, tokens)).catch(() => undefined);
+          void this.roundTrip('release', () => this.#scripts!.release(queue.keys, tokens)).catch(() => undefined);
           continue;
         }
         const head = queue.waiting.shift()!;
@@ -266,21 +282,24 @@ export class SharedMailboxScheduler implements MailboxLimiter {
     }
   }
 
-  private join(): void {
-    if (this.#shared) return;
-    this.#shared = true;
-    this.#observer?.sharedState(true);
-    if (this.#joinedOnce) this.#logger.warn('mailbox limit: Redis answers again, the limit is shared again');
-    else this.#logger.info('mailbox limit: shared through Redis');
-    this.#joinedOnce = true;
+  /**
+   * Runs the limit's own script (a refresh of no lease) and, on a cluster, sees every slot served:
+   * the limit is shared once they succeed, and stays local, saying why, while they fail.
+   */
+  private async probe(): Promise<void> {
+    const redis = this.#redis;
+    if (redis === undefined || this.shared || redis.status !== 'ready') return;
+    try {
+      await this.roundTrip('ping', () => this.#scripts!.refresh(PROBE_KEY, this.#options.leaseMs, []));
+      await this.roundTrip('ping', () => everySlotServed(redis));
+      this.#availability.join();
+    } catch (error) {
+      this.#availability.fallBack(failureOf(error), 'a probe failed');
+    }
   }
 
-  private fallBack(reason: string): void {
-    if (!this.#shared) return;
-    this.#shared = false;
-    this.#observer?.sharedState(false);
-    this.#observer?.fellBack();
-    this.#logger.warn({ reason }, 'mailbox limit: Redis unavailable, each replica keeps its own limit until it is back');
+  private fallBack(reason: RedisFailure, why: string): void {
+    if (!this.#availability.fallBack(reason, why)) return;
     for (const [mailbox, queue] of this.#queues) {
       if (!queue.pumping) this.moveToLocal(mailbox, queue);
       else queue.wake?.();
@@ -289,22 +308,14 @@ export class SharedMailboxScheduler implements MailboxLimiter {
 
   /** Every third of a lease: refresh the leases held; while fallen back, see whether Redis answers again. */
   private async tick(): Promise<void> {
-    if (!this.#shared) {
-      if (this.#redis.status !== 'ready') return;
-      const answered = await this.roundTrip('ping', () => this.#redis.ping()).then(
-        () => true,
-        () => false,
-      );
-      if (answered) this.join();
-      return;
-    }
+    if (!this.shared) return this.probe();
     for (const held of this.#held.values()) {
       if (held.tokens.size === 0) continue;
       try {
-        const lost = await this.roundTrip('refresh', () => this.#scripts.refresh(held.keys.leases, this.#options.leaseMs, [...held.tokens]));
+        const lost = await this.roundTrip('refresh', () => this.#scripts!.refresh(held.keys.leases, this.#options.leaseMs, [...held.tokens]));
         if (lost > 0) this.#observer?.leasesLost(lost);
-      } catch {
-        this.fallBack('a lease refresh failed or timed out');
+      } catch (error) {
+        this.fallBack(failureOf(error), 'a lease refresh failed');
         return;
       }
     }
@@ -313,7 +324,7 @@ export class SharedMailboxScheduler implements MailboxLimiter {
   private async roundTrip<T>(operation: 'acquire' | 'release' | 'pause' | 'refresh' | 'ping', command: () => Promise<T>): Promise<T> {
     const started = performance.now();
     try {
-      const result = await command();
+      const result = await boundedCommand(command());
       this.#observer?.redisRoundTrip(operation, (performance.now() - started) / 1000, true);
       return result;
     } catch (error) {
@@ -322,3 +333,6 @@ export class SharedMailboxScheduler implements MailboxLimiter {
     }
   }
 }
+
+/** The key a probe refreshes (no lease is ever in it): in a slot of its own on a cluster. */
+const PROBE_KEY = 'contact-photo-gateway:{probe}:leases';

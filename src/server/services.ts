@@ -61,7 +61,7 @@ export async function buildServices(config: GatewayConfig, options: ServiceOptio
     () => photoStore.bytesHeld ?? 0,
     () => graph.budgetLeft,
   );
-  const shared = config.redisUrl === undefined ? undefined : (await import('../redis/shared.js')).createShared(config.redisUrl, config.graph.mailbox, logger, metrics, config.graph.budget);
+  const shared = config.redis === undefined ? undefined : (await import('../redis/shared.js')).createShared(config.redis, config.graph.mailbox, logger, metrics, config.graph.budget);
   const photoStore: PhotoCacheStore = shared?.photoStore ?? new MemoryPhotoStore(config.photoCache.maxBytes, () => metrics.photoCacheEvicted());
   const photoCache = new PhotoCache(config.photoCache.ttlS, photoStore, metrics);
   const contactLists = new ContactListCache(config.photoCache.listTtlS, photoStore, metrics);

@@ -426,7 +426,7 @@ describe('when Redis fails', () => {
       // queued while disconnected waited for it (or for ioredis to give up on a reconnect).
       expect(total).toBeLessThan(3 * REDIS_COMMAND_TIMEOUT_MS);
       expect(updated.body.errors).toBeUndefined();
-      expect(await readiness(replica!)).toEqual({ status: 'ready', mailboxLimit: 'local' });
+      expect(await readiness(replica!)).toEqual({ status: 'ready', mailboxLimit: 'local', mailboxLimitReason: 'disconnected' });
     } finally {
       await redis.restart();
     }
@@ -445,7 +445,7 @@ describe('when Redis fails', () => {
       const result = await update(replica, 'no-redis-mailbox', 0);
 
       expect(result.body.errors).toBeUndefined();
-      expect(await readiness(replica)).toEqual({ status: 'ready', mailboxLimit: 'local' });
+      expect(await readiness(replica)).toEqual({ status: 'ready', mailboxLimit: 'local', mailboxLimitReason: 'disconnected' });
     } finally {
       await redis.restart();
     }

@@ -22,7 +22,7 @@ export function assertRedisServerInstalled(): void {
 }
 
 /** A port nothing listens on right now (`--port 0` does not make redis-server pick one). */
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.once('error', reject);
@@ -33,14 +33,21 @@ function freePort(): Promise<number> {
   });
 }
 
-async function spawnRedis(port: number): Promise<ChildProcess> {
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+/**
+ * A redis-server on `port`, waited for until it says it is ready. `args` are more of its settings
+ * (users, cluster mode, `--replicaof`); `--tls-port` alone among them puts it on TLS only, on
+ * `port`. A `configFile` comes first (a Sentinel's, which it rewrites).
+ */
+export async function spawnRedis(port: number, args: string[] = [], configFile?: string, ready = 'Ready to accept connections'): Promise<ChildProcess> {
+  const portArgs = args.includes('--tls-port') ? ['--port', '0', '--tls-port', String(port)] : ['--port', String(port)];
+  const settings = args.filter((arg) => arg !== '--tls-port');
+  const child = spawn('redis-server', [...(configFile ? [configFile] : []), ...portArgs, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...settings], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const deadline = Date.now() + 10_000;
-  while (!output.includes('Ready to accept connections')) {
+  while (!output.includes(ready)) {
     if (child.exitCode !== null) throw new Error(`redis-server exited (${child.exitCode}):\n${output}`);
     if (Date.now() > deadline) throw new Error(`redis-server did not start:\n${output}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
@@ -48,10 +55,11 @@ async function spawnRedis(port: number): Promise<ChildProcess> {
   return child;
 }
 
-export async function startRedis(): Promise<RedisServer> {
+/** A redis-server; `args` are more of its settings, `scheme` is `rediss` for one with `--tls-port` (then on `localhost`, its certificate's name). */
+export async function startRedis(args: string[] = []): Promise<RedisServer> {
   assertRedisServerInstalled();
   const port = await freePort();
-  let child = await spawnRedis(port);
+  let child = await spawnRedis(port, args);
   const stopChild = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = once(child, 'exit');
@@ -60,12 +68,12 @@ export async function startRedis(): Promise<RedisServer> {
     await exited;
   };
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: args.includes('--tls-port') ? `rediss://localhost:${port}` : `redis://127.0.0.1:${port}`,
     port,
     signal: (signal) => void child.kill(signal),
     async restart() {
       await stopChild();
-      child = await spawnRedis(port);
+      child = await spawnRedis(port, args);
     },
     stop: stopChild,
   };

@@ -52,6 +52,7 @@ const RULES: readonly Rule[] = [
       { area: 'graph/', files: /^(mailbox-limiter|fair-queue|mailbox-scheduler|mailbox-budget|mailbox-budgets)\.ts$/ },
       { area: 'auth/', files: /^token-exchange\.ts$/, typeOnly: true },
       { area: 'photo-cache/', files: /^photo-cache-store\.ts$/ },
+      { area: 'config/', files: /^redis-config\.ts$/, typeOnly: true },
     ],
   },
   {

@@ -1,4 +1,6 @@
-import { availableParallelism } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ConfigError, loadConfig } from '../../src/config/config.js';
 
@@ -48,7 +50,7 @@ describe('loadConfig', () => {
       metricsOnMainPort: true,
       persistedQueries: { ttlSeconds: 3600, maxBytes: 16 * 1024 },
       trustedDocuments: undefined,
-      redisUrl: undefined,
+      redis: undefined,
     });
   });
 
@@ -107,7 +109,7 @@ describe('loadConfig', () => {
         budget: { requests: 30, requestWindowS: 5, uploadBytes: 8_000_000, uploadWindowS: 7 },
       },
       photos: { maxUploadBytes: 1000, maxPixels: 4_000_000, maxSide: 96, concurrency: 3, queue: 0, timeoutMs: 2500, uploadBudgetBytes: 5000, uploadTimeoutMs: 500 },
-      redisUrl: 'redis://:secret@127.0.0.1:6380/2',
+      redis: { url: 'redis://:secret@127.0.0.1:6380/2', clusterNodes: undefined, sentinel: undefined, tlsCa: undefined },
       photoCache: { ttlS: 1, listTtlS: 1, maxBytes: 2_000_000, urlSecret: 'a-secret-of-at-least-thirty-two-characters', urlTtlS: 1 },
       photoListMax: 7,
       photoDataUrlBudgetBytes: 7_000_000,
@@ -230,6 +232,11 @@ describe('loadConfig', () => {
     ['GRAPH_MAILBOX_LEASE_MS', '10'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
     ['REDIS_URL', 'localhost:6379'],
+    ['REDIS_CLUSTER_NODES', '127.0.0.1'],
+    ['REDIS_CLUSTER_NODES', '127.0.0.1:70000'],
+    ['REDIS_SENTINELS', 'sentinel:26379'],
+    ['REDIS_SENTINEL_NAME', 'mymaster'],
+    ['REDIS_TLS_CA_FILE', '/etc/ssl/redis-ca.pem'],
     ['GRAPHQL_INTROSPECTION', 'yes'],
     ['GRAPHQL_DEBUG', 'on'],
     ['SHUTDOWN_GRACE_MS', '-5'],
@@ -310,6 +317,31 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ REDIS_URL: 'http://:hunter2@redis.internal:6379' })).toThrow(
       'Invalid configuration: REDIS_URL must be a redis:// or rediss:// URL (got "(hidden)").',
     );
+  });
+
+  it('reads a Redis Cluster, Sentinel and a private CA for TLS', () => {
+    expect(loadConfig({ REDIS_CLUSTER_NODES: 'redis-0:6379, [::1]:7000' }).redis).toEqual({
+      url: undefined,
+      clusterNodes: [
+        { host: 'redis-0', port: 6379 },
+        { host: '::1', port: 7000 },
+      ],
+      sentinel: undefined,
+      tlsCa: undefined,
+    });
+    expect(loadConfig({ REDIS_SENTINELS: 's1:26379,s2:26379', REDIS_SENTINEL_NAME: 'gateway', REDIS_URL: 'redis://gateway:pw@ignored/1' }).redis).toEqual({
+      url: 'redis://gateway:pw@ignored/1',
+      clusterNodes: undefined,
+      sentinel: { sentinels: [{ host: 's1', port: 26379 }, { host: 's2', port: 26379 }], name: 'gateway' },
+      tlsCa: undefined,
+    });
+    const dir = mkdtempSync(join(tmpdir(), 'redis-ca-'));
+    writeFileSync(join(dir, 'ca.pem'), '-----BEGIN CERTIFICATE-----\n');
+    expect(loadConfig({ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: join(dir, 'ca.pem') }).redis?.tlsCa).toBe('-----BEGIN CERTIFICATE-----\n');
+    expect(() => loadConfig({ REDIS_URL: 'redis://redis:6379', REDIS_TLS_CA_FILE: join(dir, 'ca.pem') })).toThrow(/^Invalid configuration: REDIS_TLS_CA_FILE needs a rediss:\/\/ REDIS_URL/);
+    expect(() => loadConfig({ REDIS_URL: 'rediss://redis:6380', REDIS_TLS_CA_FILE: join(dir, 'missing.pem') })).toThrow(/^Invalid configuration: REDIS_TLS_CA_FILE must name a readable PEM file \(ENOENT\)/);
+    expect(() => loadConfig({ REDIS_CLUSTER_NODES: 'a:1', REDIS_SENTINELS: 'b:2', REDIS_SENTINEL_NAME: 'c' })).toThrow(/^Invalid configuration: REDIS_SENTINELS cannot be set together with REDIS_CLUSTER_NODES/);
+    rmSync(dir, { recursive: true });
   });
 
   it('needs APOLLO_KEY and APOLLO_GRAPH_REF together', () => {

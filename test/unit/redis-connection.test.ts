@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import pino from 'pino';
-import { connectRedis } from '../../src/redis/redis-connection.js';
+import { connectNode, RedisErrorLog } from '../../src/redis/redis-connection.js';
 
 /** A loopback port with nothing listening on it. */
 async function closedPort(): Promise<number> {
@@ -14,7 +14,8 @@ async function closedPort(): Promise<number> {
 
 describe('the Redis connection', () => {
   it('fails a command at once while Redis is unreachable, rather than queueing it for a reconnect', async () => {
-    const client = connectRedis(`redis://127.0.0.1:${await closedPort()}`, pino({ level: 'silent' }), 'test');
+    const config = { url: `redis://127.0.0.1:${await closedPort()}`, clusterNodes: undefined, sentinel: undefined, tlsCa: undefined };
+    const client = connectNode(config, new RedisErrorLog(pino({ level: 'silent' })), 'test');
     try {
       // With ioredis's offline queue, this would wait for a connection that never comes.
       await expect(client.get('anything')).rejects.toThrow(/enableOfflineQueue options is false/);
