@@ -7,6 +7,8 @@ import base from './jest.config.js';
 
 export default {
   ...base,
+  // Measured green with two workers; these start servers, clusters and browsers of their own.
+  maxWorkers: 2,
   testPathIgnorePatterns: ['/node_modules/'],
   testMatch: ['<rootDir>/test/redis/**/*.test.ts'],
   testTimeout: 60_000,
