@@ -9,7 +9,7 @@ import { CONTACT_PHOTO_ROUTE, CONTACT_PHOTO_VALUE_ROUTE } from './contact-photo-
 import { errorFromResponse } from './error-mapping.js';
 import type { FinalResponse, GraphRequest } from './graph-request.js';
 import { parsePhotoValue, type PhotoValue } from './photo-value.js';
-import { parseProfilePhoto, withMediaEtag } from './profile-photo.js';
+import { parseProfilePhoto } from './profile-photo.js';
 import type { GraphProfilePhoto, ProfilePhotoPatch } from './types.js';
 
 /** One read of a contact's photo: its metadata (`GET .../photo`) or its picture (`GET .../photo/$value`). */
@@ -69,8 +69,7 @@ export function photoReadResult(part: PhotoRead['part'], response: FinalResponse
   if (response.status === 404) return null;
   if (response.status < 200 || response.status > 299) return errorFromResponse(response, response.retryAfter);
   if (part === 'value') return parsePhotoValue(response);
-  const photo = parseProfilePhoto(response);
-  return photo instanceof GatewayError ? photo : withMediaEtag(photo, response);
+  return parseProfilePhoto(response);
 }
 
 /** A write's answer as the photo's metadata; the error Graph's answer means is thrown. */

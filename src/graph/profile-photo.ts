@@ -13,21 +13,8 @@ function readSize(body: Record<string, unknown>, name: 'height' | 'width'): numb
 }
 
 /**
- * The photo with Graph's `@odata.mediaEtag` when the body has a string one (a read's metadata:
- * the photo cache revalidates a picture by it). The body parsed already by `parseProfilePhoto`.
- */
-export function withMediaEtag(photo: GraphProfilePhoto, response: GraphResponse): GraphProfilePhoto {
-  try {
-    const mediaEtag = (JSON.parse(response.body) as Record<string, unknown>)['@odata.mediaEtag'];
-    return typeof mediaEtag === 'string' && mediaEtag.length > 0 ? { ...photo, mediaEtag } : photo;
-  } catch {
-    return photo;
-  }
-}
-
-/**
- * Reads a successful Graph answer as a `profilePhoto`. OData annotations (`@odata.context`,
- * `@odata.mediaEtag`, ...) are dropped. A body that is not JSON, has no string `id`, or has
+ * Reads a successful Graph answer as a `profilePhoto`, with `@odata.mediaEtag` when the body has
+ * a string one (the photo cache revalidates a picture by it); other OData annotations are dropped. A body that is not JSON, has no string `id`, or has
  * sizes that are not Int32 is Graph's fault, answered as BAD_GATEWAY.
  */
 export function parseProfilePhoto(response: GraphResponse): GraphProfilePhoto | GatewayError {
@@ -48,5 +35,6 @@ export function parseProfilePhoto(response: GraphResponse): GraphProfilePhoto | 
   if (height === undefined || width === undefined) {
     return errorFromUnusableBody(response, 'a photo whose height or width is not a 32-bit integer');
   }
-  return { id, height, width };
+  const mediaEtag = record['@odata.mediaEtag'];
+  return typeof mediaEtag === 'string' && mediaEtag.length > 0 ? { id, height, width, mediaEtag } : { id, height, width };
 }

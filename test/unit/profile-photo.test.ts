@@ -14,11 +14,11 @@ function refusal(body: unknown): string {
 }
 
 describe('parseProfilePhoto', () => {
-  it("reads Graph's photo and drops its OData annotations", () => {
+  it("reads Graph's photo with its media ETag, and drops its other OData annotations", () => {
     const photo = parseProfilePhoto(
       answer({ '@odata.context': 'https://graph/$metadata#photo', '@odata.mediaEtag': '"e"', id: '240X240', height: 240, width: 240 }),
     );
-    expect(photo).toEqual({ id: '240X240', height: 240, width: 240 });
+    expect(photo).toEqual({ id: '240X240', height: 240, width: 240, mediaEtag: '"e"' });
   });
 
   it('answers absent or null sizes as null', () => {
