@@ -21,7 +21,7 @@ export function callerPartition(call: GraphCallContext): string {
  * It is in the picture URLs too: it tells nothing of the invitation id.
  */
 export function mailboxTag(mailbox: string): string {
-  return createHash('sha256').update(mailbox).digest('base64url').slice(0, 22);
+  return shortHash(mailbox);
 }
 
 /** A contact's part of its keys (ids run to 1,024 characters and may hold any character). */

@@ -121,8 +121,9 @@ export class RedisErrorLog {
   watch(client: RedisClient, role: string): void {
     let lastLogged = 0;
     client.on('error', (error: Error) => {
-      this.failed(failureOf(error));
-      if (failureOf(error) === 'auth') {
+      const failure = failureOf(error);
+      this.failed(failure);
+      if (failure === 'auth') {
         if (this.#refusedCredentialsLogged) return;
         this.#refusedCredentialsLogged = true;
         this.logger.warn({ role, reason: 'auth' }, 'redis: the user or password of REDIS_URL was refused; each replica keeps its own mailbox limit until Redis accepts them');
