@@ -148,7 +148,9 @@ describe('contacts', () => {
     const nodes = page(result).edges.map((edge) => edge.node);
     expect(nodes.filter((node) => node['photo'] === null)).toHaveLength(10);
     for (const node of nodes) if (node['photo'] !== null) expect(node['photo']).toEqual({ url: expect.stringMatching(/^\/photos\//) });
-    expect(stack.simulator.requests.filter((request) => request.batchId === undefined)).toHaveLength(4);
+    const direct = stack.simulator.requests.filter((request) => request.batchId === undefined);
+    expect(direct).toHaveLength(4);
+    expect(direct.filter((request) => request.url.endsWith('/$batch'))).toHaveLength(3);
     const items = stack.simulator.requests.filter((request) => request.batchId !== undefined);
     expect(items).toHaveLength(50);
     expect(items.every((request) => request.url.endsWith('/photo/$value'))).toBe(true);
